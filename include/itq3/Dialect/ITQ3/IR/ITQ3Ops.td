@@ -1,0 +1,167 @@
+//===- ITQ3Ops.td - itq3 operations ------------------------*- tablegen -*-===//
+#ifndef ITQ3_OPS_TD
+#define ITQ3_OPS_TD
+
+include "itq3/Dialect/ITQ3/IR/ITQ3Types.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def ITQ3_FloatTensor2D : 2DTensorOf<[F32, F16, BF16]>;
+
+//===----------------------------------------------------------------------===//
+// itq3.constant
+//===----------------------------------------------------------------------===//
+
+def ITQ3_ConstantOp : ITQ3_Op<"constant", [ConstantLike, Pure]> {
+  let summary = "A packed weight constant";
+  let description = [{
+    Holds the stored bytes of a packed weight as an i8 tensor
+    [N, rowBytes] (dense or `dense_resource`), exactly as the runtime keeps
+    them. Produced by folding `itq3.quantize` of a constant.
+
+    ```mlir
+    %w = itq3.constant dense_resource<w0> : tensor<64x110xi8>
+           -> !itq3.packed<64x256, itq3_s>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs ITQ3_PackedWeightType:$result);
+  let assemblyFormat = "$value attr-dict `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// itq3.fwht
+//===----------------------------------------------------------------------===//
+
+def ITQ3_FWHTOp : ITQ3_Op<"fwht", [Pure, SameOperandsAndResultType]> {
+  let summary = "Blockwise orthonormal fast Walsh-Hadamard transform";
+  let description = [{
+    Rotates every 256-block of the last dimension by the orthonormal
+    FWHT-256 (Sylvester order, scaled by 1/16). With `signs(seed)` the block
+    is first multiplied by the seeded random sign diagonal D of column
+    positions, giving `H D x`, which is how activations are brought into the
+    domain of weights stored with that seed. Without signs the op is an
+    involution and `fwht(fwht(x))` folds to `x`.
+
+    ```mlir
+    %r = itq3.fwht %x signs(7) : tensor<4x4096xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F16, BF16]>:$input,
+                       OptionalAttr<I64Attr>:$seed);
+  let results = (outs RankedTensorOf<[F32, F16, BF16]>:$result);
+  let assemblyFormat = [{
+    $input (`signs` `(` $seed^ `)`)? attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// itq3.quantize / itq3.dequantize
+//===----------------------------------------------------------------------===//
+
+def ITQ3_QuantizeOp : ITQ3_Op<"quantize", [Pure]> {
+  let summary = "Quantizes a float weight matrix [N, K] to a packed format";
+  let description = [{
+    Encodes every row with the codec named by the result type (rotation
+    included for rotated formats). On a constant operand this folds to an
+    `itq3.constant`: that fold is the offline quantization of the compiler.
+
+    ```mlir
+    %q = itq3.quantize %w : tensor<4096x4096xf32>
+           -> !itq3.packed<4096x4096, itq3_s>
+    ```
+  }];
+  let arguments = (ins ITQ3_FloatTensor2D:$input);
+  let results = (outs ITQ3_PackedWeightType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def ITQ3_DequantizeOp : ITQ3_Op<"dequantize", [Pure]> {
+  let summary = "Decodes a packed weight back to floats in the weight domain";
+  let description = [{
+    The inverse of `itq3.quantize` up to the quantization error: blocks are
+    decoded and, for rotated formats, the rotation is undone. Folds on a
+    constant operand.
+
+    ```mlir
+    %w = itq3.dequantize %q : !itq3.packed<64x256, q4> -> tensor<64x256xf32>
+    ```
+  }];
+  let arguments = (ins ITQ3_PackedWeightType:$input);
+  let results = (outs ITQ3_FloatTensor2D:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// itq3.quantize_act
+//===----------------------------------------------------------------------===//
+
+def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act", [Pure]> {
+  let summary = "Quantizes activations [M, K] to int8 with one scale per 32";
+  let description = [{
+    Symmetric per-32 quantization of activations for the integer matmul
+    paths: `scales[m, b] = max(|x[m, 32b .. 32b+31]|) / 127` and
+    `values = round(x / scale)`. K must be a multiple of 32; M may be
+    dynamic.
+
+    ```mlir
+    %v, %s = itq3.quantize_act %x : tensor<1x4096xf32>
+               -> tensor<1x4096xi8>, tensor<1x128xf32>
+    ```
+  }];
+  let arguments = (ins ITQ3_FloatTensor2D:$input);
+  let results = (outs 2DTensorOf<[I8]>:$values, 2DTensorOf<[F32]>:$scales);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($values) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// itq3.matmul
+//===----------------------------------------------------------------------===//
+
+def ITQ3_MatmulOp : ITQ3_Op<"matmul", [Pure]> {
+  let summary = "y[M, N] = x[M, K] * W[N, K]^T with a packed weight W";
+  let description = [{
+    Multiplies activations by the transpose of a packed weight. The
+    `rotation` attribute says where a rotated format's rotation is undone:
+    `weight` (x is in the weight domain; tiles of W are decoded and inverse
+    transformed), `activation` (x was already rotated by `itq3.fwht` with the
+    weight's seed). Unrotated formats use `none`.
+
+    The activations are either floats, or int8 values with one f32 scale per
+    32 (from `itq3.quantize_act`), given after `scales`; the integer form
+    never takes `rotation<weight>`, since un-rotating weights inside an
+    integer product would need rounding back to int8.
+
+    ```mlir
+    %y = itq3.matmul %x, %w rotation<weight>
+           : tensor<1x4096xf32>, !itq3.packed<4096x4096, itq3_s>
+           -> tensor<1x4096xf32>
+    %z = itq3.matmul %xq, %w scales %xs rotation<activation>
+           : tensor<1x4096xi8>, !itq3.packed<4096x4096, itq3_s>,
+             tensor<1x128xf32> -> tensor<1x4096xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32, F16, BF16, I8]>:$input,
+                       ITQ3_PackedWeightType:$weight,
+                       Optional<2DTensorOf<[F32]>>:$input_scales,
+                       ITQ3_RotationAttr:$rotation);
+  let results = (outs ITQ3_FloatTensor2D:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`scales` $input_scales^)? `rotation` `` $rotation
+    attr-dict `:` type($input) `,` type($weight)
+    (`,` type($input_scales)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // ITQ3_OPS_TD

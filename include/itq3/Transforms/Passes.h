@@ -1,0 +1,19 @@
+//===- Passes.h - itq3 model-level passes -----------------------*- C++ -*-===//
+#ifndef ITQ3_TRANSFORMS_PASSES_H
+#define ITQ3_TRANSFORMS_PASSES_H
+
+#include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::itq3 {
+
+#define GEN_PASS_DECL
+#include "itq3/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "itq3/Transforms/Passes.h.inc"
+
+} // namespace mlir::itq3
+
+#endif // ITQ3_TRANSFORMS_PASSES_H

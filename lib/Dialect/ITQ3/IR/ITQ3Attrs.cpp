@@ -1,0 +1,77 @@
+//===- ITQ3Attrs.cpp - itq3 attributes ------------------------------------===//
+#include "itq3/Dialect/ITQ3/IR/FormatBridge.h"
+#include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::itq3;
+
+#include "itq3/Dialect/ITQ3/IR/ITQ3Enums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "itq3/Dialect/ITQ3/IR/ITQ3Attrs.cpp.inc"
+
+static std::unique_ptr<::itq3::format::Codec> codecOf(FormatKind kind) {
+  return ::itq3::format::createCodec(toCodecKind(kind));
+}
+
+int64_t FormatAttr::getBlockSize() const {
+  return codecOf(getKind())->blockSize();
+}
+
+int64_t FormatAttr::getBytesPerBlock() const {
+  return codecOf(getKind())->bytesPerBlock();
+}
+
+bool FormatAttr::isRotated() const { return codecOf(getKind())->isRotated(); }
+
+LogicalResult FormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 FormatKind kind, uint64_t seed) {
+  if (seed != 0 && !codecOf(kind)->isRotated())
+    return emitError() << "format '" << stringifyFormatKind(kind)
+                       << "' has no rotation, so it takes no sign seed";
+  return success();
+}
+
+FormatAttr FormatAttr::parseBody(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef name;
+  if (parser.parseKeyword(&name))
+    return {};
+  std::optional<FormatKind> kind = symbolizeFormatKind(name);
+  if (!kind) {
+    parser.emitError(loc, "unknown weight format '")
+        << name << "'; expected f16, q8, q4, q3, q3r, iq3 or itq3_s";
+    return {};
+  }
+  uint64_t seed = 0;
+  if (succeeded(parser.parseOptionalComma()) &&
+      (parser.parseKeyword("seed") || parser.parseEqual() ||
+       parser.parseInteger(seed)))
+    return {};
+  return parser.getChecked<FormatAttr>(loc, parser.getContext(), *kind, seed);
+}
+
+void FormatAttr::printBody(AsmPrinter &printer) const {
+  printer << stringifyFormatKind(getKind());
+  if (getSeed() != 0)
+    printer << ", seed = " << getSeed();
+}
+
+Attribute FormatAttr::parse(AsmParser &parser, Type) {
+  if (parser.parseLess())
+    return {};
+  FormatAttr format = parseBody(parser);
+  if (!format || parser.parseGreater())
+    return {};
+  return format;
+}
+
+void FormatAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  printBody(printer);
+  printer << ">";
+}

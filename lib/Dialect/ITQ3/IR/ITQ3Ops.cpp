@@ -1,0 +1,205 @@
+//===- ITQ3Ops.cpp - itq3 operations: verifiers and folders ---------------===//
+#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "itq3/Dialect/ITQ3/IR/FormatBridge.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::itq3;
+
+#define GET_OP_CLASSES
+#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.cpp.inc"
+
+static constexpr int64_t kRotationBlock = 256;
+static constexpr int64_t kActivationBlock = 32;
+
+/// Two dimensions agree unless both are static and differ.
+static bool compatibleDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Error unless `tensorType` is [N, K] with the packed weight's N and K.
+static LogicalResult verifySameShape(Operation *op, RankedTensorType tensorType,
+                                     PackedWeightType packed) {
+  if (tensorType.getShape() != packed.getShape())
+    return op->emitOpError("tensor shape [")
+           << tensorType.getShape() << "] does not match the packed shape ["
+           << packed.getShape() << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  auto bytesType = dyn_cast<RankedTensorType>(getValue().getType());
+  RankedTensorType expected = getType().getStorageType();
+  if (!bytesType || bytesType != expected)
+    return emitOpError("value must have type ")
+           << expected << " (the stored bytes of " << getType() << "), got "
+           << getValue().getType();
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// FWHTOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FWHTOp::verify() {
+  RankedTensorType type = getInput().getType();
+  if (type.getRank() < 1)
+    return emitOpError("expects a tensor of rank at least 1");
+  int64_t last = type.getShape().back();
+  if (ShapedType::isDynamic(last) || last % kRotationBlock != 0)
+    return emitOpError("last dimension must be a static multiple of ")
+           << kRotationBlock << ", got " << type;
+  if (std::optional<int64_t> seed = getSeed(); seed && *seed <= 0)
+    return emitOpError("sign seed must be positive (omit signs for none)");
+  return success();
+}
+
+// H is its own inverse, so two unsigned transforms cancel. With signs the
+// transform is H D, which is not an involution.
+OpFoldResult FWHTOp::fold(FoldAdaptor) {
+  auto inner = getInput().getDefiningOp<FWHTOp>();
+  if (!getSeed() && inner && !inner.getSeed())
+    return inner.getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp / DequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::verify() {
+  return verifySameShape(*this, getInput().getType(), getType());
+}
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
+  auto weights = dyn_cast_or_null<ElementsAttr>(adaptor.getInput());
+  if (!weights)
+    return {};
+  std::optional<std::vector<float>> values = readFloats(weights);
+  if (!values)
+    return {};
+  PackedWeightType packed = getType();
+  auto codec = createCodec(packed.getFormat());
+  std::vector<int8_t> bytes(packed.getStorageBytes());
+  // A weight the codec refuses (NaN, Inf, out of range) stays unfolded; the
+  // quantization pass reports it.
+  if (!codec
+           ->encodeRows(values->data(), packed.getRows(), packed.getCols(),
+                        reinterpret_cast<uint8_t *>(bytes.data()))
+           .ok())
+    return {};
+  return makeBytesAttr(packed.getStorageType(), bytes);
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifySameShape(*this, getType(), getInput().getType());
+}
+
+OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
+  auto stored = dyn_cast_or_null<ElementsAttr>(adaptor.getInput());
+  if (!stored)
+    return {};
+  std::optional<std::vector<int8_t>> bytes = readBytes(stored);
+  PackedWeightType packed = getInput().getType();
+  if (!bytes || int64_t(bytes->size()) != packed.getStorageBytes())
+    return {};
+  std::vector<float> values(packed.getRows() * packed.getCols());
+  auto codec = createCodec(packed.getFormat());
+  if (!codec
+           ->decodeRows(reinterpret_cast<const uint8_t *>(bytes->data()),
+                        packed.getRows(), packed.getCols(), values.data())
+           .ok())
+    return {};
+  RankedTensorType resultType = getType();
+  if (resultType.getElementType().isF32())
+    return DenseElementsAttr::get(resultType, ArrayRef<float>(values));
+  auto floatType = cast<FloatType>(resultType.getElementType());
+  SmallVector<APFloat> converted;
+  converted.reserve(values.size());
+  for (float v : values) {
+    APFloat value(v);
+    bool losesInfo;
+    value.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &losesInfo);
+    converted.push_back(value);
+  }
+  return DenseElementsAttr::get(resultType, converted);
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeActOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeActOp::verify() {
+  ArrayRef<int64_t> input = getInput().getType().getShape();
+  if (ShapedType::isDynamic(input[1]) || input[1] % kActivationBlock != 0)
+    return emitOpError("K must be a static multiple of ")
+           << kActivationBlock << ", got " << input[1];
+  if (failed(verifyCompatibleShape(getValues().getType().getShape(), input)))
+    return emitOpError("values must have the input's shape [")
+           << input << "]";
+  ArrayRef<int64_t> scales = getScales().getType().getShape();
+  if (!compatibleDims(scales[0], input[0]) ||
+      scales[1] != input[1] / kActivationBlock)
+    return emitOpError("scales must have shape [")
+           << input[0] << ", " << input[1] / kActivationBlock
+           << "] (one per 32 values), got [" << scales << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  ArrayRef<int64_t> x = getInput().getType().getShape();
+  PackedWeightType weight = getWeight().getType();
+  ArrayRef<int64_t> y = getType().getShape();
+  if (x[1] != weight.getCols())
+    return emitOpError("input K = ")
+           << x[1] << " does not match the weight's K = " << weight.getCols();
+  if (!compatibleDims(y[0], x[0]) || y[1] != weight.getRows())
+    return emitOpError("result must have shape [")
+           << x[0] << ", " << weight.getRows() << "], got [" << y << "]";
+
+  bool rotated = weight.getFormat().isRotated();
+  Rotation rotation = getRotation();
+  if (rotated && rotation == Rotation::None)
+    return emitOpError("a rotated format needs rotation<weight> or "
+                       "rotation<activation>");
+  if (!rotated && rotation != Rotation::None)
+    return emitOpError("format '")
+           << stringifyFormatKind(weight.getFormat().getKind())
+           << "' has no rotation; use rotation<none>";
+
+  bool integer = getInput().getType().getElementType().isInteger(8);
+  if (!integer) {
+    if (getInputScales())
+      return emitOpError("float activations take no scales");
+    return success();
+  }
+  if (!getInputScales())
+    return emitOpError("int8 activations need their per-32 scales");
+  if (rotation == Rotation::Weight)
+    return emitOpError("int8 activations cannot use rotation<weight>: "
+                       "rotate the activations instead");
+  if (x[1] % kActivationBlock != 0)
+    return emitOpError("int8 activations need K to be a multiple of ")
+           << kActivationBlock << ", got " << x[1];
+  ArrayRef<int64_t> scales = getInputScales().getType().getShape();
+  if (!compatibleDims(scales[0], x[0]) ||
+      scales[1] != x[1] / kActivationBlock)
+    return emitOpError("scales must have shape [")
+           << x[0] << ", " << x[1] / kActivationBlock << "], got [" << scales
+           << "]";
+  return success();
+}

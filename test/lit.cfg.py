@@ -1,0 +1,25 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+
+config.name = "itq3"
+config.test_format = lit.formats.ShTest(not lit_config.isWindows)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.itq3_obj_root, "test")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.itq3_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
+config.substitutions.append(("%itq3_src_root", config.itq3_src_root))
+config.substitutions.append(("%shared", config.itq3_shared_dir))
+
+if config.itq3_enable_mlir:
+    config.available_features.add("mlir")
+if config.itq3_ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.itq3_ptxas))
+if os.path.isfile(os.path.join(config.itq3_shared_dir, "models", "stories260K.bin")):
+    config.available_features.add("shared-models")

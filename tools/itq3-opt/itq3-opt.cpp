@@ -1,0 +1,29 @@
+//===- itq3-opt.cpp - mlir-opt for the itq3 dialect and passes ------------===//
+//
+// Registers only what itq3 pipelines use; no umbrella headers, which cost
+// minutes and gigabytes per file to compile.
+//
+//===----------------------------------------------------------------------===//
+#include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
+#include "itq3/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::itq3::ITQ3Dialect, mlir::arith::ArithDialect,
+                  mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
+                  mlir::tensor::TensorDialect>();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::itq3::registerITQ3TransformsPasses();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "itq3 optimizer driver: the itq3 dialect and its passes\n",
+      registry));
+}

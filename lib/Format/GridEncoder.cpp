@@ -1,0 +1,200 @@
+//===- GridEncoder.cpp - Encode/decode one 110-byte grid block ------------===//
+
+#include "itq3/Format/GridCodec.h"
+#include "itq3/Format/Half.h"
+
+#include "SubBlockSearch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace itq3::format {
+
+namespace {
+
+using detail::kGroups;
+using detail::kSubBlock;
+constexpr int kSubBlocks = kGridBlockWeights / kSubBlock;
+constexpr int kMaxOddScale = 31; // 2 l + 1 with l = 15
+
+constexpr int kQsOffset = 2, kQhOffset = 66, kSignOffset = 74, kScaleOffset = 106;
+
+/// Nearest grid entry (weighted) through the neighbour table: the lattice
+/// cell itself when it is in the grid (then it is the exact nearest entry),
+/// else the best of the cell's precomputed neighbours.
+class GridSnapper {
+public:
+  explicit GridSnapper(const GridTables &tables) : t_(tables) {}
+  int snap(const float *y, const float *w) const {
+    int cell = detail::latticeCell(y);
+    int direct = t_.indexOfCell(cell);
+    if (direct >= 0)
+      return direct;
+    const uint16_t *candidates = t_.neighbours(cell);
+    int best = candidates[0];
+    float bestCost = cost(y, w, best);
+    for (int k = 1; k < GridTables::kNeighbours; ++k) {
+      float c = cost(y, w, candidates[k]);
+      if (c < bestCost) {
+        bestCost = c;
+        best = candidates[k];
+      }
+    }
+    return best;
+  }
+  const float *levels(int index) const { return t_.levels(index); }
+  int zeroIndex() const { return t_.smallestIndex(); }
+
+private:
+  float cost(const float *y, const float *w, int index) const {
+    const float *g = t_.levels(index);
+    float c = 0;
+    for (int j = 0; j < 4; ++j)
+      c += w[j] * (y[j] - g[j]) * (y[j] - g[j]);
+    return c;
+  }
+  const GridTables &t_;
+};
+
+/// Snaps a sub-block at a fixed scale; returns the weighted squared error.
+double snapAtScale(const float *x, const float *w, float scale,
+                   const GridSnapper &snapper, int *index) {
+  double err = 0;
+  float inv = 1.0f / scale;
+  for (int k = 0; k < kGroups; ++k) {
+    const float *xs = x + 4 * k, *ws = w + 4 * k;
+    float y[4] = {xs[0] * inv, xs[1] * inv, xs[2] * inv, xs[3] * inv};
+    index[k] = snapper.snap(y, ws);
+    const float *g = snapper.levels(index[k]);
+    for (int j = 0; j < 4; ++j) {
+      double e = double(xs[j]) - double(scale) * g[j];
+      err += ws[j] * e * e;
+    }
+  }
+  return err;
+}
+
+/// Per-weight weights: importance (or 1) times 1 or x^2. A sub-block whose
+/// weights are all zero falls back to flat so that its fit stays defined.
+void makeWeights(const float *mag, const float *importance,
+                 GridWeighting weighting, float *w) {
+  for (int i = 0; i < kGridBlockWeights; ++i) {
+    float base = importance ? importance[i] : 1.0f;
+    w[i] = weighting == GridWeighting::Square ? base * mag[i] * mag[i] : base;
+  }
+  for (int s = 0; s < kSubBlocks; ++s) {
+    float *ws = w + s * kSubBlock;
+    if (std::all_of(ws, ws + kSubBlock, [](float v) { return v <= 0; }))
+      std::fill(ws, ws + kSubBlock, 1.0f);
+  }
+}
+
+/// Picks l for one sub-block given d: the best of the three l nearest to the
+/// fitted scale (or 15 for the sub-block that defined d), re-snapped at the
+/// quantized scale d (2l+1).
+int chooseSubScale(const float *x, const float *w, float fitted, float d,
+                   bool forceMax, const GridSnapper &snapper, int *index) {
+  int centre = forceMax ? 15
+                        : std::clamp(int(std::lround((fitted / d - 1) / 2)), 0, 15);
+  int lo = forceMax ? 15 : std::max(centre - 1, 0);
+  int hi = forceMax ? 15 : std::min(centre + 1, 15);
+  int bestL = centre;
+  double bestErr = snapAtScale(x, w, d * float(2 * centre + 1), snapper, index);
+  for (int l = lo; l <= hi; ++l) {
+    if (l == centre)
+      continue;
+    int trial[kGroups];
+    double err = snapAtScale(x, w, d * float(2 * l + 1), snapper, trial);
+    if (err < bestErr) {
+      bestErr = err;
+      bestL = l;
+      std::copy(trial, trial + kGroups, index);
+    }
+  }
+  return bestL;
+}
+
+void writeBlock(uint8_t *dst, float d, const int *subScale, const int *index,
+                const float *values) {
+  std::memset(dst, 0, kGridBlockBytes);
+  storeHalf(dst, d);
+  for (int g = 0; g < kGridBlockWeights / 4; ++g) {
+    dst[kQsOffset + g] = uint8_t(index[g] & 0xff);
+    dst[kQhOffset + g / 8] |= uint8_t(((index[g] >> 8) & 1) << (g % 8));
+  }
+  for (int i = 0; i < kGridBlockWeights; ++i)
+    if (values[i] < 0)
+      dst[kSignOffset + i / 8] |= uint8_t(1u << (i % 8));
+  for (int s = 0; s < kSubBlocks; ++s)
+    dst[kScaleOffset + s / 2] |= uint8_t(subScale[s] << (4 * (s % 2)));
+}
+
+} // namespace
+
+void encodeGridBlock(const float *values, const float *importance,
+                     const GridTables &tables, GridWeighting weighting,
+                     uint8_t *dst) {
+  float mag[kGridBlockWeights], w[kGridBlockWeights];
+  for (int i = 0; i < kGridBlockWeights; ++i)
+    mag[i] = std::fabs(values[i]);
+  makeWeights(mag, importance, weighting, w);
+
+  GridSnapper snapper(tables);
+  float fitted[kSubBlocks];
+  int top = 0;
+  for (int s = 0; s < kSubBlocks; ++s) {
+    fitted[s] = detail::fitSubBlock(mag + s * kSubBlock, w + s * kSubBlock,
+                                    snapper).scale;
+    if (fitted[s] > fitted[top])
+      top = s;
+  }
+  // The fp16 d saturates rather than overflowing; callers refuse inputs far
+  // beyond kHalfMax * 31 * 15 before getting here.
+  float d = roundToHalf(std::min(fitted[top] / kMaxOddScale, kHalfMax));
+  int subScale[kSubBlocks] = {};
+  int index[kGridBlockWeights / 4];
+  for (int s = 0; s < kSubBlocks; ++s) {
+    if (d > 0)
+      subScale[s] = chooseSubScale(mag + s * kSubBlock, w + s * kSubBlock,
+                                   fitted[s], d, s == top, snapper,
+                                   index + s * kGroups);
+    else
+      std::fill(index + s * kGroups, index + (s + 1) * kGroups,
+                tables.smallestIndex());
+  }
+  writeBlock(dst, d, subScale, index, values);
+}
+
+float gridBlockScale(const uint8_t *block) { return loadHalf(block); }
+
+int gridBlockIndex(const uint8_t *block, int group) {
+  int high = (block[kQhOffset + group / 8] >> (group % 8)) & 1;
+  return block[kQsOffset + group] | (high << 8);
+}
+
+int gridBlockSubScale(const uint8_t *block, int subBlock) {
+  return (block[kScaleOffset + subBlock / 2] >> (4 * (subBlock % 2))) & 0xf;
+}
+
+bool gridBlockSign(const uint8_t *block, int weight) {
+  return (block[kSignOffset + weight / 8] >> (weight % 8)) & 1;
+}
+
+void decodeGridBlock(const uint8_t *src, const GridTables &tables, float *dst) {
+  float d = gridBlockScale(src);
+  for (int s = 0; s < kSubBlocks; ++s) {
+    float scale = d * float(2 * gridBlockSubScale(src, s) + 1);
+    for (int k = 0; k < kGroups; ++k) {
+      int group = s * kGroups + k;
+      const float *g = tables.levels(gridBlockIndex(src, group));
+      for (int j = 0; j < 4; ++j) {
+        int i = 4 * group + j;
+        float v = scale * g[j];
+        dst[i] = gridBlockSign(src, i) ? -v : v;
+      }
+    }
+  }
+}
+
+} // namespace itq3::format

@@ -1,0 +1,78 @@
+//===- Synthetic.cpp - Reproducible synthetic weight matrices -------------===//
+
+#include "Synthetic.h"
+
+#include "itq3/Format/FWHT.h"
+
+#include <cmath>
+
+namespace itq3::bench {
+
+namespace {
+
+constexpr double kSigma = 0.02;
+
+class Normal {
+public:
+  explicit Normal(uint64_t seed) : state_(seed) {}
+  double uniform() { // (0, 1]
+    return double((format::splitmix64(state_++) >> 11) + 1) * 0x1p-53;
+  }
+  double next() {
+    if (spare_) {
+      spare_ = false;
+      return saved_;
+    }
+    double r = std::sqrt(-2.0 * std::log(uniform()));
+    double theta = 6.283185307179586 * uniform();
+    saved_ = r * std::sin(theta);
+    spare_ = true;
+    return r * std::cos(theta);
+  }
+
+private:
+  uint64_t state_;
+  double saved_ = 0;
+  bool spare_ = false;
+};
+
+/// t_4 = Z / sqrt(chi2_4 / 4), chi2_4 a sum of four squared normals.
+double studentT4(Normal &n) {
+  double z = n.next(), chi2 = 0;
+  for (int k = 0; k < 4; ++k) {
+    double v = n.next();
+    chi2 += v * v;
+  }
+  return z / std::sqrt(chi2 / 4.0);
+}
+
+} // namespace
+
+std::string matrixKindName(MatrixKind kind) {
+  switch (kind) {
+  case MatrixKind::Gaussian: return "gaussian";
+  case MatrixKind::StudentT4: return "student-t4";
+  case MatrixKind::OutlierColumns: return "outlier-cols";
+  }
+  return "?";
+}
+
+std::vector<float> makeMatrix(MatrixKind kind, int64_t rows, int64_t cols,
+                              uint64_t seed) {
+  Normal n(seed);
+  std::vector<float> w(size_t(rows * cols));
+  for (float &v : w)
+    v = float(kSigma * (kind == MatrixKind::StudentT4 ? studentT4(n) : n.next()));
+  if (kind == MatrixKind::OutlierColumns) {
+    std::vector<float> colScale(size_t(cols), 1.0f);
+    for (int64_t c = 0; c < cols; ++c)
+      if (n.uniform() <= 0.01)
+        colScale[size_t(c)] = 20.0f;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        w[size_t(r * cols + c)] *= colScale[size_t(c)];
+  }
+  return w;
+}
+
+} // namespace itq3::bench

@@ -1,0 +1,44 @@
+//===- main.cpp - itq3-bench: measurements of formats and kernels ---------===//
+
+#include "Commands.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+struct Command {
+  const char *name;
+  int (*run)(int, char **);
+  const char *help;
+};
+
+constexpr Command kCommands[] = {
+    {"formats", itq3::bench::runFormats,
+     "error, bits/weight and encode speed of every format "
+     "[--rows N --cols K --threads T --json FILE --quick]"},
+    {"grid", itq3::bench::runGrid,
+     "print the generated grid table (lib/Format/GridTable.inc) "
+     "[--rule usage|norm]"},
+};
+
+int usage(FILE *out) {
+  std::fprintf(out, "usage: itq3-bench <command> [options]\n\ncommands:\n");
+  for (const Command &c : kCommands)
+    std::fprintf(out, "  %-10s %s\n", c.name, c.help);
+  return out == stdout ? 0 : 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usage(stderr);
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))
+    return usage(stdout);
+  for (const Command &c : kCommands)
+    if (!std::strcmp(argv[1], c.name))
+      return c.run(argc - 1, argv + 1);
+  std::fprintf(stderr, "itq3-bench: unknown command '%s'\n", argv[1]);
+  return usage(stderr);
+}

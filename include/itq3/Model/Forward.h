@@ -1,0 +1,60 @@
+//===- Forward.h - Reference forward pass of a Llama-family model -*- C++ -*-===//
+//
+// Plain fp32 C++: RMSNorm, RoPE with the model's base, grouped-query
+// attention over a KV cache, SwiGLU, output head. It is the numerical
+// reference the compiled model is checked against, so clarity comes first;
+// the matmuls are blocked and threaded only enough to make perplexity runs
+// over real models practical on a small machine.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_MODEL_FORWARD_H
+#define ITQ3_MODEL_FORWARD_H
+
+#include "itq3/Model/Model.h"
+#include "itq3/Model/ThreadPool.h"
+
+#include <memory>
+#include <vector>
+
+namespace itq3::model {
+
+class Forward {
+public:
+  /// `model` must outlive the Forward (weights are read in place).
+  /// context = 0 means the model's trained sequence length.
+  static Status create(const Model &model, int64_t context, unsigned threads,
+                       std::unique_ptr<Forward> &out);
+
+  /// Runs tokens[0..n) at positions pos..pos+n-1, appending to the KV cache
+  /// (positions before pos must already be there). Writes n rows of
+  /// vocabSize logits when allLogits, else only the last row.
+  Status run(const int32_t *tokens, int64_t n, int64_t pos,
+             std::vector<float> &logits, bool allLogits);
+
+  int64_t context() const { return context_; }
+  const ModelConfig &config() const { return model_.config; }
+  unsigned threads() const { return pool_.size(); }
+
+private:
+  Forward(const Model &model, int64_t context, unsigned threads);
+  void attention(int64_t layer, int64_t n, int64_t pos);
+  const float *weight(const std::string &name) const;
+
+  const Model &model_;
+  int64_t context_;
+  ThreadPool pool_;
+  std::vector<float> keyCache_, valueCache_; // [layer][pos][kvDim]
+  // Activations for the current batch of tokens.
+  std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_;
+};
+
+/// The building blocks, exposed so tests can check them one by one.
+void rmsNorm(const float *x, const float *w, int64_t dim, float eps, float *out);
+/// Rotates one head vector in place for position pos.
+void applyRope(float *v, int64_t headDim, int64_t pos, float base, bool halves);
+/// In-place numerically stable softmax.
+void softmax(float *x, int64_t n);
+
+} // namespace itq3::model
+
+#endif // ITQ3_MODEL_FORWARD_H

@@ -1,0 +1,81 @@
+//===- Eval.cpp - Perplexity and sampling over the reference forward ------===//
+
+#include "itq3/Model/Eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace itq3::model {
+
+double PerplexityResult::perplexity() const {
+  return scored ? std::exp(nll / double(scored)) : 0.0;
+}
+
+double negLogLikelihood(const float *logits, int64_t vocab, int32_t target) {
+  float mx = *std::max_element(logits, logits + vocab);
+  double total = 0;
+  for (int64_t i = 0; i < vocab; ++i)
+    total += std::exp(double(logits[i] - mx));
+  return std::log(total) - double(logits[target] - mx);
+}
+
+Status perplexity(Forward &fwd, const std::vector<int32_t> &tokens,
+                  int64_t ctx, int32_t bos, PerplexityResult &result,
+                  const std::function<void(int64_t, int64_t)> &progress) {
+  result = PerplexityResult();
+  if (ctx < 2 || ctx > fwd.context())
+    return Status::error("perplexity context " + std::to_string(ctx) +
+                         " must be in [2, " + std::to_string(fwd.context()) +
+                         "]");
+  int64_t textPerWindow = bos >= 0 ? ctx - 1 : ctx;
+  int64_t windows = int64_t(tokens.size()) / textPerWindow;
+  if (windows == 0)
+    return Status::error("text has " + std::to_string(tokens.size()) +
+                         " tokens, fewer than one window of " +
+                         std::to_string(textPerWindow));
+  // Batches bound the logits buffer (batch x vocab) for large vocabularies.
+  constexpr int64_t batch = 128;
+  int64_t vocab = fwd.config().vocabSize;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<float> logits;
+  std::vector<int32_t> window;
+  for (int64_t w = 0; w < windows; ++w) {
+    window.clear();
+    if (bos >= 0)
+      window.push_back(bos);
+    auto first = tokens.begin() + w * textPerWindow;
+    window.insert(window.end(), first, first + textPerWindow);
+    for (int64_t pos = 0; pos < ctx; pos += batch) {
+      int64_t n = std::min(batch, ctx - pos);
+      if (Status s = fwd.run(&window[size_t(pos)], n, pos, logits, true); !s)
+        return s;
+      for (int64_t t = 0; t < n && pos + t + 1 < ctx; ++t) {
+        result.nll += negLogLikelihood(&logits[size_t(t * vocab)], vocab,
+                                       window[size_t(pos + t + 1)]);
+        result.scored += 1;
+      }
+      if (progress)
+        progress(w * ctx + pos + n, windows * ctx);
+    }
+    result.windows += 1;
+  }
+  result.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  return Status::success();
+}
+
+int32_t sampleToken(const float *logits, int64_t vocab, float temperature,
+                    std::mt19937_64 &rng) {
+  if (temperature <= 0.0f)
+    return int32_t(std::max_element(logits, logits + vocab) - logits);
+  std::vector<double> p(static_cast<size_t>(vocab));
+  float mx = *std::max_element(logits, logits + vocab);
+  for (int64_t i = 0; i < vocab; ++i)
+    p[size_t(i)] = std::exp(double(logits[i] - mx) / temperature);
+  std::discrete_distribution<int32_t> dist(p.begin(), p.end());
+  return dist(rng);
+}
+
+} // namespace itq3::model

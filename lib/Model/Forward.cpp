@@ -1,0 +1,197 @@
+//===- Forward.cpp - Reference forward pass of a Llama-family model -------===//
+
+#include "itq3/Model/Forward.h"
+#include "Matmul.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace itq3::model {
+
+void rmsNorm(const float *x, const float *w, int64_t dim, float eps,
+             float *out) {
+  double ss = 0;
+  for (int64_t i = 0; i < dim; ++i)
+    ss += double(x[i]) * x[i];
+  float scale = float(1.0 / std::sqrt(ss / double(dim) + eps));
+  for (int64_t i = 0; i < dim; ++i)
+    out[i] = w[i] * (x[i] * scale);
+}
+
+void applyRope(float *v, int64_t headDim, int64_t pos, float base,
+               bool halves) {
+  int64_t half = headDim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    // Pair i turns at frequency base^(-2i / headDim).
+    double freq = std::pow(double(base), -2.0 * double(i) / double(headDim));
+    double angle = double(pos) * freq;
+    float c = float(std::cos(angle)), s = float(std::sin(angle));
+    float *a = halves ? &v[i] : &v[2 * i];
+    float *b = halves ? &v[i + half] : &v[2 * i + 1];
+    float x0 = *a, x1 = *b;
+    *a = x0 * c - x1 * s;
+    *b = x0 * s + x1 * c;
+  }
+}
+
+void softmax(float *x, int64_t n) {
+  float mx = *std::max_element(x, x + n);
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    total += x[i];
+  }
+  float inv = float(1.0 / total);
+  for (int64_t i = 0; i < n; ++i)
+    x[i] *= inv;
+}
+
+Forward::Forward(const Model &model, int64_t context, unsigned threads)
+    : model_(model), context_(context), pool_(threads) {}
+
+Status Forward::create(const Model &model, int64_t context, unsigned threads,
+                       std::unique_ptr<Forward> &out) {
+  if (Status s = model.validate(); !s)
+    return s;
+  const ModelConfig &c = model.config;
+  if (context <= 0)
+    context = c.seqLen;
+  if (context > c.seqLen)
+    return Status::error("context " + std::to_string(context) +
+                         " exceeds the model's sequence length " +
+                         std::to_string(c.seqLen));
+  out.reset(new Forward(model, context, threads));
+  size_t cache = size_t(c.nLayers * context * c.nKvHeads * c.headDim);
+  out->keyCache_.assign(cache, 0.0f);
+  out->valueCache_.assign(cache, 0.0f);
+  return Status::success();
+}
+
+const float *Forward::weight(const std::string &name) const {
+  return model_.find(name)->data.data();
+}
+
+/// Causal grouped-query attention for the n new tokens, reading the cache.
+void Forward::attention(int64_t layer, int64_t n, int64_t pos) {
+  const ModelConfig &c = model_.config;
+  int64_t hd = c.headDim, kvDim = c.nKvHeads * hd, qDim = c.nHeads * hd;
+  int64_t group = c.nHeads / c.nKvHeads;
+  const float *keys = keyCache_.data() + layer * context_ * kvDim;
+  const float *values = valueCache_.data() + layer * context_ * kvDim;
+  float scale = 1.0f / std::sqrt(float(hd));
+  pool_.parallelFor(n * c.nHeads, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores(size_t(pos + n));
+    for (int64_t task = begin; task < end; ++task) {
+      int64_t t = task / c.nHeads, h = task % c.nHeads;
+      int64_t last = pos + t; // attends to positions 0..last
+      const float *q = q_.data() + t * qDim + h * hd;
+      int64_t kvOff = (h / group) * hd;
+      for (int64_t p = 0; p <= last; ++p) {
+        const float *key = keys + p * kvDim + kvOff;
+        float dot = 0;
+        for (int64_t i = 0; i < hd; ++i)
+          dot += q[i] * key[i];
+        scores[size_t(p)] = dot * scale;
+      }
+      softmax(scores.data(), last + 1);
+      float *o = att_.data() + t * qDim + h * hd;
+      std::fill(o, o + hd, 0.0f);
+      for (int64_t p = 0; p <= last; ++p) {
+        const float *val = values + p * kvDim + kvOff;
+        for (int64_t i = 0; i < hd; ++i)
+          o[i] += scores[size_t(p)] * val[i];
+      }
+    }
+  });
+}
+
+Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
+                    std::vector<float> &logits, bool allLogits) {
+  const ModelConfig &c = model_.config;
+  if (n <= 0 || pos < 0 || pos + n > context_)
+    return Status::error("positions " + std::to_string(pos) + ".." +
+                         std::to_string(pos + n - 1) +
+                         " do not fit the context of " +
+                         std::to_string(context_));
+  for (int64_t t = 0; t < n; ++t)
+    if (tokens[t] < 0 || tokens[t] >= c.vocabSize)
+      return Status::error("token id " + std::to_string(tokens[t]) +
+                           " outside the vocabulary of " +
+                           std::to_string(c.vocabSize));
+  int64_t dim = c.dim, hd = c.headDim, hidden = c.hiddenDim;
+  int64_t qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
+  x_.resize(size_t(n * dim));
+  xb_.resize(size_t(n * std::max(dim, qDim)));
+  q_.resize(size_t(n * qDim));
+  k_.resize(size_t(n * kvDim));
+  v_.resize(size_t(n * kvDim));
+  att_.resize(size_t(n * qDim));
+  gate_.resize(size_t(n * hidden));
+  up_.resize(size_t(n * hidden));
+
+  const float *embed = weight("token_embd.weight");
+  for (int64_t t = 0; t < n; ++t)
+    std::copy_n(embed + tokens[t] * dim, dim, x_.data() + t * dim);
+
+  auto mm = [&](const float *in, const std::string &w, int64_t rows,
+                int64_t outDim, int64_t inDim, float *out) {
+    matmulTransposed(pool_, in, rows, weight(w), outDim, inDim, out);
+  };
+  auto addBias = [&](float *v, int64_t width, int64_t l, const char *what) {
+    if (!c.qkvBias)
+      return;
+    const float *b = weight(layerTensor(l, what, "bias"));
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t i = 0; i < width; ++i)
+        v[t * width + i] += b[i];
+  };
+
+  for (int64_t l = 0; l < c.nLayers; ++l) {
+    const float *attnNorm = weight(layerTensor(l, "attn_norm"));
+    for (int64_t t = 0; t < n; ++t)
+      rmsNorm(&x_[t * dim], attnNorm, dim, c.normEps, &xb_[t * dim]);
+    mm(xb_.data(), layerTensor(l, "attn_q"), n, qDim, dim, q_.data());
+    mm(xb_.data(), layerTensor(l, "attn_k"), n, kvDim, dim, k_.data());
+    mm(xb_.data(), layerTensor(l, "attn_v"), n, kvDim, dim, v_.data());
+    addBias(q_.data(), qDim, l, "attn_q");
+    addBias(k_.data(), kvDim, l, "attn_k");
+    addBias(v_.data(), kvDim, l, "attn_v");
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t h = 0; h < c.nHeads; ++h)
+        applyRope(&q_[t * qDim + h * hd], hd, pos + t, c.ropeBase, c.ropeHalves);
+      for (int64_t h = 0; h < c.nKvHeads; ++h)
+        applyRope(&k_[t * kvDim + h * hd], hd, pos + t, c.ropeBase, c.ropeHalves);
+      size_t slot = size_t((l * context_ + pos + t) * kvDim);
+      std::copy_n(&k_[t * kvDim], kvDim, &keyCache_[slot]);
+      std::copy_n(&v_[t * kvDim], kvDim, &valueCache_[slot]);
+    }
+    attention(l, n, pos);
+    mm(att_.data(), layerTensor(l, "attn_output"), n, dim, qDim, xb_.data());
+    for (int64_t i = 0; i < n * dim; ++i)
+      x_[i] += xb_[i];
+
+    const float *ffnNorm = weight(layerTensor(l, "ffn_norm"));
+    for (int64_t t = 0; t < n; ++t)
+      rmsNorm(&x_[t * dim], ffnNorm, dim, c.normEps, &xb_[t * dim]);
+    mm(xb_.data(), layerTensor(l, "ffn_gate"), n, hidden, dim, gate_.data());
+    mm(xb_.data(), layerTensor(l, "ffn_up"), n, hidden, dim, up_.data());
+    for (int64_t i = 0; i < n * hidden; ++i) {
+      float g = gate_[i];
+      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i]; // SiLU(gate) * up
+    }
+    mm(gate_.data(), layerTensor(l, "ffn_down"), n, dim, hidden, xb_.data());
+    for (int64_t i = 0; i < n * dim; ++i)
+      x_[i] += xb_[i];
+  }
+
+  int64_t first = allLogits ? 0 : n - 1, rows = n - first;
+  const float *outNorm = weight("output_norm.weight");
+  for (int64_t t = first; t < n; ++t)
+    rmsNorm(&x_[t * dim], outNorm, dim, c.normEps, &xb_[(t - first) * dim]);
+  logits.resize(size_t(rows * c.vocabSize));
+  matmulTransposed(pool_, xb_.data(), rows, model_.outputWeight().data.data(),
+                   c.vocabSize, dim, logits.data());
+  return Status::success();
+}
+
+} // namespace itq3::model

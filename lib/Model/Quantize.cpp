@@ -1,0 +1,163 @@
+//===- Quantize.cpp - Simulated quantization of a model's linears ---------===//
+
+#include "itq3/Model/Quantize.h"
+#include "itq3/Model/ThreadPool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <set>
+
+namespace itq3::model {
+
+using format::Codec;
+using format::FormatKind;
+
+double QuantReport::linearBitsPerWeight() const {
+  return linearWeights ? linearBits / double(linearWeights) : 0.0;
+}
+
+double QuantReport::modelBitsPerWeight() const {
+  int64_t n = linearWeights + otherWeights;
+  return n ? (linearBits + otherBits) / double(n) : 0.0;
+}
+
+std::vector<std::string> QuantReport::fallbacks() const {
+  std::vector<std::string> out;
+  for (const TensorReport &t : linears)
+    if (t.fallback)
+      out.push_back(t.name + " (" + t.format + ")");
+  return out;
+}
+
+double storedBitsPerWeight(const std::string &type) {
+  // Bytes per block * 8 / weights per block, as the GGML types store them.
+  if (type == "f16" || type == "bf16")
+    return 16.0;
+  if (type == "q8_0")
+    return 34.0 * 8 / 32;
+  if (type == "q4_0")
+    return 18.0 * 8 / 32;
+  if (type == "q4_1")
+    return 20.0 * 8 / 32;
+  if (type == "q4_k")
+    return 144.0 * 8 / 256;
+  if (type == "q5_k")
+    return 176.0 * 8 / 256;
+  if (type == "q6_k")
+    return 210.0 * 8 / 256;
+  return 32.0;
+}
+
+static std::set<std::string> linearSet(const Model &m) {
+  std::set<std::string> s;
+  for (int64_t l = 0; l < m.config.nLayers; ++l)
+    for (const char *what : linearNames())
+      s.insert(layerTensor(l, what));
+  return s;
+}
+
+/// Counts everything that is not a quantized linear.
+static void countOthers(const Model &m, const std::set<std::string> &linears,
+                        QuantReport &r) {
+  for (const auto &[name, t] : m.tensors) {
+    if (linears.count(name))
+      continue;
+    r.otherWeights += t.numel();
+    r.otherBits += double(t.numel()) *
+                   std::min(16.0, storedBitsPerWeight(t.sourceType));
+  }
+}
+
+QuantReport referenceReport(const Model &m) {
+  QuantReport r;
+  r.format = "reference";
+  std::set<std::string> linears = linearSet(m);
+  for (const std::string &name : linears) {
+    const Tensor &t = *m.find(name);
+    TensorReport tr{name, t.sourceType, t.numel(),
+                    double(t.numel()) * storedBitsPerWeight(t.sourceType)};
+    r.linearWeights += tr.weights;
+    r.linearBits += tr.bits;
+    r.linears.push_back(tr);
+  }
+  countOthers(m, linears, r);
+  return r;
+}
+
+/// The requested codec if its block divides K, else q8, else f16.
+static std::unique_ptr<Codec> codecFor(FormatKind kind,
+                                       const format::CodecOptions &options,
+                                       int64_t cols, bool &fallback) {
+  fallback = false;
+  for (FormatKind k : {kind, FormatKind::Q8, FormatKind::F16}) {
+    std::unique_ptr<Codec> c = format::createCodec(k, options);
+    if (c && cols % c->blockSize() == 0)
+      return c;
+    fallback = true;
+  }
+  return nullptr;
+}
+
+static Status roundTrip(const Codec &codec, Tensor &t, unsigned threads,
+                        ThreadPool &pool, double &relError) {
+  int64_t rows = t.rows(), cols = t.cols();
+  std::vector<uint8_t> packed(size_t(codec.matrixBytes(rows, cols)));
+  format::EncodeOptions eo;
+  eo.threads = threads;
+  if (Status s = codec.encodeRows(t.data.data(), rows, cols, packed.data(), eo);
+      !s)
+    return s;
+  std::vector<float> back(t.data.size());
+  std::vector<Status> errors;
+  std::mutex errorsMutex;
+  int64_t rowBytes = codec.rowBytes(cols);
+  pool.parallelFor(rows, [&](int64_t r0, int64_t r1) {
+    Status s = codec.decodeRows(packed.data() + r0 * rowBytes, r1 - r0, cols,
+                                back.data() + r0 * cols);
+    if (!s) {
+      std::lock_guard<std::mutex> lock(errorsMutex);
+      errors.push_back(s);
+    }
+  });
+  if (!errors.empty())
+    return errors.front();
+  double num = 0, den = 0;
+  for (size_t i = 0; i < back.size(); ++i) {
+    double d = double(back[i]) - t.data[i];
+    num += d * d;
+    den += double(t.data[i]) * t.data[i];
+  }
+  relError = den > 0 ? std::sqrt(num / den) : 0.0;
+  t.data = std::move(back);
+  return Status::success();
+}
+
+Status quantizeModel(Model &m, FormatKind kind,
+                     const format::CodecOptions &options, unsigned threads,
+                     QuantReport &report) {
+  report = QuantReport();
+  report.format = std::string(format::formatName(kind));
+  ThreadPool pool(threads);
+  std::set<std::string> linears = linearSet(m);
+  for (const std::string &name : linears) {
+    Tensor &t = *m.find(name);
+    bool fallback;
+    std::unique_ptr<Codec> codec = codecFor(kind, options, t.cols(), fallback);
+    if (!codec)
+      return Status::error("no codec can store " + name);
+    TensorReport tr{name, std::string(codec->name()), t.numel(),
+                    double(codec->matrixBytes(t.rows(), t.cols())) * 8,
+                    fallback};
+    if (Status s = roundTrip(*codec, t, threads, pool, tr.relError); !s)
+      return Status::error(name + ": " + s.message());
+    t.sourceType = tr.format;
+    report.linearWeights += tr.weights;
+    report.linearBits += tr.bits;
+    report.linears.push_back(tr);
+  }
+  countOthers(m, linears, report);
+  return Status::success();
+}
+
+} // namespace itq3::model

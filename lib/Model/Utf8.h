@@ -1,0 +1,33 @@
+//===- Utf8.h - UTF-8 and character classes for the tokenizers --*- C++ -*-===//
+#ifndef ITQ3_LIB_MODEL_UTF8_H
+#define ITQ3_LIB_MODEL_UTF8_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace itq3::model::utf8 {
+
+/// Length of the UTF-8 sequence starting at s[i] (1 for an invalid byte, so
+/// malformed input still advances and is handled byte by byte).
+size_t seqLength(std::string_view s, size_t i);
+/// The code point at s[i] (U+FFFD for malformed input) and its length.
+uint32_t decode(std::string_view s, size_t i, size_t &len);
+void append(std::string &out, uint32_t cp);
+
+/// Unicode classes as used by the pre-tokenizer expressions. Exact for ASCII
+/// and Latin-1; elsewhere an approximation by code-point ranges (no Unicode
+/// tables are linked): punctuation, symbol, mark and emoji blocks are not
+/// letters, and the common digit blocks are numbers.
+bool isSpace(uint32_t cp);
+bool isNumber(uint32_t cp);
+bool isLetter(uint32_t cp);
+
+/// GPT-2's reversible byte -> printable code point map, applied to every
+/// byte of a pre-token before BPE; unmapBytes inverts it on a whole piece.
+std::string mapBytes(std::string_view raw);
+std::string unmapBytes(std::string_view mapped);
+
+} // namespace itq3::model::utf8
+
+#endif // ITQ3_LIB_MODEL_UTF8_H

@@ -1,0 +1,231 @@
+//===- itq3-run.cpp - Generate text or measure perplexity -----------------===//
+//
+// Runs the reference forward pass on an imported model, optionally with its
+// linears quantized and dequantized by one of the weight formats (simulated
+// quantization), to generate text or measure perplexity.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Progress.h"
+#include "itq3/Format/Codec.h"
+#include "itq3/Model/Eval.h"
+#include "itq3/Model/Forward.h"
+#include "itq3/Model/Importers.h"
+#include "itq3/Model/Quantize.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+using namespace itq3;
+using namespace itq3::model;
+
+namespace {
+
+const char *usage =
+    "usage: itq3-run --model FILE [--tokenizer FILE] [--format F]\n"
+    "                [--sign-seed S] [--threads N]\n"
+    "                (--prompt TEXT -n N [--temp T] [--seed S]\n"
+    "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
+    "  --model       llama2.c .bin or GGUF file\n"
+    "  --tokenizer   llama2.c tokenizer.bin (GGUF files carry their own)\n"
+    "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
+    "                q3r iq3 itq3_s (linears quantized, then dequantized)\n"
+    "  --sign-seed   random-sign seed for rotated formats (0 = none)\n";
+
+struct Options {
+  std::string model, tokenizer, format = "reference", prompt, textFile;
+  int64_t steps = 64, ctx = 0, maxTokens = 0;
+  uint64_t seed = 1, signSeed = 0;
+  float temp = 0.0f;
+  unsigned threads = 0;
+};
+
+[[noreturn]] void fail(const std::string &msg) {
+  std::fprintf(stderr, "itq3-run: error: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+int64_t parseInt(const std::string &flag, const std::string &v) {
+  char *end;
+  errno = 0;
+  long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno || x < 0)
+    fail(flag + " expects a non-negative integer, got '" + v + "'");
+  return x;
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc)
+      fail("missing value for " + a + "\n" + usage);
+    std::string v = argv[++i];
+    if (a == "--model") o.model = v;
+    else if (a == "--tokenizer") o.tokenizer = v;
+    else if (a == "--format") o.format = v;
+    else if (a == "--prompt") o.prompt = v;
+    else if (a == "--perplexity") o.textFile = v;
+    else if (a == "-n") o.steps = parseInt(a, v);
+    else if (a == "--ctx") o.ctx = parseInt(a, v);
+    else if (a == "--max-tokens") o.maxTokens = parseInt(a, v);
+    else if (a == "--seed") o.seed = uint64_t(parseInt(a, v));
+    else if (a == "--sign-seed") o.signSeed = uint64_t(parseInt(a, v));
+    else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
+    else if (a == "--temp") {
+      char *end;
+      o.temp = std::strtof(v.c_str(), &end);
+      if (v.empty() || *end || !(o.temp >= 0))
+        fail("--temp expects a non-negative number, got '" + v + "'");
+    } else
+      fail("unknown option " + a + "\n" + usage);
+  }
+  if (o.model.empty())
+    fail(std::string("--model is required\n") + usage);
+  if (o.prompt.empty() == o.textFile.empty())
+    fail(std::string("give exactly one of --prompt and --perplexity\n") + usage);
+  return o;
+}
+
+void printReport(const QuantReport &r) {
+  std::printf("format: %s\n", r.format.c_str());
+  std::printf("bits/weight linears: %.4f\n", r.linearBitsPerWeight());
+  std::printf("bits/weight model: %.4f\n", r.modelBitsPerWeight());
+  std::vector<std::string> fb = r.fallbacks();
+  std::printf("fallbacks: %zu of %zu linears", fb.size(), r.linears.size());
+  for (size_t i = 0; i < fb.size() && i < 8; ++i)
+    std::printf("%s%s", i ? ", " : ": ", fb[i].c_str());
+  std::printf("%s\n", fb.size() > 8 ? ", ..." : "");
+}
+
+QuantReport quantize(Model &m, const Options &o) {
+  if (o.format == "reference")
+    return referenceReport(m);
+  std::optional<format::FormatKind> kind = format::parseFormatName(o.format);
+  if (!kind)
+    fail("unknown format '" + o.format + "'");
+  auto t0 = std::chrono::steady_clock::now();
+  QuantReport r;
+  format::CodecOptions co;
+  co.signSeed = o.signSeed;
+  if (Status s = quantizeModel(m, *kind, co, o.threads, r); !s)
+    fail(s.message());
+  double secs = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
+               r.linears.size(), o.format.c_str(), secs);
+  return r;
+}
+
+std::string readText(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void generate(Forward &fwd, const Tokenizer &tok, const Options &o) {
+  std::vector<int32_t> tokens = tok.encode(o.prompt, tok.addBos(), true);
+  if (tokens.empty())
+    fail("the prompt encodes to no tokens");
+  int64_t limit = std::min<int64_t>(fwd.context(), int64_t(tokens.size()) + o.steps);
+  if (int64_t(tokens.size()) >= fwd.context())
+    fail("the prompt (" + std::to_string(tokens.size()) +
+         " tokens) does not fit the context of " + std::to_string(fwd.context()));
+  std::mt19937_64 rng(o.seed);
+  std::vector<float> logits;
+  std::fputs(tok.decode(tokens).c_str(), stdout);
+  auto t0 = std::chrono::steady_clock::now();
+  if (Status s = fwd.run(tokens.data(), int64_t(tokens.size()), 0, logits, false); !s)
+    fail(s.message());
+  auto t1 = std::chrono::steady_clock::now();
+  int64_t generated = 0, vocab = fwd.config().vocabSize;
+  for (int64_t pos = int64_t(tokens.size()); pos < limit; ++pos) {
+    int32_t next = sampleToken(logits.data(), vocab, o.temp, rng);
+    if (next == tok.eos())
+      break;
+    std::fputs(tok.decode(tokens.back(), next).c_str(), stdout);
+    std::fflush(stdout);
+    tokens.push_back(next);
+    ++generated;
+    if (pos + 1 < limit)
+      if (Status s = fwd.run(&next, 1, pos, logits, false); !s)
+        fail(s.message());
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  double prefill = std::chrono::duration<double>(t1 - t0).count();
+  double decode = std::chrono::duration<double>(t2 - t1).count();
+  std::printf("\n");
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "prompt: %zu tokens, %.1f tok/s; generated: %lld tokens, "
+               "%.1f tok/s (%u threads)\n",
+               tokens.size() - size_t(generated),
+               double(tokens.size() - size_t(generated)) / prefill,
+               (long long)generated, generated / (decode > 0 ? decode : 1e-9),
+               fwd.threads());
+}
+
+void measurePerplexity(Forward &fwd, const Tokenizer &tok, const Options &o) {
+  std::vector<int32_t> tokens = tok.encode(readText(o.textFile), false);
+  if (o.maxTokens > 0 && int64_t(tokens.size()) > o.maxTokens)
+    tokens.resize(size_t(o.maxTokens));
+  int32_t bos = tok.addBos() ? tok.bos() : -1;
+  Progress bar("perplexity");
+  PerplexityResult r;
+  if (Status s = perplexity(fwd, tokens, fwd.context(), bos, r,
+                            [&](int64_t d, int64_t t) { bar.update(d, t); });
+      !s)
+    fail(o.textFile + ": " + s.message());
+  bar.finish();
+  std::printf("perplexity: %.4f\n", r.perplexity());
+  std::printf("tokens scored: %lld (%lld windows of %lld positions%s)\n",
+              (long long)r.scored, (long long)r.windows,
+              (long long)fwd.context(), bos >= 0 ? ", BOS first" : "");
+  std::printf("tokens/s: %.1f\n",
+              double(r.windows * fwd.context()) / r.seconds);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o = parseArgs(argc, argv);
+  Model model;
+  std::unique_ptr<Tokenizer> tok;
+  if (Status s = loadModel(o.model, model, &tok); !s)
+    fail(s.message());
+  if (!o.tokenizer.empty()) {
+    tok = std::make_unique<Tokenizer>();
+    if (Status s = loadLlama2cTokenizer(o.tokenizer, model.config.vocabSize, *tok); !s)
+      fail(s.message());
+  }
+  if (!tok)
+    fail(o.model + " carries no tokenizer: pass --tokenizer FILE");
+  std::printf("model: %s (%s %s, %lld parameters, %lld layers, dim %lld)\n",
+              o.model.c_str(), model.source.c_str(), model.config.arch.c_str(),
+              (long long)model.parameterCount(), (long long)model.config.nLayers,
+              (long long)model.config.dim);
+  QuantReport report = quantize(model, o);
+  printReport(report);
+  int64_t ctx = o.textFile.empty() ? 0 : o.ctx;
+  if (!o.textFile.empty() && ctx < 2)
+    fail("--perplexity needs --ctx C (at least 2)");
+  std::unique_ptr<Forward> fwd;
+  if (Status s = Forward::create(model, ctx, o.threads, fwd); !s)
+    fail(s.message());
+  if (o.textFile.empty())
+    generate(*fwd, *tok, o);
+  else
+    measurePerplexity(*fwd, *tok, o);
+  return 0;
+}

@@ -136,8 +136,18 @@ void encodeGridBlock(const float *values, const float *importance,
                      const GridTables &tables, GridWeighting weighting,
                      uint8_t *dst) {
   float mag[kGridBlockWeights], w[kGridBlockWeights];
-  for (int i = 0; i < kGridBlockWeights; ++i)
+  float amax = 0;
+  for (int i = 0; i < kGridBlockWeights; ++i) {
     mag[i] = std::fabs(values[i]);
+    amax = std::max(amax, mag[i]);
+  }
+  if (amax <= kHalfZeroBelow) { // even d = amax would store as 0
+    int zeroIndex[kGridBlockWeights / 4];
+    std::fill(zeroIndex, zeroIndex + kGridBlockWeights / 4, tables.smallestIndex());
+    int zeroScale[kSubBlocks] = {};
+    writeBlock(dst, 0.0f, zeroScale, zeroIndex, values);
+    return;
+  }
   makeWeights(mag, importance, weighting, w);
 
   GridSnapper snapper(tables);
@@ -154,15 +164,11 @@ void encodeGridBlock(const float *values, const float *importance,
   float d = roundToHalf(std::min(fitted[top] / kMaxOddScale, kHalfMax));
   int subScale[kSubBlocks] = {};
   int index[kGridBlockWeights / 4];
-  for (int s = 0; s < kSubBlocks; ++s) {
-    if (d > 0)
-      subScale[s] = chooseSubScale(mag + s * kSubBlock, w + s * kSubBlock,
-                                   fitted[s], d, s == top, snapper,
-                                   index + s * kGroups);
-    else
-      std::fill(index + s * kGroups, index + (s + 1) * kGroups,
-                tables.smallestIndex());
-  }
+  std::fill(index, index + kGridBlockWeights / 4, tables.smallestIndex());
+  for (int s = 0; d > 0 && s < kSubBlocks; ++s)
+    subScale[s] = chooseSubScale(mag + s * kSubBlock, w + s * kSubBlock,
+                                 fitted[s], d, s == top, snapper,
+                                 index + s * kGroups);
   writeBlock(dst, d, subScale, index, values);
 }
 

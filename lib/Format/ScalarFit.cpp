@@ -42,12 +42,10 @@ float toHalfScale(float d) {
 
 } // namespace
 
-float fitUniform(const float *x, const float *w, int n, const UniformLevels &L,
-                 const std::vector<float> &targets, uint8_t *codes) {
-  float m = 0;
-  for (int i = 0; i < n; ++i)
-    if (std::fabs(x[i]) > std::fabs(m))
-      m = x[i];
+/// Least-squares d (unrounded) for the value m of largest magnitude.
+static float searchScale(const float *x, const float *w, int n,
+                         const UniformLevels &L,
+                         const std::vector<float> &targets, float m) {
   float best = 0;
   double bestScore = -1;
   for (float t : targets) {
@@ -62,9 +60,21 @@ float fitUniform(const float *x, const float *w, int n, const UniformLevels &L,
     if (trial.score() > bestScore && trial.refit() != 0)
       best = trial.refit();
   }
-  float d = m == 0 ? 0.0f : toHalfScale(best);
-  // With d = 0 every code decodes to 0; pick the code of level 0 (or the
-  // smallest) so that the stored bytes are tidy.
+  return best;
+}
+
+float fitUniform(const float *x, const float *w, int n, const UniformLevels &L,
+                 const std::vector<float> &targets, uint8_t *codes) {
+  float m = 0;
+  for (int i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > std::fabs(m))
+      m = x[i];
+  // At or below kHalfZeroBelow the scale stores as zero: never divide by it.
+  float d = std::fabs(m) <= kHalfZeroBelow
+                ? 0.0f
+                : toHalfScale(searchScale(x, w, n, L, targets, m));
+  // Codes are recomputed with the stored d; with d = 0 they are the codes
+  // nearest to level 0, which decode to 0 anyway.
   float inv = d != 0 ? 1.0f / d : 0.0f;
   for (int i = 0; i < n; ++i)
     codes[i] = uint8_t(L.code(x[i] * inv));

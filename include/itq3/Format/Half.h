@@ -16,6 +16,10 @@ namespace itq3::format {
 
 /// Largest finite half value.
 constexpr float kHalfMax = 65504.0f;
+/// Half the smallest subnormal half: any fp16 scale below it stores as 0, so
+/// a block whose largest magnitude is at most this decodes to zero whatever
+/// its codes (encoders write it as zero and never divide by it).
+constexpr float kHalfZeroBelow = 0x1p-25f;
 
 inline uint32_t floatBits(float f) {
   uint32_t u;

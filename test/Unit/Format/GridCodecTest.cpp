@@ -1,0 +1,140 @@
+//===- GridCodecTest.cpp - The 110-byte grid encoder ----------------------===//
+
+#include "itq3/Format/GridCodec.h"
+
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace itq3::format;
+using test::gaussian;
+using test::relativeError;
+using test::roundTrip;
+
+namespace {
+
+/// Student-t(4)-like heavy tails: Gaussian / sqrt(chi2_4 / 4).
+std::vector<float> heavyTailed(int64_t n, uint64_t seed) {
+  std::vector<float> z = gaussian(n, seed, 1.0f), c = gaussian(4 * n, seed + 1, 1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    double chi2 = 0;
+    for (int k = 0; k < 4; ++k)
+      chi2 += double(c[size_t(4 * i + k)]) * c[size_t(4 * i + k)];
+    z[size_t(i)] = float(0.02 * z[size_t(i)] / std::sqrt(chi2 / 4));
+  }
+  return z;
+}
+
+double rotatedDomainError(const std::vector<float> &w, const std::vector<uint8_t> &bytes,
+                          int64_t rows, int64_t cols, uint64_t seed) {
+  std::vector<float> r = w, rhat(w.size());
+  for (int64_t i = 0; i < rows; ++i)
+    rotateRow(&r[size_t(i * cols)], cols, seed);
+  for (size_t b = 0; b < w.size() / 256; ++b)
+    decodeGridBlock(&bytes[b * 110], GridTables::builtin(), &rhat[b * 256]);
+  return relativeError(r, rhat);
+}
+
+double columnError(const std::vector<float> &w, const std::vector<float> &d,
+                   int64_t cols, int64_t every) {
+  double e = 0;
+  for (size_t i = 0; i < w.size(); ++i)
+    if (int64_t(i) % cols % every == 0)
+      e += (double(w[i]) - d[i]) * (double(w[i]) - d[i]);
+  return e;
+}
+
+} // namespace
+
+TEST(GridCodec, WeightDomainErrorEqualsRotatedDomainError) {
+  std::vector<float> w = heavyTailed(16 * 512, 1);
+  for (uint64_t seed : {0ull, 77ull}) {
+    auto rt = roundTrip(*createCodec(FormatKind::ITQ3S, {seed}), w, 16, 512);
+    ASSERT_TRUE(rt.status.ok());
+    double weightDomain = relativeError(w, rt.decoded);
+    EXPECT_NEAR(rotatedDomainError(w, rt.bytes, 16, 512, seed), weightDomain,
+                1e-5 * weightDomain);
+  }
+}
+
+TEST(GridCodec, RotationHelpsOnHeavyTailsAndOutlierColumns) {
+  std::vector<float> t = heavyTailed(32 * 1024, 2);
+  std::vector<float> outliers = gaussian(32 * 1024, 3);
+  for (size_t i = 0; i < outliers.size(); ++i)
+    if (i % 1024 % 97 == 0)
+      outliers[i] *= 20;
+  for (const std::vector<float> *w : {&t, &outliers}) {
+    double rotated = relativeError(
+        *w, roundTrip(*createCodec(FormatKind::ITQ3S), *w, 32, 1024).decoded);
+    double plain = relativeError(
+        *w, roundTrip(*createCodec(FormatKind::IQ3), *w, 32, 1024).decoded);
+    double scalar = relativeError(
+        *w, roundTrip(*createCodec(FormatKind::Q3), *w, 32, 1024).decoded);
+    EXPECT_LT(rotated, 0.9 * plain);
+    EXPECT_LT(rotated, 0.9 * scalar);
+  }
+}
+
+TEST(GridCodec, FlatWeightingHasTheLowerPlainError) {
+  // Why Flat is the default (DESIGN.md asked to measure, not assume).
+  std::vector<float> w = gaussian(32 * 1024, 4);
+  GridCodecConfig square;
+  square.weighting = GridWeighting::Square;
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::ITQ3S}) {
+    double flat = relativeError(w, roundTrip(*createCodec(kind), w, 32, 1024).decoded);
+    double sq = relativeError(
+        w, roundTrip(*createGridCodec(kind, {}, square), w, 32, 1024).decoded);
+    EXPECT_LT(flat, sq) << formatName(kind);
+  }
+}
+
+TEST(GridCodec, ImportanceLowersTheErrorOnImportantColumns) {
+  const int64_t rows = 16, cols = 1024, every = 8;
+  std::vector<float> w = gaussian(rows * cols, 5);
+  std::vector<float> importance(size_t(cols), 1.0f);
+  for (int64_t c = 0; c < cols; c += every)
+    importance[size_t(c)] = 50.0f;
+  EncodeOptions eo;
+  eo.importance = importance.data();
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::Q4, FormatKind::Q3}) {
+    std::unique_ptr<Codec> c = createCodec(kind);
+    auto plain = roundTrip(*c, w, rows, cols), weighted = roundTrip(*c, w, rows, cols, eo);
+    ASSERT_TRUE(weighted.status.ok());
+    EXPECT_LT(columnError(w, weighted.decoded, cols, every),
+              0.8 * columnError(w, plain.decoded, cols, every))
+        << formatName(kind);
+  }
+}
+
+TEST(GridCodec, LargestSubBlockUsesTheTopScaleAndAllNibblesAreValid) {
+  std::vector<float> w = gaussian(8 * 256, 6);
+  auto rt = roundTrip(*createCodec(FormatKind::IQ3), w, 8, 256);
+  ASSERT_TRUE(rt.status.ok());
+  for (int b = 0; b < 8; ++b) {
+    const uint8_t *block = &rt.bytes[size_t(b) * 110];
+    int top = 0;
+    for (int s = 0; s < 8; ++s)
+      top = std::max(top, gridBlockSubScale(block, s));
+    EXPECT_EQ(top, 15);
+    EXPECT_GT(gridBlockScale(block), 0.0f);
+    for (int i = 0; i < 256; ++i) // signs match the input
+      EXPECT_EQ(gridBlockSign(block, i), w[size_t(b * 256 + i)] < 0);
+  }
+}
+
+TEST(GridCodec, ExactGridPointsComeBackExactly) {
+  // Every value is d * 31 * grid entry with d a power of two: the search,
+  // the neighbour table and the scale quantization must all find it again.
+  const std::vector<GridEntry> &grid = builtinGrid();
+  const float scale = 31.0f * 0x1p-10f;
+  std::vector<float> w(2048);
+  for (int i = 0; i < 2048; ++i) {
+    const GridEntry &e = grid[size_t((i / 4 * 37) % 512)];
+    w[size_t(i)] = scale * float(e[size_t(i % 4)]) * ((i * 7) % 3 ? 1.0f : -1.0f);
+  }
+  auto rt = roundTrip(*createCodec(FormatKind::IQ3), w, 1, 2048);
+  ASSERT_TRUE(rt.status.ok());
+  EXPECT_EQ(rt.decoded, w);
+}

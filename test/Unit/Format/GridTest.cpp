@@ -1,0 +1,87 @@
+//===- GridTest.cpp - The grid: regeneration, validity, lookup tables -----===//
+
+#include "itq3/Format/Grid.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+using namespace itq3::format;
+
+namespace {
+
+void expectValidGrid(const std::vector<GridEntry> &grid) {
+  ASSERT_EQ(grid.size(), size_t(kGridSize));
+  std::set<GridEntry> distinct(grid.begin(), grid.end());
+  EXPECT_EQ(distinct.size(), grid.size());
+  for (const GridEntry &e : grid)
+    for (uint8_t v : e) {
+      EXPECT_EQ(v % 2, 1);
+      EXPECT_GE(v, 1);
+      EXPECT_LE(v, 15);
+    }
+}
+
+int distance2(const GridEntry &a, const GridEntry &b) {
+  int d = 0;
+  for (int j = 0; j < 4; ++j)
+    d += (a[j] - b[j]) * (a[j] - b[j]);
+  return d;
+}
+
+} // namespace
+
+TEST(Grid, RegeneratesTheCheckedInTableExactlyAndFast) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<GridEntry> regenerated = generateGrid(GridRule::UsageFrequency);
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(regenerated, builtinGrid())
+      << "lib/Format/GridTable.inc is stale: run scripts/gen-grid";
+  EXPECT_LT(seconds, 5.0);
+}
+
+TEST(Grid, EntriesAreDistinctOddLevels) {
+  expectValidGrid(builtinGrid());
+  expectValidGrid(generateGrid(GridRule::SmallestNorm));
+}
+
+TEST(Grid, IsSortedByCellAndHoldsAllOnes) {
+  const std::vector<GridEntry> &grid = builtinGrid();
+  for (size_t i = 1; i < grid.size(); ++i)
+    EXPECT_LT(cellIndex(grid[i - 1]), cellIndex(grid[i]));
+  // The small, frequent tuples must be there, including all-ones.
+  EXPECT_TRUE(std::count(grid.begin(), grid.end(), GridEntry{1, 1, 1, 1}));
+}
+
+TEST(Grid, CellIndexRoundTrips) {
+  for (int cell = 0; cell < kLatticeCells; ++cell)
+    ASSERT_EQ(cellIndex(cellEntry(cell)), cell);
+  EXPECT_EQ(cellIndex({3, 1, 1, 1}), 1);
+  EXPECT_EQ(cellIndex({1, 1, 1, 3}), 512);
+}
+
+TEST(Grid, NeighbourTablesHoldTheNearestEntries) {
+  const GridTables &t = GridTables::builtin();
+  const std::vector<GridEntry> &grid = t.grid();
+  for (int cell = 0; cell < kLatticeCells; cell += 7) {
+    GridEntry centre = cellEntry(cell);
+    int index = t.indexOfCell(cell);
+    bool inGrid = std::count(grid.begin(), grid.end(), centre) > 0;
+    EXPECT_EQ(index >= 0, inGrid);
+    if (inGrid)
+      EXPECT_EQ(grid[size_t(index)], centre);
+    // No grid entry outside the list is closer than the last one in it.
+    const uint16_t *nb = t.neighbours(cell);
+    int worst = distance2(centre, grid[nb[GridTables::kNeighbours - 1]]);
+    int nearest = distance2(centre, grid[nb[0]]);
+    for (const GridEntry &e : grid)
+      EXPECT_GE(distance2(centre, e), nearest);
+    std::set<int> listed(nb, nb + GridTables::kNeighbours);
+    for (size_t i = 0; i < grid.size(); ++i)
+      if (!listed.count(int(i)))
+        EXPECT_GE(distance2(centre, grid[i]), worst);
+  }
+}

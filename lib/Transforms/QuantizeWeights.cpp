@@ -69,7 +69,7 @@ DenseElementsAttr weightAsNK(ArrayRef<float> values, RankedTensorType bType,
 }
 
 struct QuantizeWeightsPass
-    : public impl::ITQ3QuantizeWeightsBase<QuantizeWeightsPass> {
+    : public mlir::itq3::impl::ITQ3QuantizeWeightsBase<QuantizeWeightsPass> {
   using ITQ3QuantizeWeightsBase::ITQ3QuantizeWeightsBase;
 
   void runOnOperation() override {
@@ -142,6 +142,8 @@ private:
       product = arith::AddFOp::create(builder, loc, init, product);
     op.getResult(0).replaceAllUsesWith(product);
     op.erase();
+    if (Operation *oldWeight = b.getDefiningOp(); oldWeight && oldWeight->use_empty())
+      oldWeight->erase();
     return success();
   }
 

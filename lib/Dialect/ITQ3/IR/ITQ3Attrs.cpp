@@ -14,6 +14,13 @@ using namespace mlir::itq3;
 #define GET_ATTRDEF_CLASSES
 #include "itq3/Dialect/ITQ3/IR/ITQ3Attrs.cpp.inc"
 
+void ITQ3Dialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "itq3/Dialect/ITQ3/IR/ITQ3Attrs.cpp.inc"
+      >();
+}
+
 static std::unique_ptr<::itq3::format::Codec> codecOf(FormatKind kind) {
   return ::itq3::format::createCodec(toCodecKind(kind));
 }

@@ -14,14 +14,8 @@ void ITQ3Dialect::initialize() {
 #define GET_OP_LIST
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.cpp.inc"
       >();
-  addAttributes<
-#define GET_ATTRDEF_LIST
-#include "itq3/Dialect/ITQ3/IR/ITQ3Attrs.cpp.inc"
-      >();
-  addTypes<
-#define GET_TYPEDEF_LIST
-#include "itq3/Dialect/ITQ3/IR/ITQ3Types.cpp.inc"
-      >();
+  registerAttributes();
+  registerTypes();
 }
 
 /// Packed weights fold to itq3.constant; dequantized weights to arith.constant.

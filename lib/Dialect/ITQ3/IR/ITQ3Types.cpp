@@ -11,6 +11,13 @@ using namespace mlir::itq3;
 #define GET_TYPEDEF_CLASSES
 #include "itq3/Dialect/ITQ3/IR/ITQ3Types.cpp.inc"
 
+void ITQ3Dialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "itq3/Dialect/ITQ3/IR/ITQ3Types.cpp.inc"
+      >();
+}
+
 int64_t PackedWeightType::getRowBytes() const {
   return getCols() / getFormat().getBlockSize() *
          getFormat().getBytesPerBlock();

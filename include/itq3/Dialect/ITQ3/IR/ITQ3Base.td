@@ -25,6 +25,11 @@ def ITQ3_Dialect : Dialect {
   let useDefaultTypePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let extraClassDeclaration = [{
+    // Defined next to the storage classes they need.
+    void registerAttributes();
+    void registerTypes();
+  }];
 }
 
 class ITQ3_Op<string mnemonic, list<Trait> traits = []>

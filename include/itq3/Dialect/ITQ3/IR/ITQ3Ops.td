@@ -3,6 +3,7 @@
 #define ITQ3_OPS_TD
 
 include "itq3/Dialect/ITQ3/IR/ITQ3Types.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def ITQ3_FloatTensor2D : 2DTensorOf<[F32, F16, BF16]>;
@@ -25,7 +26,7 @@ def ITQ3_ConstantOp : ITQ3_Op<"constant", [ConstantLike, Pure]> {
   }];
   let arguments = (ins ElementsAttr:$value);
   let results = (outs ITQ3_PackedWeightType:$result);
-  let assemblyFormat = "$value attr-dict `->` type($result)";
+  let assemblyFormat = "$value attr-dict `->` qualified(type($result))";
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -76,7 +77,9 @@ def ITQ3_QuantizeOp : ITQ3_Op<"quantize", [Pure]> {
   }];
   let arguments = (ins ITQ3_FloatTensor2D:$input);
   let results = (outs ITQ3_PackedWeightType:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` qualified(type($result))
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -94,7 +97,9 @@ def ITQ3_DequantizeOp : ITQ3_Op<"dequantize", [Pure]> {
   }];
   let arguments = (ins ITQ3_PackedWeightType:$input);
   let results = (outs ITQ3_FloatTensor2D:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = [{
+    $input attr-dict `:` qualified(type($input)) `->` type($result)
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -158,7 +163,7 @@ def ITQ3_MatmulOp : ITQ3_Op<"matmul", [Pure]> {
   let results = (outs ITQ3_FloatTensor2D:$result);
   let assemblyFormat = [{
     $input `,` $weight (`scales` $input_scales^)? `rotation` `` $rotation
-    attr-dict `:` type($input) `,` type($weight)
+    attr-dict `:` type($input) `,` qualified(type($weight))
     (`,` type($input_scales)^)? `->` type($result)
   }];
   let hasVerifier = 1;

@@ -1,0 +1,75 @@
+// RUN: itq3-opt %s -canonicalize -split-input-file | FileCheck %s
+
+// Quantizing a constant is a fold: the packed bytes come from lib/Format.
+// CHECK-LABEL: func @fold_quantize
+// CHECK-NOT: itq3.quantize
+// CHECK: %[[W:.*]] = itq3.constant dense_resource<itq3_packed> : tensor<4x110xi8> -> !itq3.packed<4x256, itq3_s>
+// CHECK: return %[[W]]
+// CHECK: itq3_packed: "0x
+func.func @fold_quantize() -> !itq3.packed<4x256, itq3_s> {
+  %w = arith.constant dense<0.5> : tensor<4x256xf32>
+  %q = itq3.quantize %w : tensor<4x256xf32> -> !itq3.packed<4x256, itq3_s>
+  return %q : !itq3.packed<4x256, itq3_s>
+}
+
+// -----
+
+// q8 stores integers up to 127 exactly (scale 1), so the round trip folds to
+// the original values.
+// CHECK-LABEL: func @fold_q8_round_trip
+// CHECK-NOT: itq3.
+// CHECK: %[[C:.*]] = arith.constant dense<{{\[\[}}1.270000e+02, -6.400000e+01, 3.000000e+00, -1.000000e+00, -1.400000e+01
+// CHECK: return %[[C]]
+func.func @fold_q8_round_trip() -> tensor<1x32xf32> {
+  %w = arith.constant dense<[[127.0, -64.0, 3.0, -1.0, -14.0, -13.0, -12.0, -11.0, -10.0, -9.0, -8.0, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0]]> : tensor<1x32xf32>
+  %q = itq3.quantize %w : tensor<1x32xf32> -> !itq3.packed<1x32, q8>
+  %d = itq3.dequantize %q : !itq3.packed<1x32, q8> -> tensor<1x32xf32>
+  return %d : tensor<1x32xf32>
+}
+
+// -----
+
+// A hand-written f16 blob (1.0, -2.0) dequantizes to those values.
+// CHECK-LABEL: func @fold_dequantize_resource
+// CHECK: %[[C:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, -2.000000e+00]]> : tensor<1x2xf32>
+// CHECK: return %[[C]]
+func.func @fold_dequantize_resource() -> tensor<1x2xf32> {
+  %p = itq3.constant dense_resource<w> : tensor<1x4xi8> -> !itq3.packed<1x2, f16>
+  %d = itq3.dequantize %p : !itq3.packed<1x2, f16> -> tensor<1x2xf32>
+  return %d : tensor<1x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x01000000003C00C0"
+    }
+  }
+#-}
+
+// -----
+
+// A weight the codec refuses (NaN) is not folded.
+// CHECK-LABEL: func @no_fold_nan
+// CHECK: itq3.quantize
+func.func @no_fold_nan() -> !itq3.packed<1x32, q4> {
+  %w = arith.constant dense<0x7FC00000> : tensor<1x32xf32>
+  %q = itq3.quantize %w : tensor<1x32xf32> -> !itq3.packed<1x32, q4>
+  return %q : !itq3.packed<1x32, q4>
+}
+
+// -----
+
+// The unsigned FWHT is an involution; with signs it is not.
+// CHECK-LABEL: func @fold_fwht
+// CHECK-SAME: (%[[X:.*]]: tensor<2x256xf32>)
+// CHECK: %[[S:.*]] = itq3.fwht %[[X]] signs(5)
+// CHECK: %[[T:.*]] = itq3.fwht %[[S]] signs(5)
+// CHECK: return %[[X]], %[[T]]
+func.func @fold_fwht(%x: tensor<2x256xf32>) -> (tensor<2x256xf32>, tensor<2x256xf32>) {
+  %a = itq3.fwht %x : tensor<2x256xf32>
+  %b = itq3.fwht %a : tensor<2x256xf32>
+  %s = itq3.fwht %x signs(5) : tensor<2x256xf32>
+  %t = itq3.fwht %s signs(5) : tensor<2x256xf32>
+  return %b, %t : tensor<2x256xf32>, tensor<2x256xf32>
+}

@@ -1,0 +1,181 @@
+// RUN: itq3-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3 or itq3_s}}
+func.func @unknown_format() attributes {f = #itq3.format<q5>}
+
+// -----
+
+// expected-error @+1 {{format 'q4' has no rotation, so it takes no sign seed}}
+func.func @seed_without_rotation() attributes {f = #itq3.format<q4, seed = 1>}
+
+// -----
+
+// expected-error @+1 {{packed weight must be 2-D [N, K], got rank 3}}
+func.func @packed_rank(%w: !itq3.packed<2x64x256, itq3_s>)
+
+// -----
+
+// expected-error @+1 {{packed weight dimensions must be positive, got 0x256}}
+func.func @packed_empty(%w: !itq3.packed<0x256, itq3_s>)
+
+// -----
+
+// expected-error @+1 {{K = 100 is not a multiple of the itq3_s block size 256}}
+func.func @packed_block(%w: !itq3.packed<4x100, itq3_s>)
+
+// -----
+
+// expected-error @+1 {{K = 48 is not a multiple of the q4 block size 32}}
+func.func @packed_block_q4(%w: !itq3.packed<4x48, q4>)
+
+// -----
+
+func.func @constant_bytes() {
+  // expected-error @+1 {{value must have type 'tensor<2x18xi8>' (the stored bytes of '!itq3.packed<2x32, q4>'), got 'tensor<2x17xi8>'}}
+  %c = itq3.constant dense<0> : tensor<2x17xi8> -> !itq3.packed<2x32, q4>
+  return
+}
+
+// -----
+
+func.func @fwht_block(%x: tensor<4x100xf32>) {
+  // expected-error @+1 {{last dimension must be a static multiple of 256, got 'tensor<4x100xf32>'}}
+  %r = itq3.fwht %x : tensor<4x100xf32>
+  return
+}
+
+// -----
+
+func.func @fwht_dynamic(%x: tensor<4x?xf32>) {
+  // expected-error @+1 {{last dimension must be a static multiple of 256}}
+  %r = itq3.fwht %x : tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @fwht_seed(%x: tensor<256xf32>) {
+  // expected-error @+1 {{sign seed must be positive (omit signs for none)}}
+  %r = itq3.fwht %x signs(0) : tensor<256xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_shape(%w: tensor<8x256xf32>) {
+  // expected-error @+1 {{tensor shape [8, 256] does not match the packed shape [4, 256]}}
+  %q = itq3.quantize %w : tensor<8x256xf32> -> !itq3.packed<4x256, itq3_s>
+  return
+}
+
+// -----
+
+func.func @quantize_element(%w: tensor<4x256xi32>) {
+  // expected-error @+1 {{operand #0 must be 2D tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  %q = itq3.quantize %w : tensor<4x256xi32> -> !itq3.packed<4x256, itq3_s>
+  return
+}
+
+// -----
+
+func.func @dequantize_shape(%q: !itq3.packed<4x256, iq3>) {
+  // expected-error @+1 {{tensor shape [4, 512] does not match the packed shape [4, 256]}}
+  %w = itq3.dequantize %q : !itq3.packed<4x256, iq3> -> tensor<4x512xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_block(%x: tensor<2x48xf32>) {
+  // expected-error @+1 {{K must be a static multiple of 32, got 48}}
+  %v, %s = itq3.quantize_act %x : tensor<2x48xf32> -> tensor<2x48xi8>, tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_values(%x: tensor<2x64xf32>) {
+  // expected-error @+1 {{values must have the input's shape [2, 64]}}
+  %v, %s = itq3.quantize_act %x : tensor<2x64xf32> -> tensor<2x32xi8>, tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_scales(%x: tensor<2x64xf32>) {
+  // expected-error @+1 {{scales must have shape [2, 2] (one per 32 values), got [2, 4]}}
+  %v, %s = itq3.quantize_act %x : tensor<2x64xf32> -> tensor<2x64xi8>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_k(%x: tensor<1x512xf32>, %w: !itq3.packed<8x256, q8>) {
+  // expected-error @+1 {{input K = 512 does not match the weight's K = 256}}
+  %y = itq3.matmul %x, %w rotation<none> : tensor<1x512xf32>, !itq3.packed<8x256, q8> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result(%x: tensor<2x256xf32>, %w: !itq3.packed<8x256, q8>) {
+  // expected-error @+1 {{result must have shape [2, 8], got [2, 16]}}
+  %y = itq3.matmul %x, %w rotation<none> : tensor<2x256xf32>, !itq3.packed<8x256, q8> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_rotated_none(%x: tensor<1x256xf32>, %w: !itq3.packed<8x256, itq3_s>) {
+  // expected-error @+1 {{a rotated format needs rotation<weight> or rotation<activation>}}
+  %y = itq3.matmul %x, %w rotation<none> : tensor<1x256xf32>, !itq3.packed<8x256, itq3_s> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_unrotated_weight(%x: tensor<1x256xf32>, %w: !itq3.packed<8x256, iq3>) {
+  // expected-error @+1 {{format 'iq3' has no rotation; use rotation<none>}}
+  %y = itq3.matmul %x, %w rotation<weight> : tensor<1x256xf32>, !itq3.packed<8x256, iq3> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_float_scales(%x: tensor<1x256xf32>, %s: tensor<1x8xf32>, %w: !itq3.packed<8x256, q4>) {
+  // expected-error @+1 {{float activations take no scales}}
+  %y = itq3.matmul %x, %w scales %s rotation<none> : tensor<1x256xf32>, !itq3.packed<8x256, q4>, tensor<1x8xf32> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int8_no_scales(%x: tensor<1x256xi8>, %w: !itq3.packed<8x256, q4>) {
+  // expected-error @+1 {{int8 activations need their per-32 scales}}
+  %y = itq3.matmul %x, %w rotation<none> : tensor<1x256xi8>, !itq3.packed<8x256, q4> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int8_weight_rotation(%x: tensor<1x256xi8>, %s: tensor<1x8xf32>, %w: !itq3.packed<8x256, itq3_s>) {
+  // expected-error @+1 {{int8 activations cannot use rotation<weight>: rotate the activations instead}}
+  %y = itq3.matmul %x, %w scales %s rotation<weight> : tensor<1x256xi8>, !itq3.packed<8x256, itq3_s>, tensor<1x8xf32> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int8_k(%x: tensor<1x40xi8>, %s: tensor<1x1xf32>, %w: !itq3.packed<8x40, f16>) {
+  // expected-error @+1 {{int8 activations need K to be a multiple of 32, got 40}}
+  %y = itq3.matmul %x, %w scales %s rotation<none> : tensor<1x40xi8>, !itq3.packed<8x40, f16>, tensor<1x1xf32> -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_int8_scales(%x: tensor<1x256xi8>, %s: tensor<1x4xf32>, %w: !itq3.packed<8x256, q8>) {
+  // expected-error @+1 {{scales must have shape [1, 8], got [1, 4]}}
+  %y = itq3.matmul %x, %w scales %s rotation<none> : tensor<1x256xi8>, !itq3.packed<8x256, q8>, tensor<1x4xf32> -> tensor<1x8xf32>
+  return
+}

@@ -1,0 +1,80 @@
+// RUN: itq3-opt %s | itq3-opt | FileCheck %s
+// RUN: itq3-opt %s --mlir-print-op-generic | itq3-opt | FileCheck %s
+
+// CHECK-LABEL: func @format_attrs
+// CHECK-SAME: fmt = #itq3.format<itq3_s>
+// CHECK-SAME: plain = #itq3.format<q4>
+// CHECK-SAME: seeded = #itq3.format<q3r, seed = 7>
+func.func @format_attrs() attributes {
+    fmt = #itq3.format<itq3_s>, seeded = #itq3.format<q3r, seed = 7>,
+    plain = #itq3.format<q4>} {
+  return
+}
+
+// CHECK-LABEL: func @packed_types
+// CHECK-SAME: !itq3.packed<64x256, itq3_s>
+// CHECK-SAME: !itq3.packed<64x256, itq3_s, seed = 42>
+// CHECK-SAME: !itq3.packed<8x32, q8>
+// CHECK-SAME: !itq3.packed<3x5, f16>
+func.func @packed_types(%a: !itq3.packed<64x256, itq3_s>,
+                        %b: !itq3.packed<64x256, itq3_s, seed = 42>,
+                        %c: !itq3.packed<8x32, q8>,
+                        %d: !itq3.packed<3x5, f16>) {
+  return
+}
+
+// CHECK-LABEL: func @fwht
+// CHECK: %[[R:.*]] = itq3.fwht %{{.*}} : tensor<4x512xf32>
+// CHECK: itq3.fwht %[[R]] signs(7) : tensor<4x512xf32>
+func.func @fwht(%x: tensor<4x512xf32>) -> tensor<4x512xf32> {
+  %r = itq3.fwht %x : tensor<4x512xf32>
+  %s = itq3.fwht %r signs(7) : tensor<4x512xf32>
+  return %s : tensor<4x512xf32>
+}
+
+// CHECK-LABEL: func @quantize_dequantize
+// CHECK: %[[Q:.*]] = itq3.quantize %{{.*}} : tensor<16x256xf32> -> !itq3.packed<16x256, iq3>
+// CHECK: itq3.dequantize %[[Q]] : !itq3.packed<16x256, iq3> -> tensor<16x256xf16>
+func.func @quantize_dequantize(%w: tensor<16x256xf32>) -> tensor<16x256xf16> {
+  %q = itq3.quantize %w : tensor<16x256xf32> -> !itq3.packed<16x256, iq3>
+  %d = itq3.dequantize %q : !itq3.packed<16x256, iq3> -> tensor<16x256xf16>
+  return %d : tensor<16x256xf16>
+}
+
+// CHECK-LABEL: func @constant
+// CHECK: itq3.constant dense<1> : tensor<2x18xi8> -> !itq3.packed<2x32, q4>
+func.func @constant() -> !itq3.packed<2x32, q4> {
+  %c = itq3.constant dense<1> : tensor<2x18xi8> -> !itq3.packed<2x32, q4>
+  return %c : !itq3.packed<2x32, q4>
+}
+
+// CHECK-LABEL: func @quantize_act
+// CHECK: itq3.quantize_act %{{.*}} : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
+func.func @quantize_act(%x: tensor<?x256xf32>) -> (tensor<?x256xi8>, tensor<?x8xf32>) {
+  %v, %s = itq3.quantize_act %x : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
+  return %v, %s : tensor<?x256xi8>, tensor<?x8xf32>
+}
+
+// CHECK-LABEL: func @matmul_weight_rotation
+// CHECK: itq3.matmul %{{.*}}, %{{.*}} rotation<weight> : tensor<1x256xf32>, !itq3.packed<64x256, itq3_s> -> tensor<1x64xf32>
+func.func @matmul_weight_rotation(%x: tensor<1x256xf32>, %w: !itq3.packed<64x256, itq3_s>) -> tensor<1x64xf32> {
+  %y = itq3.matmul %x, %w rotation<weight> : tensor<1x256xf32>, !itq3.packed<64x256, itq3_s> -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
+}
+
+// CHECK-LABEL: func @matmul_int8_activation_rotation
+// CHECK: %[[V:.*]], %[[S:.*]] = itq3.quantize_act
+// CHECK: itq3.matmul %[[V]], %{{.*}} scales %[[S]] rotation<activation> : tensor<?x256xi8>, !itq3.packed<64x256, itq3_s, seed = 3>, tensor<?x8xf32> -> tensor<?x64xf32>
+func.func @matmul_int8_activation_rotation(%x: tensor<?x256xf32>, %w: !itq3.packed<64x256, itq3_s, seed = 3>) -> tensor<?x64xf32> {
+  %r = itq3.fwht %x signs(3) : tensor<?x256xf32>
+  %v, %s = itq3.quantize_act %r : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
+  %y = itq3.matmul %v, %w scales %s rotation<activation> : tensor<?x256xi8>, !itq3.packed<64x256, itq3_s, seed = 3>, tensor<?x8xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func @matmul_unrotated
+// CHECK: itq3.matmul %{{.*}}, %{{.*}} rotation<none> : tensor<3x64xbf16>, !itq3.packed<5x64, q8> -> tensor<3x5xf32>
+func.func @matmul_unrotated(%x: tensor<3x64xbf16>, %w: !itq3.packed<5x64, q8>) -> tensor<3x5xf32> {
+  %y = itq3.matmul %x, %w rotation<none> : tensor<3x64xbf16>, !itq3.packed<5x64, q8> -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}

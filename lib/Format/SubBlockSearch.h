@@ -17,8 +17,10 @@ constexpr int kSubBlock = 32;
 constexpr int kGroups = kSubBlock / 4;
 
 /// The largest magnitude of a sub-block is tried at these levels (amax / s).
-/// Integers so that re-encoding decoded data finds its exact scale again.
-constexpr float kTrialLevels[] = {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+/// Integers so that re-encoding decoded data finds its exact scale again;
+/// wider or finer sets changed the Gaussian error by < 0.1% (the refit and
+/// the final choice of l do most of the work) at up to twice the time.
+constexpr float kTrialLevels[] = {8, 9, 10, 11, 12, 13, 14, 15, 16};
 
 /// Odd-lattice cell of a point given in level units (level 2c+1 covers
 /// [2c, 2c+2)): c_0 + 8 c_1 + 64 c_2 + 512 c_3, each c clamped to 0..7.

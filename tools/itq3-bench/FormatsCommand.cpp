@@ -154,13 +154,20 @@ std::vector<Variant> weightingVariants() {
 }
 
 std::vector<Variant> gridRuleVariants() {
-  format::GridCodecConfig norm;
-  norm.tables = std::make_shared<format::GridTables>(
-      format::generateGrid(format::GridRule::SmallestNorm));
-  return {grid(FormatKind::IQ3, "iq3 usage grid (ours)", {}),
-          grid(FormatKind::IQ3, "iq3 smallest-norm grid", norm),
-          grid(FormatKind::ITQ3S, "itq3_s usage grid (ours)", {}),
-          grid(FormatKind::ITQ3S, "itq3_s smallest-norm grid", norm)};
+  const format::GridRule rules[] = {
+      format::GridRule::CheckerboardNorm, format::GridRule::SmallestNorm,
+      format::GridRule::UsageFrequency, format::GridRule::IteratedUsage};
+  std::vector<Variant> out;
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::ITQ3S})
+    for (format::GridRule rule : rules) {
+      format::GridCodecConfig cfg;
+      cfg.tables = std::make_shared<format::GridTables>(format::generateGrid(rule));
+      std::string label = std::string(format::formatName(kind)) + " grid=" +
+                          format::gridRuleName(rule) +
+                          (rule == format::kBuiltinGridRule ? " (builtin)" : "");
+      out.push_back(grid(kind, label, cfg));
+    }
+  return out;
 }
 
 Result runBig(const Options &o) {
@@ -240,7 +247,7 @@ int runFormats(int argc, char **argv) {
   auto append = [&](std::vector<Result> r) { all.insert(all.end(), r.begin(), r.end()); };
   append(runTable("All formats", mainVariants(), o));
   append(runTable("Grid codec weighting: flat vs x^2", weightingVariants(), o));
-  append(runTable("Grid selection rule: usage frequency (ours) vs smallest norm",
+  append(runTable("Grid selection rule (d4 = builtin)",
                   gridRuleVariants(), o));
   if (o.big)
     all.push_back(runBig(o));

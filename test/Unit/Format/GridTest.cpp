@@ -35,7 +35,7 @@ int distance2(const GridEntry &a, const GridEntry &b) {
 
 TEST(Grid, RegeneratesTheCheckedInTableExactlyAndFast) {
   auto start = std::chrono::steady_clock::now();
-  std::vector<GridEntry> regenerated = generateGrid(GridRule::UsageFrequency);
+  std::vector<GridEntry> regenerated = generateGrid(kBuiltinGridRule);
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(regenerated, builtinGrid())
@@ -45,7 +45,9 @@ TEST(Grid, RegeneratesTheCheckedInTableExactlyAndFast) {
 
 TEST(Grid, EntriesAreDistinctOddLevels) {
   expectValidGrid(builtinGrid());
-  expectValidGrid(generateGrid(GridRule::SmallestNorm));
+  for (GridRule rule : {GridRule::SmallestNorm, GridRule::UsageFrequency,
+                        GridRule::IteratedUsage})
+    expectValidGrid(generateGrid(rule));
 }
 
 TEST(Grid, IsSortedByCellAndHoldsAllOnes) {

@@ -10,8 +10,10 @@
 namespace itq3::format::detail {
 
 int UniformLevels::code(float y) const {
-  float q = std::floor((y - float(b)) / float(a) + 0.5f);
-  return int(std::clamp(q, 0.0f, float(qmax)));
+  // Clamp first, then round half up by truncation (non-negative here): no
+  // floorf call, which baseline x86-64 cannot inline.
+  float q = std::clamp((y - float(b)) / float(a), 0.0f, float(qmax));
+  return int(q + 0.5f);
 }
 
 namespace {

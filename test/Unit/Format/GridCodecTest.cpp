@@ -138,3 +138,36 @@ TEST(GridCodec, ExactGridPointsComeBackExactly) {
   ASSERT_TRUE(rt.status.ok());
   EXPECT_EQ(rt.decoded, w);
 }
+
+TEST(GridCodec, CustomGridsRoundTripAndOnlyGridKindsAreAccepted) {
+  GridCodecConfig cfg;
+  cfg.tables = std::make_shared<GridTables>(generateGrid(GridRule::SmallestNorm));
+  EXPECT_EQ(createGridCodec(FormatKind::Q3, {}, cfg), nullptr);
+  std::unique_ptr<Codec> custom = createGridCodec(FormatKind::ITQ3S, {3}, cfg);
+  ASSERT_NE(custom, nullptr);
+  EXPECT_EQ(custom->bytesPerBlock(), kGridBlockBytes);
+  EXPECT_EQ(custom->blockSize(), kGridBlockWeights);
+  std::vector<float> w = gaussian(8 * 512, 8);
+  auto rt = roundTrip(*custom, w, 8, 512);
+  ASSERT_TRUE(rt.status.ok());
+  EXPECT_LT(relativeError(w, rt.decoded), 0.145);
+  // Decoding with another grid than the one used to encode is wrong: the
+  // tables must travel with the data (only the builtin grid is ever stored).
+  std::vector<float> other(w.size());
+  ASSERT_TRUE(createCodec(FormatKind::ITQ3S, {3})
+                  ->decodeRows(rt.bytes.data(), 8, 512, other.data()).ok());
+  EXPECT_GT(relativeError(w, other), 0.3);
+}
+
+TEST(GridCodec, SignSeedChangesTheBytesNotTheQuality) {
+  std::vector<float> w = heavyTailed(16 * 512, 9);
+  auto plain = roundTrip(*createCodec(FormatKind::ITQ3S), w, 16, 512);
+  auto signed1 = roundTrip(*createCodec(FormatKind::ITQ3S, {1}), w, 16, 512);
+  EXPECT_NE(plain.bytes, signed1.bytes);
+  EXPECT_NEAR(relativeError(w, signed1.decoded), relativeError(w, plain.decoded), 0.005);
+  // Decoding with the wrong seed does not give the weights back.
+  std::vector<float> wrong(w.size());
+  ASSERT_TRUE(createCodec(FormatKind::ITQ3S, {2})
+                  ->decodeRows(signed1.bytes.data(), 16, 512, wrong.data()).ok());
+  EXPECT_GT(relativeError(w, wrong), 0.5);
+}

@@ -71,6 +71,9 @@ float fitUniform(const float *x, const float *w, int n, const UniformLevels &L,
   for (int i = 0; i < n; ++i)
     if (std::fabs(x[i]) > std::fabs(m))
       m = x[i];
+  // A block of zero importance still needs a scale: fit it flat.
+  if (w && std::all_of(w, w + n, [](float v) { return v <= 0; }))
+    w = nullptr;
   // At or below kHalfZeroBelow the scale stores as zero: never divide by it.
   float d = std::fabs(m) <= kHalfZeroBelow
                 ? 0.0f

@@ -171,3 +171,20 @@ TEST(GridCodec, SignSeedChangesTheBytesNotTheQuality) {
                   ->decodeRows(signed1.bytes.data(), 16, 512, wrong.data()).ok());
   EXPECT_GT(relativeError(w, wrong), 0.5);
 }
+
+TEST(GridCodec, ZeroImportanceBlocksAreStillCodedFlat) {
+  // Importance 0 on a whole block must not zero its weights: the fit falls
+  // back to flat weights there.
+  const int64_t rows = 4, cols = 512;
+  std::vector<float> w = gaussian(rows * cols, 10);
+  std::vector<float> importance(size_t(cols), 1.0f);
+  std::fill(importance.begin(), importance.begin() + 256, 0.0f);
+  EncodeOptions eo;
+  eo.importance = importance.data();
+  for (FormatKind kind : {FormatKind::Q4, FormatKind::Q3, FormatKind::IQ3,
+                          FormatKind::ITQ3S}) {
+    auto rt = roundTrip(*createCodec(kind), w, rows, cols, eo);
+    ASSERT_TRUE(rt.status.ok());
+    EXPECT_LT(relativeError(w, rt.decoded), 0.2) << formatName(kind);
+  }
+}

@@ -59,6 +59,36 @@ private:
   std::string path_;
 };
 
+/// A fresh directory for files that must sit side by side (safetensors and
+/// its config.json); removed with its files.
+class TempDir {
+public:
+  TempDir() {
+    const char *tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp ? tmp : "/tmp") + "/itq3-model-XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back(0);
+    if (!mkdtemp(buf.data()))
+      std::abort();
+    path_ = buf.data();
+  }
+  ~TempDir() {
+    for (const std::string &f : files_)
+      std::remove(f.c_str());
+    rmdir(path_.c_str());
+  }
+  std::string write(const std::string &name, const std::string &bytes) {
+    std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+    files_.push_back(p);
+    return p;
+  }
+
+private:
+  std::string path_;
+  std::vector<std::string> files_;
+};
+
 /// Deterministic values in [-scale, scale) (no <random>: identical on every
 /// standard library).
 inline std::vector<float> pseudoRandom(size_t n, uint32_t seed,

@@ -77,7 +77,12 @@ double relativeError(const std::vector<float> &w, const std::vector<float> &r) {
 Result measure(const std::string &table, const Variant &v, MatrixKind kind,
                const std::vector<float> &w, int64_t rows, int64_t cols,
                unsigned threads) {
-  Result res{table, v.label, matrixKindName(kind), rows, cols};
+  Result res;
+  res.table = table;
+  res.label = v.label;
+  res.kind = matrixKindName(kind);
+  res.rows = rows;
+  res.cols = cols;
   std::unique_ptr<Codec> codec = v.make();
   std::vector<uint8_t> packed(size_t(codec->matrixBytes(rows, cols)));
   format::EncodeOptions eo;

@@ -76,6 +76,14 @@ int cellIndex(const GridEntry &entry);
 /// The tuple at the centre of a lattice cell (inverse of cellIndex).
 GridEntry cellEntry(int cell);
 
+/// An entry as one little-endian 32-bit word, level j in byte j: the form a
+/// kernel wants in constant memory (one load gives the 4 int8 lanes of a
+/// dp4a operand once the signs are applied).
+inline uint32_t packGridEntry(const GridEntry &entry) {
+  return uint32_t(entry[0]) | uint32_t(entry[1]) << 8 |
+         uint32_t(entry[2]) << 16 | uint32_t(entry[3]) << 24;
+}
+
 /// Lookup structures of one grid used by the encoder: for each lattice cell,
 /// its grid index (or -1) and its kNeighbours nearest grid entries.
 class GridTables {

@@ -125,3 +125,12 @@ TEST(Grid, SnapperFindsTheNearestEntryLikeBruteForce) {
   }
   EXPECT_GE(exact, n * 995 / 1000);
 }
+
+TEST(Grid, PackedEntriesAreLittleEndianBytes) {
+  EXPECT_EQ(packGridEntry({1, 3, 5, 7}), 0x07050301u);
+  for (const GridEntry &e : builtinGrid()) {
+    uint32_t word = packGridEntry(e);
+    for (int j = 0; j < 4; ++j)
+      EXPECT_EQ((word >> (8 * j)) & 0xff, e[size_t(j)]);
+  }
+}

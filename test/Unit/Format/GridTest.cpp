@@ -134,3 +134,11 @@ TEST(Grid, PackedEntriesAreLittleEndianBytes) {
       EXPECT_EQ((word >> (8 * j)) & 0xff, e[size_t(j)]);
   }
 }
+
+TEST(Grid, SampledRulesAreDeterministic) {
+  // The usage rules draw Gaussian samples from our own splitmix64 stream:
+  // two runs must agree exactly (they are only measured, not shipped).
+  EXPECT_EQ(generateGrid(GridRule::UsageFrequency),
+            generateGrid(GridRule::UsageFrequency));
+  EXPECT_NE(generateGrid(GridRule::UsageFrequency), builtinGrid());
+}

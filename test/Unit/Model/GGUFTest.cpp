@@ -157,6 +157,15 @@ TEST(GGUF, Qwen2HasBiasesAndHalvesRope) {
   EXPECT_NE(loadError(w.build()).find("attn_q.bias"), std::string::npos);
 }
 
+TEST(GGUF, WrongTensorShapeIsNamed) {
+  Model bad = tinyModel();
+  bad.find("blk.1.attn_k.weight")->shape = {8, 4}; // should be [4, 8]
+  std::string err = loadError(modelWriter(bad).build());
+  EXPECT_NE(err.find("'blk.1.attn_k.weight' has shape [8, 4], expected [4, 8]"),
+            std::string::npos)
+      << err;
+}
+
 TEST(GGUF, UnknownArchitectureIsNamed) {
   GGUFWriter w = modelWriter(tinyModel(), "gemma3");
   EXPECT_NE(loadError(w.build()).find("'gemma3' is not supported"),

@@ -188,3 +188,27 @@ TEST(GridCodec, ZeroImportanceBlocksAreStillCodedFlat) {
     EXPECT_LT(relativeError(w, rt.decoded), 0.2) << formatName(kind);
   }
 }
+
+TEST(GridCodec, StoredDomainDotProductsEqualWeightDomainOnes) {
+  // Activation-side placement: w^ . x == r^ . (H D x) per row, where r^ is
+  // what decodeRowsStored returns.
+  const int64_t rows = 4, cols = 512;
+  std::vector<float> w = heavyTailed(rows * cols, 11);
+  std::vector<float> x = gaussian(cols, 12, 1.0f);
+  for (FormatKind kind : {FormatKind::ITQ3S, FormatKind::Q3R, FormatKind::IQ3}) {
+    std::unique_ptr<Codec> codec = createCodec(kind, {21});
+    auto rt = roundTrip(*codec, w, rows, cols);
+    std::vector<float> stored(w.size()), hx = x;
+    ASSERT_TRUE(codec->decodeRowsStored(rt.bytes.data(), rows, cols, stored.data()).ok());
+    if (codec->isRotated())
+      rotateRow(hx.data(), cols, 21);
+    for (int64_t r = 0; r < rows; ++r) {
+      double weightSide = 0, activationSide = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        weightSide += double(rt.decoded[size_t(r * cols + c)]) * x[size_t(c)];
+        activationSide += double(stored[size_t(r * cols + c)]) * hx[size_t(c)];
+      }
+      EXPECT_NEAR(activationSide, weightSide, 1e-4) << formatName(kind);
+    }
+  }
+}

@@ -25,10 +25,12 @@ constexpr float kTrialLevels[] = {7, 9, 11, 13, 15};
 
 /// Odd-lattice cell of a point given in level units (level 2c+1 covers
 /// [2c, 2c+2)): c_0 + 8 c_1 + 64 c_2 + 512 c_3, each c clamped to 0..7.
+/// Clamped before the conversion: a tiny importance-weighted scale can put
+/// y far beyond the int range.
 inline int latticeCell(const float *y) {
   int cell = 0;
   for (int j = 3; j >= 0; --j) {
-    int c = std::min(int(y[j] * 0.5f), 7);
+    int c = int(std::min(y[j] * 0.5f, 7.0f));
     cell = cell * 8 + c;
   }
   return cell;

@@ -212,3 +212,22 @@ TEST(GridCodec, StoredDomainDotProductsEqualWeightDomainOnes) {
     }
   }
 }
+
+TEST(GridCodec, ExtremeImportanceRatiosStayFinite) {
+  // Importance 1 on values of 1e-9 and 0 on a value of 10 drives the
+  // weighted scale fit to ~1e-9, so 10 / scale is far beyond the int range:
+  // the lattice-cell computation must clamp before converting.
+  const int64_t cols = 256;
+  std::vector<float> w(static_cast<size_t>(cols), 1e-9f);
+  std::vector<float> importance(static_cast<size_t>(cols), 1.0f);
+  w[3] = 10.0f;
+  importance[3] = 0.0f;
+  EncodeOptions eo;
+  eo.importance = importance.data();
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::Q3, FormatKind::Q4}) {
+    auto rt = roundTrip(*createCodec(kind), w, 1, cols, eo);
+    ASSERT_TRUE(rt.status.ok());
+    for (float v : rt.decoded)
+      ASSERT_TRUE(std::isfinite(v)) << formatName(kind);
+  }
+}

@@ -16,7 +16,6 @@ MappedFile::~MappedFile() {
 }
 
 Status MappedFile::open(const std::string &path) {
-  path_ = path;
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0)
     return Status::error(path + ": cannot open: " + std::strerror(errno));

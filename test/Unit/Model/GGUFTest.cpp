@@ -392,6 +392,7 @@ TEST(GGUFTokenizer, Gpt2WithDeclaredPreTokenizer) {
   std::unique_ptr<Tokenizer> tok;
   Status s = load(w.build(), m, &tok);
   ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(tok->kind(), Tokenizer::Kind::ByteBPE);
   EXPECT_FALSE(tok->addBos()); // gpt2 default when the file says nothing
   // "ab ab12": "ab", " ab" (merged after "a b"), then digits one by one.
   EXPECT_EQ(tok->encode("<|im_start|>ab ab12", false, true),
@@ -417,6 +418,7 @@ TEST(GGUFTokenizer, LlamaSentencePieceWithSpaceMarks) {
   std::unique_ptr<Tokenizer> tok;
   Status s = load(w.build(), m, &tok);
   ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(tok->kind(), Tokenizer::Kind::SentencePiece);
   EXPECT_TRUE(tok->addBos());
   // " hi hi": "hi" (-2) first, then " hi" (-3), twice.
   std::vector<int32_t> ids = tok->encode("hi hi", true);

@@ -146,8 +146,10 @@ Status loadGGUF(const std::string &path, Model &out,
     return s;
   // Each entry takes at least 12 (metadata) or 28 (tensor info) bytes.
   if (nKv > r.remaining() / 12 || nTensors > r.remaining() / 28)
-    return r.error("absurd counts: " + std::to_string(nTensors) +
-                   " tensors, " + std::to_string(nKv) + " metadata entries");
+    return r.error(std::to_string(nTensors) + " tensors and " +
+                   std::to_string(nKv) + " metadata entries cannot fit in the " +
+                   std::to_string(r.remaining()) +
+                   " bytes left: truncated or corrupt");
   gguf::Metadata md;
   if (Status s = md.read(r, nKv); !s)
     return s;

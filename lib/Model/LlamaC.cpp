@@ -75,12 +75,12 @@ Status loadLlama2c(const std::string &path, Model &out) {
   c.headDim = h.heads > 0 ? h.dim / h.heads : 0;
   c.ropeBase = 10000.0f;
   c.normEps = 1e-5f;
+  if (Status s = validateConfig(c); !s)
+    return Status::error(path + ": " + s.message());
   if (h.heads > 0 && h.dim % h.heads != 0)
     return Status::error(path + ": dim " + std::to_string(h.dim) +
                          " is not a multiple of n_heads " +
                          std::to_string(h.heads));
-  if (Status s = validateConfig(c); !s)
-    return Status::error(path + ": " + s.message());
 
   int64_t qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
   if (Status s = readTensor(r, "token_embd.weight", {c.vocabSize, c.dim},

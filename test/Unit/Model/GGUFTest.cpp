@@ -341,7 +341,7 @@ TEST(GGUFErrors, TruncatedAnywhereIsACleanError) {
 TEST(GGUFErrors, AbsurdCountsAndLengths) {
   Bytes b;
   b.raw("GGUF").put<uint32_t>(3).put<uint64_t>(uint64_t(1) << 60).put<uint64_t>(1);
-  EXPECT_NE(loadError(b).find("absurd counts"), std::string::npos);
+  EXPECT_NE(loadError(b).find("cannot fit"), std::string::npos);
 
   GGUFWriter w;
   w.meta.str64("tokenizer.ggml.tokens").put<uint32_t>(ARRAY).put<uint32_t>(STRING)

@@ -26,4 +26,27 @@ def ITQ3QuantizeWeights : Pass<"itq3-quantize-weights"> {
   ];
 }
 
+def ITQ3PlaceRotation : Pass<"itq3-place-rotation"> {
+  let summary = "Choose where rotated weights are un-rotated: weights or activations";
+  let description = [{
+    `mode=activation`: every `itq3.matmul` with float activations becomes
+    `itq3.fwht` of the activations (with the weight's sign seed) for rotated
+    formats, then `itq3.quantize_act` (int8 per 32), then the integer
+    `itq3.matmul ... scales ... rotation<activation>` (`rotation<none>` for
+    unrotated formats). The rotation is then paid once per activation row
+    instead of once per weight tile, and the product runs on int8 (DP4A,
+    `mma.sync` s8). f16 weights keep float activations, with a remark.
+
+    `mode=weight`: activations stay in float and rotated matmuls use
+    `rotation<weight>` (the inverse FWHT is fused into the weight tile
+    decode); a float matmul fed by `itq3.fwht` of its own activations with the
+    weight's seed is turned back into that form.
+  }];
+  let dependentDialects = ["::mlir::itq3::ITQ3Dialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"activation\"",
+           "Where the rotation is applied: activation or weight">,
+  ];
+}
+
 #endif // ITQ3_TRANSFORMS_PASSES_TD

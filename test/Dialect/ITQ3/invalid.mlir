@@ -55,7 +55,7 @@ func.func @fwht_dynamic(%x: tensor<4x?xf32>) {
 // -----
 
 func.func @fwht_seed(%x: tensor<256xf32>) {
-  // expected-error @+1 {{sign seed must be positive (omit signs for none)}}
+  // expected-error @+1 {{sign seed must be non-zero (omit signs for none)}}
   %r = itq3.fwht %x signs(0) : tensor<256xf32>
   return
 }

@@ -59,8 +59,10 @@ LogicalResult FWHTOp::verify() {
   if (ShapedType::isDynamic(last) || last % kRotationBlock != 0)
     return emitOpError("last dimension must be a static multiple of ")
            << kRotationBlock << ", got " << type;
-  if (std::optional<int64_t> seed = getSeed(); seed && *seed <= 0)
-    return emitOpError("sign seed must be positive (omit signs for none)");
+  // The seed is the format's uint64 seed read as a bit pattern; 0 means no
+  // signs and is spelled by omitting them.
+  if (std::optional<int64_t> seed = getSeed(); seed && *seed == 0)
+    return emitOpError("sign seed must be non-zero (omit signs for none)");
   return success();
 }
 

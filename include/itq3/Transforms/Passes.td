@@ -49,4 +49,27 @@ def ITQ3PlaceRotation : Pass<"itq3-place-rotation"> {
   ];
 }
 
+def ITQ3Tile : Pass<"itq3-tile"> {
+  let summary = "Split itq3.matmul_into into an scf.forall over tiles of M and N";
+  let description = [{
+    Each `itq3.matmul_into` outside a forall becomes
+    `scf.forall (%i, %j) in (ceil(M / tile-m), ceil(N / tile-n))` whose body
+    runs `itq3.matmul_into` on subviews: rows [i*tile-m, +tile-m) of the
+    activations, rows [j*tile-n, +tile-n) of the packed weight bytes. Edge
+    tiles are clamped with `arith.minsi`; when a dimension is static and
+    divisible the tile size stays static, so later passes can size
+    shared-memory stages. A static M smaller than tile-m gives one tile of M
+    rows (decode: M = 1..8).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"8",
+           "Activation rows per tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"32",
+           "Weight rows (outputs) per tile">,
+  ];
+}
+
 #endif // ITQ3_TRANSFORMS_PASSES_TD

@@ -4,11 +4,14 @@
 // minutes and gigabytes per file to compile.
 //
 //===----------------------------------------------------------------------===//
+#include "itq3/Conversion/Pipelines.h"
 #include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
 #include "itq3/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -20,12 +23,14 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<mlir::itq3::ITQ3Dialect, mlir::arith::ArithDialect,
-                  mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
+                  mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
+                  mlir::LLVM::LLVMDialect, mlir::linalg::LinalgDialect,
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect>();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::itq3::registerITQ3TransformsPasses();
+  mlir::itq3::registerITQ3Pipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "itq3 optimizer driver: the itq3 dialect and its passes\n",
       registry));

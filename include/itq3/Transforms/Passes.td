@@ -72,4 +72,33 @@ def ITQ3Tile : Pass<"itq3-tile"> {
   ];
 }
 
+def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
+  let summary = "Lower itq3.matmul_into tiles to staged loops (decode, fused inverse FWHT, product)";
+  let description = [{
+    Every `itq3.matmul_into` becomes loops over chunks of K (256 columns, or
+    32 where K does not split into 256). Per chunk, in phases that are each
+    an `scf.parallel` over the tile (independent iterations; a GPU mapping
+    puts a barrier after each):
+
+    1. decode: the weight tile's chunk is decoded into a stage buffer
+       [tile-n x chunk] with its sub-block scales applied (float path), or
+       into int8 codes plus one scale per 32 (int8 path);
+    2. for `rotation<weight>`: the inverse FWHT-256 of every staged row, as
+       8 butterfly stages over the stage buffer. Scales are applied before
+       the transform and nothing is rounded back to an integer, so this is
+       exact up to float rounding; the 1/16 and the sign diagonal D are
+       folded into the product;
+    3. product: y[m, n] += sum over the chunk, in f32 (float path), or per
+       32 an integer dot product scaled by the weight and activation scales.
+
+    The stage buffer is sized by a static bound on the tile's N: the
+    dimension itself, or the constant of the `arith.minsi` that
+    `--itq3-tile` clamps edge tiles with. The only format-specific code is
+    the block decode (BlockDecoder).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // ITQ3_TRANSFORMS_PASSES_TD

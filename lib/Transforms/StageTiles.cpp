@@ -217,25 +217,11 @@ private:
     });
   }
 
-  /// sum over 32 columns of group g of code * x, in i32.
+  /// sum over the 32 columns of group g of code * x, in i32.
   Value integerDot(Value codes, Value mIdx, Value nIdx, Value first, Value g) {
-    Value zero = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
-    auto loop = scf::ForOp::create(b, loc, index(0), index(kActivationBlock),
-                                   index(1), ValueRange{zero});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value e = add(arith::MulIOp::create(b, loc, g, index(kActivationBlock)),
-                  loop.getInductionVar());
-    auto widen = [&](Value v) {
-      return arith::ExtSIOp::create(b, loc, b.getI32Type(), v);
-    };
-    Value w = widen(memref::LoadOp::create(b, loc, codes, ValueRange{nIdx, e}));
-    Value x = widen(memref::LoadOp::create(b, loc, op.getInput(),
-                                           ValueRange{mIdx, add(first, e)}));
-    Value sum = arith::AddIOp::create(b, loc, loop.getRegionIterArg(0),
-                                      arith::MulIOp::create(b, loc, w, x));
-    scf::YieldOp::create(b, loc, sum);
-    return loop.getResult(0);
+    Value e = arith::MulIOp::create(b, loc, g, index(kActivationBlock));
+    return DotI8Op::create(b, loc, codes, nIdx, e, op.getInput(), mIdx,
+                           add(first, e), kActivationBlock);
   }
 
   MatmulIntoOp op;

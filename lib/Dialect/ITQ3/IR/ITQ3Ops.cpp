@@ -245,3 +245,18 @@ LogicalResult MatmulIntoOp::verify() {
                             getInput().getType(),
                             scalesTypeOf(getInputScales()));
 }
+
+//===----------------------------------------------------------------------===//
+// DotI8Op
+//===----------------------------------------------------------------------===//
+
+LogicalResult DotI8Op::verify() {
+  if (getLength() % 4 != 0)
+    return emitOpError("length must be a multiple of 4, got ") << getLength();
+  for (Value row : {getLhs(), getRhs()}) {
+    auto type = cast<MemRefType>(row.getType());
+    if (!type.isLastDimUnitStride())
+      return emitOpError("rows must be contiguous, got ") << type;
+  }
+  return success();
+}

@@ -206,4 +206,37 @@ def ITQ3_MatmulIntoOp : ITQ3_Op<"matmul_into"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// itq3.dot_i8
+//===----------------------------------------------------------------------===//
+
+def ITQ3_DotI8Op : ITQ3_Op<"dot_i8"> {
+  let summary = "i32 dot product of `length` consecutive int8 values of two rows";
+  let description = [{
+    `sum_{e < length} lhs[lhsRow, lhsCol + e] * rhs[rhsRow, rhsCol + e]`,
+    the integer core of the int8 product (one activation block of 32).
+    Kept as one op so each target picks its instruction: vector
+    multiply-reduce on the CPU (`--convert-itq3-to-cpu`), `dp4a` on NVIDIA
+    GPUs (`--convert-itq3-to-nvvm`). `length` is a multiple of 4 and the
+    rows are contiguous.
+
+    ```mlir
+    %d = itq3.dot_i8 %codes[%n, %c0], %x[%m, %k0] length(32)
+           : memref<32x256xi8>, memref<?x4096xi8>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[I8], [2]>, "", [MemRead]>:$lhs,
+    Index:$lhsRow, Index:$lhsCol,
+    Arg<MemRefRankOf<[I8], [2]>, "", [MemRead]>:$rhs,
+    Index:$rhsRow, Index:$rhsCol,
+    ConfinedAttr<I64Attr, [IntPositive]>:$length);
+  let results = (outs I32:$result);
+  let assemblyFormat = [{
+    $lhs `[` $lhsRow `,` $lhsCol `]` `,` $rhs `[` $rhsRow `,` $rhsCol `]`
+    `length` `(` $length `)` attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ITQ3_OPS_TD

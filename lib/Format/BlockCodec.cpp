@@ -108,6 +108,16 @@ Status BlockCodec::encodeRows(const float *src, int64_t rows, int64_t cols,
 
 Status BlockCodec::decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
                               float *dst) const {
+  return decode(src, rows, cols, dst, /*undoRotation=*/true);
+}
+
+Status BlockCodec::decodeRowsStored(const uint8_t *src, int64_t rows,
+                                    int64_t cols, float *dst) const {
+  return decode(src, rows, cols, dst, /*undoRotation=*/false);
+}
+
+Status BlockCodec::decode(const uint8_t *src, int64_t rows, int64_t cols,
+                          float *dst, bool undoRotation) const {
   if (Status s = checkShape(rows, cols); !s.ok())
     return s;
   int64_t block = blockSize(), rowBytes = this->rowBytes(cols);
@@ -116,7 +126,7 @@ Status BlockCodec::decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
       float *out = dst + r * cols;
       for (int64_t c = 0; c < cols; c += block)
         decodeBlock(src + r * rowBytes + c / block * bytesPerBlock(), out + c);
-      if (isRotated())
+      if (undoRotation && isRotated())
         unrotateRow(out, cols, options().signSeed);
     }
     return Status::success();

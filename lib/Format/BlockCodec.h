@@ -22,6 +22,8 @@ public:
                     const EncodeOptions &opts) const final;
   Status decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
                     float *dst) const final;
+  Status decodeRowsStored(const uint8_t *src, int64_t rows, int64_t cols,
+                          float *dst) const final;
 
 protected:
   explicit BlockCodec(CodecOptions options) : Codec(options) {}
@@ -36,6 +38,8 @@ protected:
   virtual float maxMagnitude() const = 0;
 
 private:
+  Status decode(const uint8_t *src, int64_t rows, int64_t cols, float *dst,
+                bool undoRotation) const;
   Status encodeRow(const float *row, int64_t r, int64_t cols,
                    const float *importance, float *scratch, uint8_t *dst) const;
 };

@@ -3,6 +3,7 @@
 #include "itq3/Format/GridCodec.h"
 #include "itq3/Format/Half.h"
 
+#include "GridSnapper.h"
 #include "SubBlockSearch.h"
 
 #include <algorithm>
@@ -13,49 +14,13 @@ namespace itq3::format {
 
 namespace {
 
+using detail::GridSnapper;
 using detail::kGroups;
 using detail::kSubBlock;
 constexpr int kSubBlocks = kGridBlockWeights / kSubBlock;
 constexpr int kMaxOddScale = 31; // 2 l + 1 with l = 15
 
 constexpr int kQsOffset = 2, kQhOffset = 66, kSignOffset = 74, kScaleOffset = 106;
-
-/// Nearest grid entry (weighted) through the neighbour table: the lattice
-/// cell itself when it is in the grid (then it is the exact nearest entry),
-/// else the best of the cell's precomputed neighbours.
-class GridSnapper {
-public:
-  explicit GridSnapper(const GridTables &tables) : t_(tables) {}
-  int snap(const float *y, const float *w) const {
-    int cell = detail::latticeCell(y);
-    int direct = t_.indexOfCell(cell);
-    if (direct >= 0)
-      return direct;
-    const uint16_t *candidates = t_.neighbours(cell);
-    int best = candidates[0];
-    float bestCost = cost(y, w, best);
-    for (int k = 1; k < GridTables::kNeighbours; ++k) {
-      float c = cost(y, w, candidates[k]);
-      if (c < bestCost) {
-        bestCost = c;
-        best = candidates[k];
-      }
-    }
-    return best;
-  }
-  const float *levels(int index) const { return t_.levels(index); }
-  int zeroIndex() const { return t_.smallestIndex(); }
-
-private:
-  float cost(const float *y, const float *w, int index) const {
-    const float *g = t_.levels(index);
-    float c = 0;
-    for (int j = 0; j < 4; ++j)
-      c += w[j] * (y[j] - g[j]) * (y[j] - g[j]);
-    return c;
-  }
-  const GridTables &t_;
-};
 
 /// Snaps a sub-block at a fixed scale; returns the weighted squared error.
 double snapAtScale(const float *x, const float *w, float scale,
@@ -160,7 +125,9 @@ void encodeGridBlock(const float *values, const float *importance,
       top = s;
   }
   // The fp16 d saturates rather than overflowing; callers refuse inputs far
-  // beyond kHalfMax * 31 * 15 before getting here.
+  // beyond kHalfMax * 31 * 15 before getting here. (Also trying d = top/30
+  // and top/29, keeping the best, cut the error by 0.3% for 1.5x the time:
+  // not worth it.)
   float d = roundToHalf(std::min(fitted[top] / kMaxOddScale, kHalfMax));
   int subScale[kSubBlocks] = {};
   int index[kGridBlockWeights / 4];

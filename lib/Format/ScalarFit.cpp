@@ -10,8 +10,10 @@
 namespace itq3::format::detail {
 
 int UniformLevels::code(float y) const {
-  float q = std::floor((y - float(b)) / float(a) + 0.5f);
-  return int(std::clamp(q, 0.0f, float(qmax)));
+  // Clamp first, then round half up by truncation (non-negative here): no
+  // floorf call, which baseline x86-64 cannot inline.
+  float q = std::clamp((y - float(b)) / float(a), 0.0f, float(qmax));
+  return int(q + 0.5f);
 }
 
 namespace {
@@ -69,6 +71,9 @@ float fitUniform(const float *x, const float *w, int n, const UniformLevels &L,
   for (int i = 0; i < n; ++i)
     if (std::fabs(x[i]) > std::fabs(m))
       m = x[i];
+  // A block of zero importance still needs a scale: fit it flat.
+  if (w && std::all_of(w, w + n, [](float v) { return v <= 0; }))
+    w = nullptr;
   // At or below kHalfZeroBelow the scale stores as zero: never divide by it.
   float d = std::fabs(m) <= kHalfZeroBelow
                 ? 0.0f

@@ -17,15 +17,20 @@ constexpr int kSubBlock = 32;
 constexpr int kGroups = kSubBlock / 4;
 
 /// The largest magnitude of a sub-block is tried at these levels (amax / s).
-/// Integers so that re-encoding decoded data finds its exact scale again.
-constexpr float kTrialLevels[] = {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+/// Odd integers so that re-encoding decoded data finds its exact scale
+/// again. Measured on Gaussian 1024x4096: these 5 give 0.1325, the 9 levels
+/// 8..16 give 0.1324 at 1.4x the time, wider sets no better (the refit and
+/// the final choice of l do most of the work).
+constexpr float kTrialLevels[] = {7, 9, 11, 13, 15};
 
 /// Odd-lattice cell of a point given in level units (level 2c+1 covers
 /// [2c, 2c+2)): c_0 + 8 c_1 + 64 c_2 + 512 c_3, each c clamped to 0..7.
+/// Clamped before the conversion: a tiny importance-weighted scale can put
+/// y far beyond the int range.
 inline int latticeCell(const float *y) {
   int cell = 0;
   for (int j = 3; j >= 0; --j) {
-    int c = std::min(int(y[j] * 0.5f), 7);
+    int c = int(std::min(y[j] * 0.5f, 7.0f));
     cell = cell * 8 + c;
   }
   return cell;

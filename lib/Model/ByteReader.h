@@ -68,7 +68,7 @@ public:
   }
   /// Returns a view of the next n bytes and moves past them.
   Status bytes(uint64_t n, const uint8_t *&out, const char *what);
-  /// A string stored as a u64 length and its bytes (GGUF) ...
+  /// A string stored as a u64 length followed by its bytes (GGUF).
   Status stringU64(std::string &out, const char *what);
 
 private:

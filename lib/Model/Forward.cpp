@@ -86,21 +86,13 @@ void Forward::attention(int64_t layer, int64_t n, int64_t pos) {
       int64_t last = pos + t; // attends to positions 0..last
       const float *q = q_.data() + t * qDim + h * hd;
       int64_t kvOff = (h / group) * hd;
-      for (int64_t p = 0; p <= last; ++p) {
-        const float *key = keys + p * kvDim + kvOff;
-        float dot = 0;
-        for (int64_t i = 0; i < hd; ++i)
-          dot += q[i] * key[i];
-        scores[size_t(p)] = dot * scale;
-      }
+      for (int64_t p = 0; p <= last; ++p)
+        scores[size_t(p)] = dot(q, keys + p * kvDim + kvOff, hd) * scale;
       softmax(scores.data(), last + 1);
       float *o = att_.data() + t * qDim + h * hd;
       std::fill(o, o + hd, 0.0f);
-      for (int64_t p = 0; p <= last; ++p) {
-        const float *val = values + p * kvDim + kvOff;
-        for (int64_t i = 0; i < hd; ++i)
-          o[i] += scores[size_t(p)] * val[i];
-      }
+      for (int64_t p = 0; p <= last; ++p)
+        axpy(scores[size_t(p)], values + p * kvDim + kvOff, o, hd);
     }
   });
 }

@@ -123,8 +123,6 @@ Status readConfig(const gguf::Metadata &md, ModelConfig &c) {
 
 } // namespace
 
-Status loadGGUFTokenizer(const gguf::Metadata &md, std::unique_ptr<Tokenizer> &out);
-
 Status loadGGUF(const std::string &path, Model &out,
                 std::unique_ptr<Tokenizer> *tokenizer) {
   MappedFile file;
@@ -192,7 +190,7 @@ Status loadGGUF(const std::string &path, Model &out,
   if (Status s = m.validate(); !s)
     return Status::error(path + ": " + s.message());
   if (tokenizer)
-    if (Status s = loadGGUFTokenizer(md, *tokenizer); !s)
+    if (Status s = gguf::loadTokenizer(md, *tokenizer); !s)
       return Status::error(path + ": " + s.message());
   out = std::move(m);
   return Status::success();

@@ -3,6 +3,9 @@
 #define ITQ3_LIB_MODEL_GGUFMETADATA_H
 
 #include "ByteReader.h"
+#include "itq3/Model/Tokenizer.h"
+
+#include <memory>
 
 #include <map>
 #include <string>
@@ -40,6 +43,9 @@ public:
 private:
   std::map<std::string, Value> values_;
 };
+
+/// Builds the tokenizer a GGUF file embeds (tokenizer.ggml.*).
+Status loadTokenizer(const Metadata &md, std::unique_ptr<Tokenizer> &out);
 
 } // namespace itq3::model::gguf
 

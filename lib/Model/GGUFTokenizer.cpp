@@ -5,7 +5,7 @@
 
 #include <memory>
 
-namespace itq3::model {
+namespace itq3::model::gguf {
 
 namespace {
 
@@ -28,8 +28,7 @@ enum TokenType { Control = 3, UserDefined = 4 };
 
 } // namespace
 
-Status loadGGUFTokenizer(const gguf::Metadata &md,
-                         std::unique_ptr<Tokenizer> &out) {
+Status loadTokenizer(const Metadata &md, std::unique_ptr<Tokenizer> &out) {
   std::string model, preName = "gpt2";
   std::vector<std::string> pieces;
   if (Status s = md.string("tokenizer.ggml.model", model); !s)
@@ -96,4 +95,4 @@ Status loadGGUFTokenizer(const gguf::Metadata &md,
   return Status::success();
 }
 
-} // namespace itq3::model
+} // namespace itq3::model::gguf

@@ -10,10 +10,15 @@ Status loadModel(const std::string &path, Model &out,
   MappedFile file;
   if (Status s = file.open(path); !s)
     return s;
-  // llama2.c files have no magic; everything that is not GGUF is tried as
-  // one, and its header checks produce the error for a foreign file.
+  // llama2.c files have no magic; everything that is neither GGUF nor
+  // safetensors is tried as one, and its header checks produce the error
+  // for a foreign file.
   if (file.size() >= 4 && std::memcmp(file.data(), "GGUF", 4) == 0)
     return loadGGUF(path, out, tokenizer);
+  static const std::string ext = ".safetensors";
+  if (path.size() > ext.size() &&
+      path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
+    return loadSafeTensors(path, out);
   return loadLlama2c(path, out);
 }
 

@@ -13,27 +13,30 @@ struct Header {
   int32_t dim, hidden, layers, heads, kvHeads, vocab, seq;
 };
 
-/// Reads `rows` matrices of shape {n, k} (one per layer when perLayer) from
-/// consecutive fp32 data into the named tensors.
-Status readStack(ByteReader &r, Model &m, const char *what, int64_t layers,
-                 std::vector<int64_t> shape) {
-  int64_t per = 1;
+/// Reads one fp32 tensor of the given shape from the current offset.
+Status readTensor(ByteReader &r, const std::string &name,
+                  const std::vector<int64_t> &shape, Tensor &out) {
+  int64_t n = 1;
   for (int64_t d : shape)
-    if (!mulChecked(per, d, per))
-      return r.error(std::string("size of ") + what + " overflows");
-  for (int64_t l = 0; l < layers; ++l) {
-    const uint8_t *p;
-    if (Status s = r.bytes(uint64_t(per) * 4, p, what); !s)
+    if (!mulChecked(n, d, n))
+      return r.error("size of " + name + " overflows");
+  const uint8_t *p;
+  if (Status s = r.bytes(uint64_t(n) * 4, p, name.c_str()); !s)
+    return s;
+  out.shape = shape;
+  out.sourceType = "f32";
+  out.data.resize(size_t(n));
+  std::memcpy(out.data.data(), p, size_t(n) * 4);
+  return Status::success();
+}
+
+/// llama2.c stores each kind of per-layer tensor for all layers in a row.
+Status readLayers(ByteReader &r, Model &m, const char *what,
+                  const std::vector<int64_t> &shape) {
+  for (int64_t l = 0; l < m.config.nLayers; ++l) {
+    std::string name = layerTensor(l, what);
+    if (Status s = readTensor(r, name, shape, m.tensors[name]); !s)
       return s;
-    Tensor t;
-    t.shape = shape;
-    t.sourceType = "f32";
-    t.data.resize(size_t(per));
-    std::memcpy(t.data.data(), p, size_t(per) * 4);
-    std::string name = layers == 1 && std::strchr(what, '.')
-                           ? std::string(what)
-                           : layerTensor(l, what);
-    m.tensors[name] = std::move(t);
   }
   return Status::success();
 }
@@ -80,35 +83,37 @@ Status loadLlama2c(const std::string &path, Model &out) {
     return Status::error(path + ": " + s.message());
 
   int64_t qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
-  int64_t L = c.nLayers;
-  struct Part {
-    const char *name;
-    int64_t layers;
-    std::vector<int64_t> shape;
-  };
-  const std::vector<Part> parts = {
-      {"token_embd.weight", 1, {c.vocabSize, c.dim}},
-      {"attn_norm", L, {c.dim}},
-      {"attn_q", L, {qDim, c.dim}},
-      {"attn_k", L, {kvDim, c.dim}},
-      {"attn_v", L, {kvDim, c.dim}},
-      {"attn_output", L, {c.dim, qDim}},
-      {"ffn_norm", L, {c.dim}},
-      {"ffn_gate", L, {c.hiddenDim, c.dim}},
-      {"ffn_down", L, {c.dim, c.hiddenDim}},
-      {"ffn_up", L, {c.hiddenDim, c.dim}},
-      {"output_norm.weight", 1, {c.dim}},
-  };
-  for (const Part &p : parts)
-    if (Status s = readStack(r, m, p.name, p.layers, p.shape); !s)
+  if (Status s = readTensor(r, "token_embd.weight", {c.vocabSize, c.dim},
+                            m.tensors["token_embd.weight"]);
+      !s)
+    return s;
+  // The file's order: w1 is the gate, w2 the down and w3 the up projection.
+  const std::pair<const char *, std::vector<int64_t>> layers[] = {
+      {"attn_norm", {c.dim}},
+      {"attn_q", {qDim, c.dim}},
+      {"attn_k", {kvDim, c.dim}},
+      {"attn_v", {kvDim, c.dim}},
+      {"attn_output", {c.dim, qDim}},
+      {"ffn_norm", {c.dim}},
+      {"ffn_gate", {c.hiddenDim, c.dim}},
+      {"ffn_down", {c.dim, c.hiddenDim}},
+      {"ffn_up", {c.hiddenDim, c.dim}}};
+  for (const auto &[what, shape] : layers)
+    if (Status s = readLayers(r, m, what, shape); !s)
       return s;
+  if (Status s = readTensor(r, "output_norm.weight", {c.dim},
+                            m.tensors["output_norm.weight"]);
+      !s)
+    return s;
   // Precomputed RoPE tables of old checkpoints: recomputed, so skipped.
   if (Status s = r.skip(uint64_t(c.seqLen) * uint64_t(c.headDim) * 4,
                         "freq_cis tables");
       !s)
     return s;
   if (!c.tiedOutput)
-    if (Status s = readStack(r, m, "output.weight", 1, {c.vocabSize, c.dim}); !s)
+    if (Status s = readTensor(r, "output.weight", {c.vocabSize, c.dim},
+                              m.tensors["output.weight"]);
+        !s)
       return s;
   if (r.remaining() != 0)
     return r.error(std::to_string(r.remaining()) +

@@ -67,6 +67,18 @@ void rowsBlock(const float *const *w, const float *in, int64_t rows,
 
 } // namespace
 
+float dot(const float *a, const float *b, int64_t n) {
+  const float *w[1] = {a}, *x[1] = {b};
+  float out;
+  block<1, 1>(w, x, n, &out, 1);
+  return out;
+}
+
+void axpy(float alpha, const float *x, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) // vectorizes: no reduction
+    y[i] += alpha * x[i];
+}
+
 void matmulTransposed(ThreadPool &pool, const float *in, int64_t rows,
                       const float *w, int64_t n, int64_t k, float *out) {
   // Input rows are taken 32 at a time so a block of them stays in cache

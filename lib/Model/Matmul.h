@@ -14,6 +14,11 @@ namespace itq3::model {
 void matmulTransposed(ThreadPool &pool, const float *in, int64_t rows,
                       const float *w, int64_t n, int64_t k, float *out);
 
+/// Dot product with four partial sums (SIMD without -ffast-math).
+float dot(const float *a, const float *b, int64_t n);
+/// y += alpha * x.
+void axpy(float alpha, const float *x, float *y, int64_t n);
+
 } // namespace itq3::model
 
 #endif // ITQ3_LIB_MODEL_MATMUL_H

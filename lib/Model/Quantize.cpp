@@ -135,11 +135,15 @@ static Status roundTrip(const Codec &codec, Tensor &t, unsigned threads,
 
 Status quantizeModel(Model &m, FormatKind kind,
                      const format::CodecOptions &options, unsigned threads,
-                     QuantReport &report) {
+                     QuantReport &report,
+                     const std::function<void(int64_t, int64_t)> &progress) {
   report = QuantReport();
   report.format = std::string(format::formatName(kind));
   ThreadPool pool(threads);
   std::set<std::string> linears = linearSet(m);
+  int64_t total = 0;
+  for (const std::string &name : linears)
+    total += m.find(name)->numel();
   for (const std::string &name : linears) {
     Tensor &t = *m.find(name);
     bool fallback;
@@ -155,6 +159,8 @@ Status quantizeModel(Model &m, FormatKind kind,
     report.linearWeights += tr.weights;
     report.linearBits += tr.bits;
     report.linears.push_back(tr);
+    if (progress)
+      progress(report.linearWeights, total);
   }
   countOthers(m, linears, report);
   return Status::success();

@@ -158,10 +158,10 @@ std::string Tokenizer::decode(int32_t prev, int32_t token) const {
 std::string Tokenizer::decode(const std::vector<int32_t> &tokens) const {
   std::string s;
   int32_t prev = -1;
-  for (int32_t t : tokens) {
-    if (t != bos_)
-      s += decode(prev, t);
-    prev = t;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (i > 0 || tokens[i] != bos_) // a leading BOS is not text
+      s += decode(prev, tokens[i]);
+    prev = tokens[i];
   }
   return s;
 }

@@ -15,6 +15,7 @@
 #include "itq3/Format/GridCodec.h"
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,7 @@ struct Result {
   std::string table, label, kind;
   int64_t rows = 0, cols = 0;
   double relError = 0, bpw = 0, encodeSeconds = 0;
+  double encodeCpuSeconds = 0; // all threads: robust to a loaded machine
   std::string error; // non-empty when the codec refused the matrix
   double mweightsPerSecond() const {
     return encodeSeconds > 0 ? double(rows * cols) / encodeSeconds / 1e6 : 0;
@@ -58,6 +60,9 @@ double seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
 }
+
+/// CPU time of the whole process (all threads), in seconds.
+double processCpuSeconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
 
 double relativeError(const std::vector<float> &w, const std::vector<float> &r) {
   double num = 0, den = 0;
@@ -72,14 +77,21 @@ double relativeError(const std::vector<float> &w, const std::vector<float> &r) {
 Result measure(const std::string &table, const Variant &v, MatrixKind kind,
                const std::vector<float> &w, int64_t rows, int64_t cols,
                unsigned threads) {
-  Result res{table, v.label, matrixKindName(kind), rows, cols};
+  Result res;
+  res.table = table;
+  res.label = v.label;
+  res.kind = matrixKindName(kind);
+  res.rows = rows;
+  res.cols = cols;
   std::unique_ptr<Codec> codec = v.make();
   std::vector<uint8_t> packed(size_t(codec->matrixBytes(rows, cols)));
   format::EncodeOptions eo;
   eo.threads = threads;
   auto start = std::chrono::steady_clock::now();
+  double cpuStart = processCpuSeconds();
   format::Status s = codec->encodeRows(w.data(), rows, cols, packed.data(), eo);
   res.encodeSeconds = seconds(start);
+  res.encodeCpuSeconds = processCpuSeconds() - cpuStart;
   std::vector<float> back(w.size());
   if (s.ok())
     s = codec->decodeRows(packed.data(), rows, cols, back.data());
@@ -107,17 +119,18 @@ const MatrixKind kKinds[] = {MatrixKind::Gaussian, MatrixKind::StudentT4,
 
 void printTable(const std::string &title, const std::vector<Result> &results) {
   std::printf("\n### %s\n\n", title.c_str());
-  std::printf("| format | matrix | rel. error | bits/weight | encode s | Mweights/s |\n");
-  std::printf("|---|---|---:|---:|---:|---:|\n");
+  std::printf("| format | matrix | rel. error | bits/weight | encode s | "
+              "encode CPU s | Mweights/s |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|\n");
   for (const Result &r : results) {
     if (!r.error.empty()) {
-      std::printf("| %s | %s | refused: %s | | | |\n", r.label.c_str(),
+      std::printf("| %s | %s | refused: %s | | | | |\n", r.label.c_str(),
                   r.kind.c_str(), r.error.c_str());
       continue;
     }
-    std::printf("| %s | %s | %.4f | %.4f | %.3f | %.1f |\n", r.label.c_str(),
-                r.kind.c_str(), r.relError, r.bpw, r.encodeSeconds,
-                r.mweightsPerSecond());
+    std::printf("| %s | %s | %.4f | %.4f | %.3f | %.3f | %.1f |\n",
+                r.label.c_str(), r.kind.c_str(), r.relError, r.bpw,
+                r.encodeSeconds, r.encodeCpuSeconds, r.mweightsPerSecond());
   }
   std::fflush(stdout);
 }
@@ -154,13 +167,20 @@ std::vector<Variant> weightingVariants() {
 }
 
 std::vector<Variant> gridRuleVariants() {
-  format::GridCodecConfig norm;
-  norm.tables = std::make_shared<format::GridTables>(
-      format::generateGrid(format::GridRule::SmallestNorm));
-  return {grid(FormatKind::IQ3, "iq3 usage grid (ours)", {}),
-          grid(FormatKind::IQ3, "iq3 smallest-norm grid", norm),
-          grid(FormatKind::ITQ3S, "itq3_s usage grid (ours)", {}),
-          grid(FormatKind::ITQ3S, "itq3_s smallest-norm grid", norm)};
+  const format::GridRule rules[] = {
+      format::GridRule::CheckerboardNorm, format::GridRule::SmallestNorm,
+      format::GridRule::UsageFrequency, format::GridRule::IteratedUsage};
+  std::vector<Variant> out;
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::ITQ3S})
+    for (format::GridRule rule : rules) {
+      format::GridCodecConfig cfg;
+      cfg.tables = std::make_shared<format::GridTables>(format::generateGrid(rule));
+      std::string label = std::string(format::formatName(kind)) + " grid=" +
+                          format::gridRuleName(rule) +
+                          (rule == format::kBuiltinGridRule ? " (builtin)" : "");
+      out.push_back(grid(kind, label, cfg));
+    }
+  return out;
 }
 
 Result runBig(const Options &o) {
@@ -169,8 +189,11 @@ Result runBig(const Options &o) {
                      o.bigRows, o.bigCols, o.threads);
   std::printf("\n### itq3_s encode of one %lldx%lld Gaussian matrix, %u threads\n\n",
               (long long)o.bigRows, (long long)o.bigCols, o.threads);
-  std::printf("encode %.2f s (%.1f Mweights/s), rel. error %.4f, %.4f bits/weight\n",
-              r.encodeSeconds, r.mweightsPerSecond(), r.relError, r.bpw);
+  std::printf("encode %.2f s wall (%.1f Mweights/s), %.2f s CPU over all threads "
+              "(%.2f s per thread if each had a core), rel. error %.4f, "
+              "%.4f bits/weight\n",
+              r.encodeSeconds, r.mweightsPerSecond(), r.encodeCpuSeconds,
+              r.encodeCpuSeconds / o.threads, r.relError, r.bpw);
   return r;
 }
 
@@ -187,10 +210,10 @@ void writeJson(const std::string &path, const std::vector<Result> &results) {
                  "  {\"table\": \"%s\", \"format\": \"%s\", \"matrix\": \"%s\", "
                  "\"rows\": %lld, \"cols\": %lld, \"ok\": %s, \"rel_error\": %.6f, "
                  "\"bits_per_weight\": %.6f, \"encode_s\": %.4f, "
-                 "\"mweights_per_s\": %.2f}%s\n",
+                 "\"encode_cpu_s\": %.4f, \"mweights_per_s\": %.2f}%s\n",
                  r.table.c_str(), r.label.c_str(), r.kind.c_str(), (long long)r.rows,
                  (long long)r.cols, r.error.empty() ? "true" : "false", r.relError,
-                 r.bpw, r.encodeSeconds, r.mweightsPerSecond(),
+                 r.bpw, r.encodeSeconds, r.encodeCpuSeconds, r.mweightsPerSecond(),
                  i + 1 < results.size() ? "," : "");
   }
   std::fprintf(f, "]\n");
@@ -240,7 +263,7 @@ int runFormats(int argc, char **argv) {
   auto append = [&](std::vector<Result> r) { all.insert(all.end(), r.begin(), r.end()); };
   append(runTable("All formats", mainVariants(), o));
   append(runTable("Grid codec weighting: flat vs x^2", weightingVariants(), o));
-  append(runTable("Grid selection rule: usage frequency (ours) vs smallest norm",
+  append(runTable("Grid selection rule (d4 = builtin)",
                   gridRuleVariants(), o));
   if (o.big)
     all.push_back(runBig(o));

@@ -11,14 +11,12 @@
 namespace itq3::bench {
 
 int runGrid(int argc, char **argv) {
-  format::GridRule rule = format::GridRule::UsageFrequency;
+  format::GridRule rule = format::kBuiltinGridRule;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--rule") && i + 1 < argc) {
-      std::string r = argv[++i];
-      if (r == "norm")
-        rule = format::GridRule::SmallestNorm;
-      else if (r != "usage") {
-        std::fprintf(stderr, "itq3-bench grid: unknown rule '%s'\n", r.c_str());
+      if (!format::parseGridRule(argv[++i], rule)) {
+        std::fprintf(stderr, "itq3-bench grid: unknown rule '%s' "
+                             "(d4, norm, usage, iterated)\n", argv[i]);
         return 2;
       }
     } else {

@@ -19,7 +19,7 @@ constexpr Command kCommands[] = {
      "[--rows N --cols K --threads T --json FILE --quick]"},
     {"grid", itq3::bench::runGrid,
      "print the generated grid table (lib/Format/GridTable.inc) "
-     "[--rule usage|norm]"},
+     "[--rule d4|norm|usage|iterated]"},
 };
 
 int usage(FILE *out) {

@@ -13,7 +13,8 @@ namespace itq3 {
 class Progress {
 public:
   explicit Progress(std::string label);
-  void update(int64_t done, int64_t total);
+  /// `unit` names what is counted ("tok", "weights") in the rate.
+  void update(int64_t done, int64_t total, const char *unit);
   void finish();
 
 private:

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -99,11 +100,33 @@ void printReport(const QuantReport &r) {
   std::printf("format: %s\n", r.format.c_str());
   std::printf("bits/weight linears: %.4f\n", r.linearBitsPerWeight());
   std::printf("bits/weight model: %.4f\n", r.modelBitsPerWeight());
-  std::vector<std::string> fb = r.fallbacks();
-  std::printf("fallbacks: %zu of %zu linears", fb.size(), r.linears.size());
-  for (size_t i = 0; i < fb.size() && i < 8; ++i)
-    std::printf("%s%s", i ? ", " : ": ", fb[i].c_str());
-  std::printf("%s\n", fb.size() > 8 ? ", ..." : "");
+  double err = 0, worst = 0;
+  std::string worstName;
+  for (const TensorReport &t : r.linears) {
+    err += t.relError;
+    if (t.relError > worst)
+      worst = t.relError, worstName = t.name;
+  }
+  if (!r.linears.empty() && worst > 0)
+    std::printf("relative error of linears: mean %.4f, worst %.4f (%s)\n",
+                err / double(r.linears.size()), worst, worstName.c_str());
+  // Grouped by projection: "attn_q.weight -> q8 (30 layers)".
+  std::map<std::string, int> groups;
+  size_t fallbacks = 0;
+  for (const TensorReport &t : r.linears) {
+    if (!t.fallback)
+      continue;
+    ++fallbacks;
+    size_t dot = t.name.find('.', 4); // after "blk.<i>"
+    groups[t.name.substr(dot + 1) + " -> " + t.format] += 1;
+  }
+  std::printf("fallbacks: %zu of %zu linears", fallbacks, r.linears.size());
+  const char *sep = ": ";
+  for (const auto &[what, n] : groups) {
+    std::printf("%s%s (%d layers)", sep, what.c_str(), n);
+    sep = ", ";
+  }
+  std::printf("\n");
 }
 
 QuantReport quantize(Model &m, const Options &o) {
@@ -116,8 +139,12 @@ QuantReport quantize(Model &m, const Options &o) {
   QuantReport r;
   format::CodecOptions co;
   co.signSeed = o.signSeed;
-  if (Status s = quantizeModel(m, *kind, co, o.threads, r); !s)
+  Progress bar("quantizing to " + o.format);
+  if (Status s = quantizeModel(m, *kind, co, o.threads, r,
+                               [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); });
+      !s)
     fail(s.message());
+  bar.finish();
   double secs = std::chrono::duration<double>(
                     std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
@@ -184,7 +211,7 @@ void measurePerplexity(Forward &fwd, const Tokenizer &tok, const Options &o) {
   Progress bar("perplexity");
   PerplexityResult r;
   if (Status s = perplexity(fwd, tokens, fwd.context(), bos, r,
-                            [&](int64_t d, int64_t t) { bar.update(d, t); });
+                            [&](int64_t d, int64_t t) { bar.update(d, t, "tok"); });
       !s)
     fail(o.textFile + ": " + s.message());
   bar.finish();

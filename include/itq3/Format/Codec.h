@@ -88,6 +88,13 @@ public:
   /// Decodes back to floats in the weight domain (rotation undone).
   virtual Status decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
                             float *dst) const = 0;
+  /// Decodes the values as stored, rotation NOT undone: for rotated codecs
+  /// the coded r = H D w of every 256-block (what the activation-side
+  /// placement multiplies with H D x); for the others the same as decodeRows.
+  virtual Status decodeRowsStored(const uint8_t *src, int64_t rows,
+                                  int64_t cols, float *dst) const {
+    return decodeRows(src, rows, cols, dst);
+  }
 
 protected:
   explicit Codec(CodecOptions options) : options_(options) {}

@@ -2,24 +2,22 @@
 //
 // The iq3/itq3_s container codes each group of 4 weight magnitudes as an
 // index into a grid of 512 tuples whose entries are odd levels 1..15. The
-// grid is our own (never copied): generateGrid() derives it from Gaussian
-// samples, the result is checked in as lib/Format/GridTable.inc (printed by
-// `itq3-bench grid`), and a unit test regenerates it and compares exactly.
+// grid is our own (never copied): generateGrid() derives it, the result is
+// checked in as lib/Format/GridTable.inc (printed by `itq3-bench grid`,
+// scripts/gen-grid), and a unit test regenerates it and compares exactly.
 //
-// Selection rule (GridRule::UsageFrequency, the default), see docs in
-// lib/Format/Grid.cpp and docs/grid.md:
-//   1. draw 2^16 sub-blocks of 32 i.i.d. N(0,1) values (splitmix64 +
-//      our own Box-Muller, fixed seed);
-//   2. code each sub-block with the *unrestricted* lattice of all 8^4 = 4096
-//      odd tuples, using the same trial-scale search and least-squares refit
-//      as the real encoder, and count how often each tuple is chosen;
-//   3. the Gaussian law is exchangeable, so rank permutation orbits (the
-//      sorted tuple) by mean count per member, ties by smaller norm then
-//      lexicographic order, and take whole orbits while they fit into 512,
-//      skipping ones that no longer fit; fill any remainder member by member;
-//   4. sort the 512 tuples by cell index (coordinate 0 slowest... see
-//      cellIndex) so the table is canonical.
-//
+// Builtin rule (GridRule::CheckerboardNorm; lib/Format/GRID.md says why and
+// shows the measurements against the other rules):
+//   1. candidates: the odd tuples (2c_0+1, ..., 2c_3+1) with c_0+...+c_3
+//      even: a D4 (checkerboard) lattice, the densest lattice in 4-D, so a
+//      lower granular error than the plain odd lattice at the same count;
+//   2. rank them by squared norm: after the FWHT the magnitudes are close to
+//      i.i.d. half-Gaussian, whose density at s*g falls with |g|^2 alone, so
+//      the most probable tuples form a ball;
+//   3. permutation orbits (the norm is symmetric) are taken whole in rank
+//      order, ties broken by the sorted tuple's cell index; the first orbit
+//      that no longer fits is cut, members in ascending cell order;
+//   4. the 512 tuples are sorted by cell index (the grid index order).
 //===----------------------------------------------------------------------===//
 #ifndef ITQ3_FORMAT_GRID_H
 #define ITQ3_FORMAT_GRID_H
@@ -45,12 +43,29 @@ using GridEntry = std::array<uint8_t, 4>;
 const std::vector<GridEntry> &builtinGrid();
 
 enum class GridRule {
-  UsageFrequency, // default: most used tuples of the unrestricted lattice
-  SmallestNorm,   // alternative: the 512 tuples of smallest Euclidean norm
+  /// The builtin grid: the 512 smallest-norm tuples among the odd tuples
+  /// whose level indices c_j (level 2 c_j + 1) have an even sum, i.e. a ball
+  /// of a D4 (checkerboard) lattice.
+  CheckerboardNorm,
+  /// The 512 smallest-norm odd tuples (a ball of the plain Z^4 lattice).
+  SmallestNorm,
+  /// The tuples used most when Gaussian sub-blocks are coded with the
+  /// unrestricted 4096-tuple lattice (one pass, sampled).
+  UsageFrequency,
+  /// UsageFrequency recounted three times at the scales the selected grid's
+  /// own search picks (it converges to SmallestNorm).
+  IteratedUsage,
 };
 
+/// The rule GridTable.inc was generated with.
+constexpr GridRule kBuiltinGridRule = GridRule::CheckerboardNorm;
+
 /// Deterministic (fixed PRNG, integer counts, explicit tie-breaks) and fast.
-std::vector<GridEntry> generateGrid(GridRule rule = GridRule::UsageFrequency);
+std::vector<GridEntry> generateGrid(GridRule rule = kBuiltinGridRule);
+
+/// Lower-case name of a rule ("d4", "norm", "usage", "iterated"), and back.
+const char *gridRuleName(GridRule rule);
+bool parseGridRule(const std::string &name, GridRule &rule);
 
 /// The C++ initializer text of GridTable.inc for `grid`.
 std::string formatGridTable(const std::vector<GridEntry> &grid);
@@ -61,11 +76,19 @@ int cellIndex(const GridEntry &entry);
 /// The tuple at the centre of a lattice cell (inverse of cellIndex).
 GridEntry cellEntry(int cell);
 
+/// An entry as one little-endian 32-bit word, level j in byte j: the form a
+/// kernel wants in constant memory (one load gives the 4 int8 lanes of a
+/// dp4a operand once the signs are applied).
+inline uint32_t packGridEntry(const GridEntry &entry) {
+  return uint32_t(entry[0]) | uint32_t(entry[1]) << 8 |
+         uint32_t(entry[2]) << 16 | uint32_t(entry[3]) << 24;
+}
+
 /// Lookup structures of one grid used by the encoder: for each lattice cell,
 /// its grid index (or -1) and its kNeighbours nearest grid entries.
 class GridTables {
 public:
-  static constexpr int kNeighbours = 16;
+  static constexpr int kNeighbours = 8;
 
   explicit GridTables(std::vector<GridEntry> grid);
   /// Tables of builtinGrid(), built once.

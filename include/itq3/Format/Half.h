@@ -33,6 +33,7 @@ inline float bitsToFloat(uint32_t u) {
   return f;
 }
 
+namespace detail {
 /// Rounds `mantissa >> shift` to nearest, ties to even. A carry out of the
 /// mantissa correctly bumps the exponent field of the caller's result.
 inline uint32_t roundShift(uint32_t mantissa, int shift) {
@@ -43,6 +44,7 @@ inline uint32_t roundShift(uint32_t mantissa, int shift) {
     ++kept;
   return kept;
 }
+} // namespace detail
 
 inline uint16_t floatToHalf(float f) {
   uint32_t u = floatBits(f);
@@ -55,11 +57,11 @@ inline uint16_t floatToHalf(float f) {
   if (e >= 31)
     return uint16_t(sign | 0x7c00u);
   if (e >= 1) // normal: 13 mantissa bits dropped; a carry may reach inf
-    return uint16_t(sign | roundShift((uint32_t(e) << 23) | mantissa, 13));
+    return uint16_t(sign | detail::roundShift((uint32_t(e) << 23) | mantissa, 13));
   if (e < -10) // below half the smallest subnormal (2^-25): +-0
     return sign;
   // Subnormal half: the implicit bit becomes explicit, shifted into place.
-  return uint16_t(sign | roundShift(mantissa | 0x800000u, 14 - e));
+  return uint16_t(sign | detail::roundShift(mantissa | 0x800000u, 14 - e));
 }
 
 inline float halfToFloat(uint16_t h) {

@@ -21,7 +21,12 @@ Status loadLlama2c(const std::string &path, Model &out);
 Status loadGGUF(const std::string &path, Model &out,
                 std::unique_ptr<Tokenizer> *tokenizer = nullptr);
 
-/// Picks the importer from the file's magic: GGUF, else llama2.c.
+/// safetensors (F32, F16, BF16; one file, not sharded) with the config.json
+/// beside it: Hugging Face Llama or Qwen2 names and settings.
+Status loadSafeTensors(const std::string &path, Model &out);
+
+/// Picks the importer: GGUF by its magic, safetensors by its extension,
+/// llama2.c otherwise.
 Status loadModel(const std::string &path, Model &out,
                  std::unique_ptr<Tokenizer> *tokenizer = nullptr);
 

@@ -13,6 +13,7 @@
 #include "itq3/Format/Codec.h"
 #include "itq3/Model/Model.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,11 @@ QuantReport referenceReport(const Model &m);
 /// Quantizes the linears in place. Tensors that are not linears (embedding,
 /// norms, output head) keep their values and are counted at
 /// min(16, source bits): they would ship as f16 unless stored smaller.
-Status quantizeModel(Model &m, format::FormatKind kind,
-                     const format::CodecOptions &options, unsigned threads,
-                     QuantReport &report);
+/// progress(done, total) is called after each tensor, in weights.
+Status quantizeModel(
+    Model &m, format::FormatKind kind, const format::CodecOptions &options,
+    unsigned threads, QuantReport &report,
+    const std::function<void(int64_t, int64_t)> &progress = {});
 
 } // namespace itq3::model
 

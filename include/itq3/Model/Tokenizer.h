@@ -75,6 +75,10 @@ public:
   int32_t bos() const { return bos_; }
   int32_t eos() const { return eos_; }
   const std::string &piece(int32_t id) const { return pieces_[size_t(id)]; }
+  /// SentencePiece merge score of a piece (0 for byte-level BPE).
+  float score(int32_t id) const {
+    return scores_.empty() ? 0.0f : scores_[size_t(id)];
+  }
 
 private:
   void encodeSegment(std::string_view text, std::vector<int32_t> &out) const;

@@ -138,3 +138,96 @@ TEST(GridCodec, ExactGridPointsComeBackExactly) {
   ASSERT_TRUE(rt.status.ok());
   EXPECT_EQ(rt.decoded, w);
 }
+
+TEST(GridCodec, CustomGridsRoundTripAndOnlyGridKindsAreAccepted) {
+  GridCodecConfig cfg;
+  cfg.tables = std::make_shared<GridTables>(generateGrid(GridRule::SmallestNorm));
+  EXPECT_EQ(createGridCodec(FormatKind::Q3, {}, cfg), nullptr);
+  std::unique_ptr<Codec> custom = createGridCodec(FormatKind::ITQ3S, {3}, cfg);
+  ASSERT_NE(custom, nullptr);
+  EXPECT_EQ(custom->bytesPerBlock(), kGridBlockBytes);
+  EXPECT_EQ(custom->blockSize(), kGridBlockWeights);
+  std::vector<float> w = gaussian(8 * 512, 8);
+  auto rt = roundTrip(*custom, w, 8, 512);
+  ASSERT_TRUE(rt.status.ok());
+  EXPECT_LT(relativeError(w, rt.decoded), 0.145);
+  // Decoding with another grid than the one used to encode is wrong: the
+  // tables must travel with the data (only the builtin grid is ever stored).
+  std::vector<float> other(w.size());
+  ASSERT_TRUE(createCodec(FormatKind::ITQ3S, {3})
+                  ->decodeRows(rt.bytes.data(), 8, 512, other.data()).ok());
+  EXPECT_GT(relativeError(w, other), 0.3);
+}
+
+TEST(GridCodec, SignSeedChangesTheBytesNotTheQuality) {
+  std::vector<float> w = heavyTailed(16 * 512, 9);
+  auto plain = roundTrip(*createCodec(FormatKind::ITQ3S), w, 16, 512);
+  auto signed1 = roundTrip(*createCodec(FormatKind::ITQ3S, {1}), w, 16, 512);
+  EXPECT_NE(plain.bytes, signed1.bytes);
+  EXPECT_NEAR(relativeError(w, signed1.decoded), relativeError(w, plain.decoded), 0.005);
+  // Decoding with the wrong seed does not give the weights back.
+  std::vector<float> wrong(w.size());
+  ASSERT_TRUE(createCodec(FormatKind::ITQ3S, {2})
+                  ->decodeRows(signed1.bytes.data(), 16, 512, wrong.data()).ok());
+  EXPECT_GT(relativeError(w, wrong), 0.5);
+}
+
+TEST(GridCodec, ZeroImportanceBlocksAreStillCodedFlat) {
+  // Importance 0 on a whole block must not zero its weights: the fit falls
+  // back to flat weights there.
+  const int64_t rows = 4, cols = 512;
+  std::vector<float> w = gaussian(rows * cols, 10);
+  std::vector<float> importance(size_t(cols), 1.0f);
+  std::fill(importance.begin(), importance.begin() + 256, 0.0f);
+  EncodeOptions eo;
+  eo.importance = importance.data();
+  for (FormatKind kind : {FormatKind::Q4, FormatKind::Q3, FormatKind::IQ3,
+                          FormatKind::ITQ3S}) {
+    auto rt = roundTrip(*createCodec(kind), w, rows, cols, eo);
+    ASSERT_TRUE(rt.status.ok());
+    EXPECT_LT(relativeError(w, rt.decoded), 0.2) << formatName(kind);
+  }
+}
+
+TEST(GridCodec, StoredDomainDotProductsEqualWeightDomainOnes) {
+  // Activation-side placement: w^ . x == r^ . (H D x) per row, where r^ is
+  // what decodeRowsStored returns.
+  const int64_t rows = 4, cols = 512;
+  std::vector<float> w = heavyTailed(rows * cols, 11);
+  std::vector<float> x = gaussian(cols, 12, 1.0f);
+  for (FormatKind kind : {FormatKind::ITQ3S, FormatKind::Q3R, FormatKind::IQ3}) {
+    std::unique_ptr<Codec> codec = createCodec(kind, {21});
+    auto rt = roundTrip(*codec, w, rows, cols);
+    std::vector<float> stored(w.size()), hx = x;
+    ASSERT_TRUE(codec->decodeRowsStored(rt.bytes.data(), rows, cols, stored.data()).ok());
+    if (codec->isRotated())
+      rotateRow(hx.data(), cols, 21);
+    for (int64_t r = 0; r < rows; ++r) {
+      double weightSide = 0, activationSide = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        weightSide += double(rt.decoded[size_t(r * cols + c)]) * x[size_t(c)];
+        activationSide += double(stored[size_t(r * cols + c)]) * hx[size_t(c)];
+      }
+      EXPECT_NEAR(activationSide, weightSide, 1e-4) << formatName(kind);
+    }
+  }
+}
+
+TEST(GridCodec, ExtremeImportanceRatiosStayFinite) {
+  // Importance 1 on values of 1e-9 and 0 on a value of 10 drives the
+  // weighted scale fit to ~1e-9, so 10 / scale is far beyond the int range:
+  // the lattice-cell computation must clamp before converting.
+  const int64_t cols = 256;
+  std::vector<float> w(static_cast<size_t>(cols), 1e-9f);
+  std::vector<float> importance(static_cast<size_t>(cols), 1.0f);
+  w[3] = 10.0f;
+  importance[3] = 0.0f;
+  EncodeOptions eo;
+  eo.importance = importance.data();
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::Q3, FormatKind::Q4}) {
+    auto rt = roundTrip(*createCodec(kind), w, 1, cols, eo);
+    ASSERT_TRUE(rt.status.ok());
+    for (float v : rt.decoded)
+      ASSERT_TRUE(std::isfinite(v)) << formatName(kind);
+  }
+}

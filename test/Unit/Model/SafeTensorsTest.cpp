@@ -1,0 +1,134 @@
+//===- SafeTensorsTest.cpp - safetensors + config.json on files made here -===//
+
+#include "TestUtil.h"
+#include "itq3/Model/Importers.h"
+
+#include <gtest/gtest.h>
+
+using namespace itq3::model;
+using namespace itq3::model::test;
+
+namespace {
+
+/// HF name of one of our canonical tensors.
+std::string hfName(const std::string &ours) {
+  if (ours == "token_embd.weight")
+    return "model.embed_tokens.weight";
+  if (ours == "output_norm.weight")
+    return "model.norm.weight";
+  if (ours == "output.weight")
+    return "lm_head.weight";
+  static const std::pair<const char *, const char *> parts[] = {
+      {"attn_norm", "input_layernorm"},   {"ffn_norm", "post_attention_layernorm"},
+      {"attn_q", "self_attn.q_proj"},     {"attn_k", "self_attn.k_proj"},
+      {"attn_v", "self_attn.v_proj"},     {"attn_output", "self_attn.o_proj"},
+      {"ffn_gate", "mlp.gate_proj"},      {"ffn_up", "mlp.up_proj"},
+      {"ffn_down", "mlp.down_proj"}};
+  size_t a = ours.find('.'), b = ours.find('.', a + 1), c = ours.rfind('.');
+  std::string layer = ours.substr(a + 1, b - a - 1), what = ours.substr(b + 1, c - b - 1);
+  for (auto [from, to] : parts)
+    if (what == from)
+      return "model.layers." + layer + "." + to + ours.substr(c);
+  return ours;
+}
+
+std::string configJson(const ModelConfig &c) {
+  return "{\"model_type\": \"" + c.arch + "\", \"hidden_size\": " +
+         std::to_string(c.dim) + ", \"intermediate_size\": " +
+         std::to_string(c.hiddenDim) + ", \"num_hidden_layers\": " +
+         std::to_string(c.nLayers) + ", \"num_attention_heads\": " +
+         std::to_string(c.nHeads) + ", \"num_key_value_heads\": " +
+         std::to_string(c.nKvHeads) + ", \"vocab_size\": " +
+         std::to_string(c.vocabSize) +
+         ", \"max_position_embeddings\": 32, \"rope_theta\": 1000000.0,"
+         " \"rms_norm_eps\": 1e-06, \"tie_word_embeddings\": " +
+         (c.tiedOutput ? "true" : "false") + "}";
+}
+
+/// model.safetensors bytes: every tensor as F32 under its HF name, plus
+/// `extra` header entries.
+std::string safetensors(const Model &m, const std::string &extra = "") {
+  Bytes data;
+  std::string header = "{\"__metadata__\": {\"format\": \"pt\"}";
+  for (const auto &[name, t] : m.tensors) {
+    size_t begin = data.size();
+    data.floats(t.data);
+    std::string shape;
+    for (int64_t d : t.shape)
+      shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    header += ", \"" + hfName(name) + "\": {\"dtype\": \"F32\", \"shape\": [" +
+              shape + "], \"data_offsets\": [" + std::to_string(begin) + ", " +
+              std::to_string(data.size()) + "]}";
+  }
+  header += extra + "}";
+  Bytes file;
+  file.put<uint64_t>(header.size()).raw(header);
+  file.data.insert(file.data.end(), data.data.begin(), data.data.end());
+  return std::string(file.data.begin(), file.data.end());
+}
+
+std::string loadError(const std::string &weights, const std::string &config) {
+  TempDir dir;
+  if (!config.empty())
+    dir.write("config.json", config);
+  Model m;
+  Status s = loadModel(dir.write("model.safetensors", weights), m);
+  return s ? "" : s.message();
+}
+
+} // namespace
+
+TEST(SafeTensors, LoadsQwen2WithHFNames) {
+  Model ref = tinyModel(8, 12, 2, 2, 1, 10, /*tied=*/false, /*bias=*/true);
+  TempDir dir;
+  dir.write("config.json", configJson(ref.config));
+  Model m;
+  Status s = loadModel(dir.write("model.safetensors", safetensors(ref)), m);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(m.source, "safetensors");
+  EXPECT_TRUE(m.config.ropeHalves);
+  EXPECT_TRUE(m.config.qkvBias);
+  EXPECT_FALSE(m.config.tiedOutput);
+  EXPECT_FLOAT_EQ(m.config.ropeBase, 1e6f);
+  for (const auto &[name, t] : ref.tensors) {
+    ASSERT_NE(m.find(name), nullptr) << name;
+    EXPECT_EQ(m.find(name)->data, t.data) << name;
+  }
+}
+
+TEST(SafeTensors, HalfPrecisionAndUnsupportedDtypes) {
+  Model ref = tinyModel();
+  // An extra F16 / BF16 tensor is converted; an I8 one is refused by name.
+  std::string f16 = safetensors(ref, ", \"extra.weight\": {\"dtype\": \"I8\", "
+                                     "\"shape\": [2], \"data_offsets\": [0, 2]}");
+  // Unknown names are skipped, so an I8 tensor only matters under a known one.
+  EXPECT_EQ(loadError(f16, configJson(ref.config)), "");
+  std::string bad = safetensors(ref, ", \"model.layers.0.mlp.up_proj.bias\": "
+                                     "{\"dtype\": \"I8\", \"shape\": [12], "
+                                     "\"data_offsets\": [0, 12]}");
+  std::string err = loadError(bad, configJson(ref.config));
+  EXPECT_NE(err.find("dtype I8"), std::string::npos) << err;
+}
+
+TEST(SafeTensors, CorruptFilesAreCleanErrors) {
+  Model ref = tinyModel();
+  std::string cfg = configJson(ref.config), good = safetensors(ref);
+  // Header length far beyond the file.
+  std::string huge = good;
+  uint64_t big = uint64_t(1) << 50;
+  std::memcpy(&huge[0], &big, 8);
+  EXPECT_NE(loadError(huge, cfg).find("truncated"), std::string::npos);
+  // Offsets past the end of the data.
+  std::string past = safetensors(ref, ", \"model.layers.0.mlp.up_proj.bias\": "
+                                      "{\"dtype\": \"F32\", \"shape\": [12], "
+                                      "\"data_offsets\": [99999952, 100000000]}");
+  EXPECT_NE(loadError(past, cfg).find("past the end"), std::string::npos);
+  // Broken JSON, a missing config.json, an unsupported architecture.
+  std::string broken = good;
+  broken[8] = 'x'; // the header's opening brace
+  EXPECT_NE(loadError(broken, cfg).find("bad header"), std::string::npos);
+  EXPECT_NE(loadError(good, "").find("config.json"), std::string::npos);
+  ModelConfig gemma = ref.config;
+  gemma.arch = "gemma3";
+  EXPECT_NE(loadError(good, configJson(gemma)).find("'gemma3'"), std::string::npos);
+}

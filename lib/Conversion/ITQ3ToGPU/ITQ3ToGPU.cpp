@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::itq3 {
 #define GEN_PASS_DEF_CONVERTITQ3TOGPU
@@ -52,6 +53,34 @@ void distributeOverThreads(scf::ParallelOp parallel, Value tid, Value threads) {
   b.setInsertionPointAfter(loop);
   gpu::BarrierOp::create(b, loc);
   parallel.erase();
+}
+
+/// Whether `op`, defined outside the launch, is recomputed inside instead of
+/// passed in: constants, constant tables (a host address would be useless on
+/// the device) and dimensions of buffers.
+bool sinkable(Operation *op) {
+  return isa<arith::ConstantOp, memref::GetGlobalOp, memref::DimOp>(op);
+}
+
+/// Clones the sinkable producers of values used in the launch into it, so the
+/// kernel's parameters are the buffers alone.
+void sinkInvariants(gpu::LaunchOp launch) {
+  Region &body = launch.getBody();
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(body, captured);
+    for (Value value : captured) {
+      Operation *producer = value.getDefiningOp();
+      if (!producer || !sinkable(producer))
+        continue;
+      OpBuilder b = OpBuilder::atBlockBegin(&body.front());
+      Operation *clone = b.clone(*producer);
+      replaceAllUsesInRegionWith(value, clone->getResult(0), body);
+      changed = true;
+    }
+  }
 }
 
 LogicalResult checkPhase(scf::ParallelOp parallel) {
@@ -107,6 +136,7 @@ LogicalResult mapTile(scf::ForallOp forall, int64_t blockSize) {
       b.clone(op, mapping);
   gpu::TerminatorOp::create(b, loc);
   forall.erase();
+  sinkInvariants(launch);
 
   Value tid = launch.getThreadIds().x;
   Value blockDim = launch.getBlockSize().x;

@@ -15,3 +15,17 @@ func.func @dot(%a: memref<32x256xi8>, %b: memref<?x4096xi8>, %n: index, %m: inde
   %d = itq3.dot_i8 %a[%n, %c0], %b[%m, %k] length(32) : memref<32x256xi8>, memref<?x4096xi8>
   return %d : i32
 }
+
+// Tiles run as loop iterations on the CPU: each tile gives its stage back to
+// the stack when it ends.
+// CHECK-LABEL: func @tile_stack
+// CHECK: scf.forall
+// CHECK-NEXT: %[[SP:.*]] = llvm.intr.stacksave : !llvm.ptr
+// CHECK: memref.alloca() : memref<32x256xf32>
+// CHECK: llvm.intr.stackrestore %[[SP]] : !llvm.ptr
+// CHECK-NEXT: }
+func.func @tile_stack(%x: memref<1x256xf32>, %w: memref<64x110xi8>, %y: memref<1x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<iq3> rotation<none>
+    : memref<1x256xf32>, memref<64x110xi8>, memref<1x64xf32>
+  return
+}

@@ -10,9 +10,13 @@ def ConvertITQ3ToCPU : Pass<"convert-itq3-to-cpu"> {
     `itq3.dot_i8` becomes two `vector.load`s of `length` int8 values,
     sign extension to i32, a multiply and a `vector.reduction <add>`, which
     LLVM turns into packed multiply-adds (pmaddwd/vpdpbusd-style) where the
-    CPU has them.
+    CPU has them. Each tile body (`scf.forall`) with stage buffers saves
+    the stack pointer on entry and restores it on exit
+    (`llvm.intr.stacksave`/`stackrestore`), because tiles run as iterations
+    of a loop here and their stages must return to the stack.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::vector::VectorDialect"];
 }
 

@@ -2,6 +2,9 @@
 #include "itq3/Conversion/Passes.h"
 
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::itq3 {
 #define GEN_PASS_DEF_CONVERTITQ3TOCPU
@@ -33,10 +36,27 @@ void lowerDot(DotI8Op op) {
   op.erase();
 }
 
+/// On the CPU tiles run as loop iterations, so a tile's stage buffers must
+/// go back to the stack when the tile ends. (memref.alloca_scope would say
+/// the same, but it must stay one block, which the later scf-to-cf lowering
+/// of the loops inside it breaks.)
+void releaseTileStack(scf::ForallOp forall) {
+  Block *body = forall.getBody();
+  if (body->getOps<memref::AllocaOp>().empty())
+    return;
+  Location loc = forall.getLoc();
+  OpBuilder b = OpBuilder::atBlockBegin(body);
+  Value stack = LLVM::StackSaveOp::create(
+      b, loc, LLVM::LLVMPointerType::get(forall.getContext()));
+  b.setInsertionPoint(body->getTerminator());
+  LLVM::StackRestoreOp::create(b, loc, stack);
+}
+
 struct ConvertITQ3ToCPUPass
     : public mlir::itq3::impl::ConvertITQ3ToCPUBase<ConvertITQ3ToCPUPass> {
   void runOnOperation() override {
     getOperation()->walk([](DotI8Op op) { lowerDot(op); });
+    getOperation()->walk([](scf::ForallOp op) { releaseTileStack(op); });
   }
 };
 

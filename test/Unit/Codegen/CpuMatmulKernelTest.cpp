@@ -163,6 +163,9 @@ std::vector<Case> allCases() {
     cases.push_back({F::ITQ3S, int8, 4096, 256, 0, {1, 3}});
     cases.push_back({F::ITQ3S, int8, 256, 4096, 0, {1, 3, 8}});
   }
+  // 256 x 3 tiles, each with a 32 KiB stage: more than a default 8 MiB stack
+  // unless every tile releases its stage.
+  cases.push_back({F::ITQ3S, false, 8192, 256, 0, {24}});
   return cases;
 }
 

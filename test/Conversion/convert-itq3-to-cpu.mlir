@@ -1,4 +1,4 @@
-// RUN: itq3-opt %s -convert-itq3-to-cpu | FileCheck %s
+// RUN: itq3-opt %s -itq3-tile -itq3-stage-tiles -convert-itq3-to-cpu | FileCheck %s
 
 // CHECK-LABEL: func @dot
 // CHECK-SAME: (%[[A:.*]]: memref<32x256xi8>, %[[B:.*]]: memref<?x4096xi8>, %[[N:.*]]: index, %[[M:.*]]: index, %[[K:.*]]: index)

@@ -12,6 +12,7 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -48,17 +49,28 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void mlir::itq3::buildPtxPipeline(OpPassManager &pm,
-                                  const PtxPipelineOptions &options) {
+void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
+                                        const PtxPipelineOptions &options) {
   addStagedTiles(pm, options.tileM, options.tileN);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
   pm.addPass(createConvertITQ3ToNVVM());
+  pm.addPass(createGpuKernelOutliningPass());
+}
+
+void mlir::itq3::buildGpuBinaryPipeline(OpPassManager &pm,
+                                        const PtxPipelineOptions &options) {
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;
   nvvm.cubinFormat = options.format;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void mlir::itq3::buildPtxPipeline(OpPassManager &pm,
+                                  const PtxPipelineOptions &options) {
+  buildGpuKernelPipeline(pm, options);
+  buildGpuBinaryPipeline(pm, options);
 }
 
 void mlir::itq3::registerITQ3Pipelines() {

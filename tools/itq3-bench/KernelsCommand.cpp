@@ -10,6 +10,8 @@
 #include "Synthetic.h"
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
+#include "itq3/Conversion/GpuMatmulKernel.h"
+#include "itq3/Runtime/GpuMatmul.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
 
@@ -37,6 +39,8 @@ struct Options {
   std::vector<int64_t> ms = {1, 16};
   int reps = 5;
   const char *json = nullptr;
+  bool gpu = true;
+  std::string chip = "sm_90";
 };
 
 /// Median seconds of `reps` runs of `body` after one warm-up run.
@@ -148,6 +152,51 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   return true;
 }
 
+/// The same kernels on the GPU: median kernel time from events.
+bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
+                     Shape s, std::vector<Row> &rows) {
+  std::vector<float> w = itq3::bench::makeMatrix(
+      itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
+  for (const Config &c : kConfigs) {
+    auto codec = fmt::createCodec(c.format);
+    std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
+    std::string error;
+    if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
+      return false;
+    MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
+                          s.n, s.k};
+    auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
+    auto matmul = image ? itq3::rt::GpuMatmul::create(driver, *image,
+                                                      packed.data(), error)
+                        : nullptr;
+    if (!matmul) {
+      std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+      return false;
+    }
+    for (int64_t m : opts.ms) {
+      std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
+      std::vector<int8_t> xq(m * s.k, 3);
+      std::vector<float> scales(m * s.k / 32, 0.01f);
+      std::vector<double> times;
+      for (int r = 0; r <= opts.reps; ++r) {
+        float ms = 0;
+        const void *input = c.int8 ? (const void *)xq.data() : x.data();
+        if (!matmul->run(input, scales.data(), m, y.data(), ms, error)) {
+          std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+          return false;
+        }
+        if (r > 0) // the first run is the warm-up
+          times.push_back(ms * 1e-3);
+      }
+      std::sort(times.begin(), times.end());
+      rows.push_back({std::string("GPU ") + c.label, s, m,
+                      times[times.size() / 2],
+                      movedBytes(packed.size(), m, s, c.int8)});
+    }
+  }
+  return true;
+}
+
 std::vector<int64_t> parseList(const char *text) {
   std::vector<int64_t> values;
   for (const char *p = text; *p;) {
@@ -167,6 +216,10 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.reps = std::max(1, std::atoi(next()));
     else if (!std::strcmp(argv[i], "--json"))
       opts.json = next();
+    else if (!std::strcmp(argv[i], "--cpu-only"))
+      opts.gpu = false;
+    else if (!std::strcmp(argv[i], "--chip"))
+      opts.chip = next();
     else if (!std::strcmp(argv[i], "--quick"))
       opts.shapes = {{1024, 1024}};
     else {
@@ -183,7 +236,7 @@ bool parseOptions(int argc, char **argv, Options &opts) {
 }
 
 void print(const std::vector<Row> &rows, double peak, const char *json) {
-  std::printf("| kernel | N x K | M | median ms | GB/s | of stream peak |"
+  std::printf("| kernel | N x K | M | median ms | GB/s | of peak |"
               " vs f32 loop |\n|---|---|---|---|---|---|---|\n");
   for (const Row &r : rows) {
     double baseline = 0;
@@ -192,10 +245,13 @@ void print(const std::vector<Row> &rows, double peak, const char *json) {
           b.shape.k == r.shape.k && b.m == r.m)
         baseline = b.seconds;
     double gbs = r.bytes / r.seconds / 1e9;
-    std::printf("| %s | %lldx%lld | %lld | %.3f | %.2f | %.0f%% | %.2fx |\n",
+    std::string speedup = baseline > 0
+                              ? std::to_string(baseline / r.seconds).substr(0, 5) + "x"
+                              : "n/a";
+    std::printf("| %s | %lldx%lld | %lld | %.3f | %.2f | %.0f%% | %s |\n",
                 r.kernel.c_str(), (long long)r.shape.n, (long long)r.shape.k,
                 (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak,
-                baseline / r.seconds);
+                speedup.c_str());
   }
   if (!json)
     return;
@@ -218,18 +274,42 @@ void print(const std::vector<Row> &rows, double peak, const char *json) {
 
 } // namespace
 
+/// The GPU table, or a line saying why there is none.
+void runOnGpu(const Options &opts) {
+  std::string why;
+  auto driver = opts.gpu ? itq3::rt::CudaDriver::open(why) : nullptr;
+  if (!driver) {
+    std::printf("\nNo GPU table: %s.\n", opts.gpu ? why.c_str() : "--cpu-only");
+    return;
+  }
+  double peak = 0;
+  if (!driver->copyBandwidth(size_t(1) << 30, peak, why)) {
+    std::fprintf(stderr, "itq3-bench: %s\n", why.c_str());
+    return;
+  }
+  std::printf("\nGPU kernels on %s (%s), 256 threads per block; peak = "
+              "device-to-device copy of 1 GiB, %.0f GB/s\n\n",
+              driver->deviceName().c_str(), opts.chip.c_str(), peak);
+  std::vector<Row> rows;
+  for (Shape s : opts.shapes)
+    if (!benchShapeOnGpu(opts, *driver, s, rows))
+      return;
+  print(rows, peak, nullptr);
+}
+
 int itq3::bench::runKernels(int argc, char **argv) {
   Options opts;
   if (!parseOptions(argc, argv, opts))
     return 2;
   double peak = streamingReadGBs();
-  std::printf("CPU kernels, 1 thread; stream peak %.2f GB/s (one core summing "
-              "512 MiB); no GPU in this run\n\n",
+  std::printf("CPU kernels, 1 thread; peak = one core summing 512 MiB, "
+              "%.2f GB/s\n\n",
               peak);
   std::vector<Row> rows;
   for (Shape s : opts.shapes)
     if (!benchShape(opts, s, rows))
       return 1;
   print(rows, peak, opts.json);
+  runOnGpu(opts);
   return 0;
 }

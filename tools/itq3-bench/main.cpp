@@ -22,8 +22,8 @@ constexpr Command kCommands[] = {
      "[--rule d4|norm|usage|iterated]"},
 #ifdef ITQ3_BENCH_KERNELS
     {"kernels", itq3::bench::runKernels,
-     "time and GB/s of the compiled CPU matmul kernels vs a plain loop "
-     "[--m 1,16 --reps R --json FILE --quick]"},
+     "time and GB/s of the compiled matmul kernels (CPU; GPU when present) "
+     "[--m 1,16 --reps R --json FILE --quick --cpu-only --chip sm_90]"},
 #endif
 };
 

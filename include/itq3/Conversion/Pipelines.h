@@ -41,8 +41,13 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
 };
 
 /// itq3.matmul_into kernels -> tiles -> staged loops -> gpu.launch with
-/// shared-memory stages and barriers -> NVVM (dp4a) -> gpu.binary.
+/// shared-memory stages and barriers -> NVVM (dp4a) -> gpu.binary. The two
+/// halves: up to outlined gpu.func kernels, then NVVM and serialization.
 void buildPtxPipeline(OpPassManager &pm, const PtxPipelineOptions &options);
+void buildGpuKernelPipeline(OpPassManager &pm,
+                            const PtxPipelineOptions &options);
+void buildGpuBinaryPipeline(OpPassManager &pm,
+                            const PtxPipelineOptions &options);
 
 /// itq3.matmul_into kernels -> tiles -> staged loops -> LLVM dialect, ready
 /// for translation to LLVM IR (JIT or object code).

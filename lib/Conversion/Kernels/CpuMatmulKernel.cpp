@@ -1,21 +1,12 @@
 //===- CpuMatmulKernel.cpp - compile and call a CPU matmul kernel ---------===//
 #include "itq3/Conversion/CpuMatmulKernel.h"
 
+#include "KernelModule.h"
+
 #include "itq3/Conversion/Pipelines.h"
-#include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
-#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <sstream>
@@ -69,35 +60,20 @@ CpuMatmulKernel::~CpuMatmulKernel() = default;
 
 std::unique_ptr<CpuMatmulKernel>
 CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
-  DialectRegistry registry;
-  registry.insert<ITQ3Dialect, arith::ArithDialect, cf::ControlFlowDialect,
-                  func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
-                  scf::SCFDialect>();
-  registerLoweringInterfaces(registry);
-  MLIRContext context(registry);
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    diagnostics += diag.str() + "\n";
-    return success();
-  });
-
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(matmulKernelSource(spec), &context);
-  PassManager pm(&context);
+  KernelModule kernel(spec);
   CpuPipelineOptions options;
   options.tileM = spec.tileM;
   options.tileN = spec.tileN;
-  buildCpuLLVMPipeline(pm, options);
-  if (!module || failed(pm.run(*module))) {
-    error = "cannot lower the CPU matmul kernel: " + diagnostics;
+  if (!kernel.run([&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
+                  "cannot lower the CPU matmul kernel", error))
     return nullptr;
-  }
+  ModuleOp module = *kernel.module;
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = makeOptimizingTransformer(3, 0, nullptr);
-  auto engine = ExecutionEngine::create(*module, engineOptions);
+  auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine) {
     error = "cannot JIT-compile the CPU matmul kernel: " +
             llvm::toString(engine.takeError());
@@ -108,11 +84,11 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
     error = llvm::toString(entry.takeError());
     return nullptr;
   }
-  std::unique_ptr<CpuMatmulKernel> kernel(new CpuMatmulKernel());
-  kernel->spec = spec;
-  kernel->engine = std::move(*engine);
-  kernel->entry = *entry;
-  return kernel;
+  std::unique_ptr<CpuMatmulKernel> compiled(new CpuMatmulKernel());
+  compiled->spec = spec;
+  compiled->engine = std::move(*engine);
+  compiled->entry = *entry;
+  return compiled;
 }
 
 void CpuMatmulKernel::run(const float *x, int64_t m, const uint8_t *w,

@@ -15,6 +15,9 @@ config.environment["PATH"] = os.pathsep.join(
 )
 config.substitutions.append(("%itq3_src_root", config.itq3_src_root))
 config.substitutions.append(("%shared", config.itq3_shared_dir))
+config.substitutions.append(
+    ("%extract_ptx", "python3 " + os.path.join(config.itq3_src_root, "scripts", "extract-ptx"))
+)
 
 if config.itq3_enable_mlir:
     config.available_features.add("mlir")

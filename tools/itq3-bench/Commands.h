@@ -14,6 +14,9 @@ namespace itq3::bench {
 int runFormats(int argc, char **argv);
 /// `grid`: prints lib/Format/GridTable.inc (the grid generator's output).
 int runGrid(int argc, char **argv);
+/// `kernels`: time and bandwidth of the compiled CPU matmul kernels
+/// (MLIR-enabled builds only).
+int runKernels(int argc, char **argv);
 
 } // namespace itq3::bench
 

@@ -20,6 +20,11 @@ constexpr Command kCommands[] = {
     {"grid", itq3::bench::runGrid,
      "print the generated grid table (lib/Format/GridTable.inc) "
      "[--rule d4|norm|usage|iterated]"},
+#ifdef ITQ3_BENCH_KERNELS
+    {"kernels", itq3::bench::runKernels,
+     "time and GB/s of the compiled matmul kernels (CPU; GPU when present) "
+     "[--m 1,16 --reps R --json FILE --quick --cpu-only --chip sm_90]"},
+#endif
 };
 
 int usage(FILE *out) {

@@ -26,4 +26,79 @@ def ITQ3QuantizeWeights : Pass<"itq3-quantize-weights"> {
   ];
 }
 
+def ITQ3PlaceRotation : Pass<"itq3-place-rotation"> {
+  let summary = "Choose where rotated weights are un-rotated: weights or activations";
+  let description = [{
+    `mode=activation`: every `itq3.matmul` with float activations becomes
+    `itq3.fwht` of the activations (with the weight's sign seed) for rotated
+    formats, then `itq3.quantize_act` (int8 per 32), then the integer
+    `itq3.matmul ... scales ... rotation<activation>` (`rotation<none>` for
+    unrotated formats). The rotation is then paid once per activation row
+    instead of once per weight tile, and the product runs on int8 (DP4A,
+    `mma.sync` s8). f16 weights keep float activations, with a remark.
+
+    `mode=weight`: activations stay in float and rotated matmuls use
+    `rotation<weight>` (the inverse FWHT is fused into the weight tile
+    decode); a float matmul fed by `itq3.fwht` of its own activations with the
+    weight's seed is turned back into that form.
+  }];
+  let dependentDialects = ["::mlir::itq3::ITQ3Dialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"activation\"",
+           "Where the rotation is applied: activation or weight">,
+  ];
+}
+
+def ITQ3Tile : Pass<"itq3-tile"> {
+  let summary = "Split itq3.matmul_into into an scf.forall over tiles of M and N";
+  let description = [{
+    Each `itq3.matmul_into` outside a forall becomes
+    `scf.forall (%i, %j) in (ceil(M / tile-m), ceil(N / tile-n))` whose body
+    runs `itq3.matmul_into` on subviews: rows [i*tile-m, +tile-m) of the
+    activations, rows [j*tile-n, +tile-n) of the packed weight bytes. Edge
+    tiles are clamped with `arith.minsi`; when a dimension is static and
+    divisible the tile size stays static, so later passes can size
+    shared-memory stages. A static M smaller than tile-m gives one tile of M
+    rows (decode: M = 1..8).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"8",
+           "Activation rows per tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"32",
+           "Weight rows (outputs) per tile">,
+  ];
+}
+
+def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
+  let summary = "Lower itq3.matmul_into tiles to staged loops (decode, fused inverse FWHT, product)";
+  let description = [{
+    Every `itq3.matmul_into` becomes loops over chunks of K (256 columns, or
+    32 where K does not split into 256). Per chunk, in phases that are each
+    an `scf.parallel` over the tile (independent iterations; a GPU mapping
+    puts a barrier after each):
+
+    1. decode: the weight tile's chunk is decoded into a stage buffer
+       [tile-n x chunk] with its sub-block scales applied (float path), or
+       into int8 codes plus one scale per 32 (int8 path);
+    2. for `rotation<weight>`: the inverse FWHT-256 of every staged row, as
+       8 butterfly stages over the stage buffer. Scales are applied before
+       the transform and nothing is rounded back to an integer, so this is
+       exact up to float rounding; the 1/16 and the sign diagonal D are
+       folded into the product;
+    3. product: y[m, n] += sum over the chunk, in f32 (float path), or per
+       32 an integer dot product scaled by the weight and activation scales.
+
+    The stage buffer is sized by a static bound on the tile's N: the
+    dimension itself, or the constant of the `arith.minsi` that
+    `--itq3-tile` clamps edge tiles with. The only format-specific code is
+    the block decode (BlockDecoder).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // ITQ3_TRANSFORMS_PASSES_TD

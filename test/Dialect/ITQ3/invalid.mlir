@@ -55,7 +55,7 @@ func.func @fwht_dynamic(%x: tensor<4x?xf32>) {
 // -----
 
 func.func @fwht_seed(%x: tensor<256xf32>) {
-  // expected-error @+1 {{sign seed must be positive (omit signs for none)}}
+  // expected-error @+1 {{sign seed must be non-zero (omit signs for none)}}
   %r = itq3.fwht %x signs(0) : tensor<256xf32>
   return
 }
@@ -178,4 +178,52 @@ func.func @matmul_int8_scales(%x: tensor<1x256xi8>, %s: tensor<1x4xf32>, %w: !it
   // expected-error @+1 {{scales must have shape [1, 8], got [1, 4]}}
   %y = itq3.matmul %x, %w scales %s rotation<none> : tensor<1x256xi8>, !itq3.packed<8x256, q8>, tensor<1x4xf32> -> tensor<1x8xf32>
   return
+}
+
+// -----
+
+func.func @matmul_into_k(%x: memref<1x100xf32>, %w: memref<8x110xi8>, %y: memref<1x8xf32>) {
+  // expected-error @+1 {{input K must be a static multiple of the itq3_s block size 256, got 100}}
+  itq3.matmul_into %x, %w into %y format<itq3_s> rotation<weight> : memref<1x100xf32>, memref<8x110xi8>, memref<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_into_row_bytes(%x: memref<1x512xf32>, %w: memref<8x110xi8>, %y: memref<1x8xf32>) {
+  // expected-error @+1 {{weight rows must hold 220 bytes for K = 512, got 110}}
+  itq3.matmul_into %x, %w into %y format<itq3_s> rotation<weight> : memref<1x512xf32>, memref<8x110xi8>, memref<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_into_result(%x: memref<2x256xf32>, %w: memref<8x110xi8>, %y: memref<2x4xf32>) {
+  // expected-error @+1 {{result must have shape [2, 8], got [2, 4]}}
+  itq3.matmul_into %x, %w into %y format<iq3> rotation<none> : memref<2x256xf32>, memref<8x110xi8>, memref<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_into_rules(%x: memref<1x256xi8>, %s: memref<1x8xf32>, %w: memref<8x110xi8>, %y: memref<1x8xf32>) {
+  // expected-error @+1 {{int8 activations cannot use rotation<weight>: rotate the activations instead}}
+  itq3.matmul_into %x, %w into %y scales %s format<itq3_s> rotation<weight> : memref<1x256xi8>, memref<8x110xi8>, memref<1x8xf32>, memref<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @dot_i8_length(%a: memref<4x64xi8>, %i: index) -> i32 {
+  // expected-error @+1 {{length must be a multiple of 4, got 6}}
+  %d = itq3.dot_i8 %a[%i, %i], %a[%i, %i] length(6) : memref<4x64xi8>, memref<4x64xi8>
+  return %d : i32
+}
+
+// -----
+
+func.func @dot_i8_strided(%a: memref<4x64xi8, strided<[1, 4]>>, %i: index) -> i32 {
+  // expected-error @+1 {{rows must be contiguous, got 'memref<4x64xi8, strided<[1, 4]>>'}}
+  %d = itq3.dot_i8 %a[%i, %i], %a[%i, %i] length(8) : memref<4x64xi8, strided<[1, 4]>>, memref<4x64xi8, strided<[1, 4]>>
+  return %d : i32
 }

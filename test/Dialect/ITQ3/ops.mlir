@@ -78,3 +78,22 @@ func.func @matmul_unrotated(%x: tensor<3x64xbf16>, %w: !itq3.packed<5x64, q8>) -
   %y = itq3.matmul %x, %w rotation<none> : tensor<3x64xbf16>, !itq3.packed<5x64, q8> -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// CHECK-LABEL: func @matmul_into
+// CHECK: itq3.matmul_into %{{.*}}, %{{.*}} into %{{.*}} format<itq3_s, seed = 3> rotation<weight> : memref<?x512xf32>, memref<64x220xi8>, memref<?x64xf32>
+// CHECK: itq3.matmul_into %{{.*}}, %{{.*}} into %{{.*}} scales %{{.*}} format<q4> rotation<none> : memref<?x256xi8>, memref<100x144xi8>, memref<?x100xf32>, memref<?x8xf32>
+func.func @matmul_into(%x: memref<?x512xf32>, %w: memref<64x220xi8>, %y: memref<?x64xf32>,
+                       %xq: memref<?x256xi8>, %s: memref<?x8xf32>, %w4: memref<100x144xi8>, %y4: memref<?x100xf32>) {
+  itq3.matmul_into %x, %w into %y format<itq3_s, seed = 3> rotation<weight>
+    : memref<?x512xf32>, memref<64x220xi8>, memref<?x64xf32>
+  itq3.matmul_into %xq, %w4 into %y4 scales %s format<q4> rotation<none>
+    : memref<?x256xi8>, memref<100x144xi8>, memref<?x100xf32>, memref<?x8xf32>
+  return
+}
+
+// CHECK-LABEL: func @dot_i8
+// CHECK: itq3.dot_i8 %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}] length(32) : memref<32x256xi8>, memref<?x4096xi8>
+func.func @dot_i8(%a: memref<32x256xi8>, %b: memref<?x4096xi8>, %i: index, %j: index) -> i32 {
+  %d = itq3.dot_i8 %a[%i, %j], %b[%i, %j] length(32) : memref<32x256xi8>, memref<?x4096xi8>
+  return %d : i32
+}

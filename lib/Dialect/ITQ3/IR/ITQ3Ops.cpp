@@ -59,8 +59,10 @@ LogicalResult FWHTOp::verify() {
   if (ShapedType::isDynamic(last) || last % kRotationBlock != 0)
     return emitOpError("last dimension must be a static multiple of ")
            << kRotationBlock << ", got " << type;
-  if (std::optional<int64_t> seed = getSeed(); seed && *seed <= 0)
-    return emitOpError("sign seed must be positive (omit signs for none)");
+  // The seed is the format's uint64 seed read as a bit pattern; 0 means no
+  // signs and is spelled by omitting them.
+  if (std::optional<int64_t> seed = getSeed(); seed && *seed == 0)
+    return emitOpError("sign seed must be non-zero (omit signs for none)");
   return success();
 }
 
@@ -161,6 +163,48 @@ LogicalResult QuantizeActOp::verify() {
 // MatmulOp
 //===----------------------------------------------------------------------===//
 
+/// The rules shared by itq3.matmul and itq3.matmul_into: which rotation a
+/// format takes, and what int8 activations need. `x` is [M, K].
+static LogicalResult verifyProductRules(Operation *op, FormatAttr format,
+                                        Rotation rotation, ShapedType input,
+                                        ShapedType scalesType) {
+  bool rotated = format.isRotated();
+  if (rotated && rotation == Rotation::None)
+    return op->emitOpError("a rotated format needs rotation<weight> or "
+                           "rotation<activation>");
+  if (!rotated && rotation != Rotation::None)
+    return op->emitOpError("format '")
+           << stringifyFormatKind(format.getKind())
+           << "' has no rotation; use rotation<none>";
+
+  if (!input.getElementType().isInteger(8)) {
+    if (scalesType)
+      return op->emitOpError("float activations take no scales");
+    return success();
+  }
+  if (!scalesType)
+    return op->emitOpError("int8 activations need their per-32 scales");
+  if (rotation == Rotation::Weight)
+    return op->emitOpError("int8 activations cannot use rotation<weight>: "
+                           "rotate the activations instead");
+  ArrayRef<int64_t> x = input.getShape();
+  if (x[1] % kActivationBlock != 0)
+    return op->emitOpError("int8 activations need K to be a multiple of ")
+           << kActivationBlock << ", got " << x[1];
+  ArrayRef<int64_t> scales = scalesType.getShape();
+  if (!compatibleDims(scales[0], x[0]) ||
+      scales[1] != x[1] / kActivationBlock)
+    return op->emitOpError("scales must have shape [")
+           << x[0] << ", " << x[1] / kActivationBlock << "], got [" << scales
+           << "]";
+  return success();
+}
+
+/// Null when the optional scales operand is absent.
+static ShapedType scalesTypeOf(Value scales) {
+  return scales ? cast<ShapedType>(scales.getType()) : ShapedType();
+}
+
 LogicalResult MatmulOp::verify() {
   ArrayRef<int64_t> x = getInput().getType().getShape();
   PackedWeightType weight = getWeight().getType();
@@ -171,36 +215,48 @@ LogicalResult MatmulOp::verify() {
   if (!compatibleDims(y[0], x[0]) || y[1] != weight.getRows())
     return emitOpError("result must have shape [")
            << x[0] << ", " << weight.getRows() << "], got [" << y << "]";
+  return verifyProductRules(*this, weight.getFormat(), getRotation(),
+                            getInput().getType(),
+                            scalesTypeOf(getInputScales()));
+}
 
-  bool rotated = weight.getFormat().isRotated();
-  Rotation rotation = getRotation();
-  if (rotated && rotation == Rotation::None)
-    return emitOpError("a rotated format needs rotation<weight> or "
-                       "rotation<activation>");
-  if (!rotated && rotation != Rotation::None)
-    return emitOpError("format '")
-           << stringifyFormatKind(weight.getFormat().getKind())
-           << "' has no rotation; use rotation<none>";
+//===----------------------------------------------------------------------===//
+// MatmulIntoOp
+//===----------------------------------------------------------------------===//
 
-  bool integer = getInput().getType().getElementType().isInteger(8);
-  if (!integer) {
-    if (getInputScales())
-      return emitOpError("float activations take no scales");
-    return success();
+LogicalResult MatmulIntoOp::verify() {
+  ArrayRef<int64_t> x = getInput().getType().getShape();
+  ArrayRef<int64_t> w = getWeight().getType().getShape();
+  ArrayRef<int64_t> y = getResult().getType().getShape();
+  FormatAttr format = getFormat();
+  int64_t block = format.getBlockSize();
+  if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
+    return emitOpError("input K must be a static multiple of the ")
+           << stringifyFormatKind(format.getKind()) << " block size " << block
+           << ", got " << x[1];
+  int64_t rowBytes = x[1] / block * format.getBytesPerBlock();
+  if (w[1] != rowBytes)
+    return emitOpError("weight rows must hold ")
+           << rowBytes << " bytes for K = " << x[1] << ", got " << w[1];
+  if (!compatibleDims(y[0], x[0]) || !compatibleDims(y[1], w[0]))
+    return emitOpError("result must have shape [")
+           << x[0] << ", " << w[0] << "], got [" << y << "]";
+  return verifyProductRules(*this, format, getRotation(),
+                            getInput().getType(),
+                            scalesTypeOf(getInputScales()));
+}
+
+//===----------------------------------------------------------------------===//
+// DotI8Op
+//===----------------------------------------------------------------------===//
+
+LogicalResult DotI8Op::verify() {
+  if (getLength() % 4 != 0)
+    return emitOpError("length must be a multiple of 4, got ") << getLength();
+  for (Value row : {getLhs(), getRhs()}) {
+    auto type = cast<MemRefType>(row.getType());
+    if (!type.isLastDimUnitStride())
+      return emitOpError("rows must be contiguous, got ") << type;
   }
-  if (!getInputScales())
-    return emitOpError("int8 activations need their per-32 scales");
-  if (rotation == Rotation::Weight)
-    return emitOpError("int8 activations cannot use rotation<weight>: "
-                       "rotate the activations instead");
-  if (x[1] % kActivationBlock != 0)
-    return emitOpError("int8 activations need K to be a multiple of ")
-           << kActivationBlock << ", got " << x[1];
-  ArrayRef<int64_t> scales = getInputScales().getType().getShape();
-  if (!compatibleDims(scales[0], x[0]) ||
-      scales[1] != x[1] / kActivationBlock)
-    return emitOpError("scales must have shape [")
-           << x[0] << ", " << x[1] / kActivationBlock << "], got [" << scales
-           << "]";
   return success();
 }

@@ -169,4 +169,74 @@ def ITQ3_MatmulOp : ITQ3_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// itq3.matmul_into
+//===----------------------------------------------------------------------===//
+
+def ITQ3_MatmulIntoOp : ITQ3_Op<"matmul_into"> {
+  let summary = "The buffer form of itq3.matmul: y = x * W^T into a memref";
+  let description = [{
+    What kernels are generated from. The packed weight is its stored bytes,
+    `memref<N x rowBytes x i8>` (row slices allowed), with the format as an
+    attribute; `result` [M, N] is overwritten. Activations, scales and
+    `rotation` follow the rules of `itq3.matmul`. `--itq3-tile` splits it
+    into an `scf.forall` over tiles of M and N whose bodies are
+    `itq3.matmul_into` on subviews.
+
+    ```mlir
+    itq3.matmul_into %x, %w into %y format<itq3_s> rotation<weight>
+      : memref<?x512xf32>, memref<64x220xi8>, memref<?x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32, I8], [2]>, "activations [M, K]", [MemRead]>:$input,
+    Arg<MemRefRankOf<[I8], [2]>, "packed weight bytes [N, rowBytes]",
+        [MemRead]>:$weight,
+    Arg<MemRefRankOf<[F32], [2]>, "result [M, N]", [MemWrite]>:$result,
+    Arg<Optional<MemRefRankOf<[F32], [2]>>, "activation scales [M, K/32]",
+        [MemRead]>:$input_scales,
+    ITQ3_FormatAttr:$format,
+    ITQ3_RotationAttr:$rotation);
+  let assemblyFormat = [{
+    $input `,` $weight `into` $result (`scales` $input_scales^)?
+    `format` `` $format `rotation` `` $rotation attr-dict
+    `:` type($input) `,` type($weight) `,` type($result)
+    (`,` type($input_scales)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// itq3.dot_i8
+//===----------------------------------------------------------------------===//
+
+def ITQ3_DotI8Op : ITQ3_Op<"dot_i8"> {
+  let summary = "i32 dot product of `length` consecutive int8 values of two rows";
+  let description = [{
+    `sum_{e < length} lhs[lhsRow, lhsCol + e] * rhs[rhsRow, rhsCol + e]`,
+    the integer core of the int8 product (one activation block of 32).
+    Kept as one op so each target picks its instruction: vector
+    multiply-reduce on the CPU (`--convert-itq3-to-cpu`), `dp4a` on NVIDIA
+    GPUs (`--convert-itq3-to-nvvm`). `length` is a multiple of 4 and the
+    rows are contiguous.
+
+    ```mlir
+    %d = itq3.dot_i8 %codes[%n, %c0], %x[%m, %k0] length(32)
+           : memref<32x256xi8>, memref<?x4096xi8>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[I8], [2]>, "", [MemRead]>:$lhs,
+    Index:$lhsRow, Index:$lhsCol,
+    Arg<MemRefRankOf<[I8], [2]>, "", [MemRead]>:$rhs,
+    Index:$rhsRow, Index:$rhsCol,
+    ConfinedAttr<I64Attr, [IntPositive]>:$length);
+  let results = (outs I32:$result);
+  let assemblyFormat = [{
+    $lhs `[` $lhsRow `,` $lhsCol `]` `,` $rhs `[` $rhsRow `,` $rhsCol `]`
+    `length` `(` $length `)` attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ITQ3_OPS_TD

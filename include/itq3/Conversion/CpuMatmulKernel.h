@@ -1,0 +1,60 @@
+//===- CpuMatmulKernel.h - compile and call a CPU matmul kernel -*- C++ -*-===//
+//
+// Generates the itq3.matmul_into kernel for one (format, rotation, N, K),
+// lowers it with --itq3-to-cpu-llvm and JIT-compiles it, so C++ (tests,
+// itq3-bench) can call the same code the compiler emits.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_CONVERSION_CPUMATMULKERNEL_H
+#define ITQ3_CONVERSION_CPUMATMULKERNEL_H
+
+#include "itq3/Format/Codec.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mlir {
+class ExecutionEngine;
+}
+
+namespace mlir::itq3 {
+
+struct MatmulKernelSpec {
+  ::itq3::format::FormatKind format;
+  uint64_t seed = 0;
+  /// Rotated formats: true = activations arrive rotated (and int8 when
+  /// `int8Activations`); false = the kernel un-rotates weight tiles.
+  bool rotateActivations = false;
+  bool int8Activations = false;
+  int64_t n = 0, k = 0;
+  int64_t tileM = 8, tileN = 32;
+};
+
+/// The MLIR source of `func.func @itq3_matmul(x, w, y[, scales])`.
+std::string matmulKernelSource(const MatmulKernelSpec &spec);
+
+class CpuMatmulKernel {
+public:
+  /// Compiles the kernel; on failure returns null and sets `error`.
+  static std::unique_ptr<CpuMatmulKernel> compile(const MatmulKernelSpec &spec,
+                                                  std::string &error);
+  ~CpuMatmulKernel();
+
+  /// y[m, n] = x[m, :] . W[n, :]; `w` is the packed matrix as lib/Format
+  /// stores it. Float activations.
+  void run(const float *x, int64_t m, const uint8_t *w, float *y) const;
+  /// The same with int8 activations and one scale per 32 of them.
+  void run(const int8_t *x, const float *xScales, int64_t m, const uint8_t *w,
+           float *y) const;
+
+private:
+  CpuMatmulKernel() = default;
+  MatmulKernelSpec spec;
+  std::unique_ptr<ExecutionEngine> engine;
+  void *entry = nullptr;
+};
+
+} // namespace mlir::itq3
+
+#endif // ITQ3_CONVERSION_CPUMATMULKERNEL_H

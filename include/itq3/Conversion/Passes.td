@@ -1,0 +1,54 @@
+//===- Passes.td - itq3 conversion passes ------------------*- tablegen -*-===//
+#ifndef ITQ3_CONVERSION_PASSES_TD
+#define ITQ3_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertITQ3ToCPU : Pass<"convert-itq3-to-cpu"> {
+  let summary = "Lower the itq3 ops left in staged tiles to CPU vector code";
+  let description = [{
+    `itq3.dot_i8` becomes two `vector.load`s of `length` int8 values,
+    sign extension to i32, a multiply and a `vector.reduction <add>`, which
+    LLVM turns into packed multiply-adds (pmaddwd/vpdpbusd-style) where the
+    CPU has them. Each tile body (`scf.forall`) with stage buffers saves
+    the stack pointer on entry and restores it on exit
+    (`llvm.intr.stacksave`/`stackrestore`), because tiles run as iterations
+    of a loop here and their stages must return to the stack.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def ConvertITQ3ToNVVM : Pass<"convert-itq3-to-nvvm"> {
+  let summary = "Lower the itq3 ops left in GPU kernels to NVVM (dp4a)";
+  let description = [{
+    `itq3.dot_i8` becomes `length / 4` loads of 4 bytes from each row and a
+    chain of `nvvm.dot.accumulate.4way` (signed x signed), i.e. `dp4a`.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def ConvertITQ3ToGPU : Pass<"convert-itq3-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Map staged itq3 tiles onto GPU blocks and threads";
+  let description = [{
+    The tile loop (`scf.forall`, from `--itq3-tile`) becomes a `gpu.launch`
+    with one block per tile and `block-size` threads. Inside, every
+    `scf.parallel` phase (from `--itq3-stage-tiles`) is spread over the
+    block's threads (thread t runs flattened iterations t, t + blockDim, ...)
+    and followed by `gpu.barrier`, so the decode, each butterfly stage of the
+    inverse FWHT and the product see complete results of the phase before.
+    Stage buffers (`memref.alloca` in the tile) become workgroup (shared)
+    memory attributions of the launch; constant tables stay globals.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+  ];
+}
+
+#endif // ITQ3_CONVERSION_PASSES_TD

@@ -1,0 +1,65 @@
+//===- Pipelines.h - itq3 lowering pipelines --------------------*- C++ -*-===//
+#ifndef ITQ3_CONVERSION_PIPELINES_H
+#define ITQ3_CONVERSION_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::itq3 {
+
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<int64_t> tileM{*this, "tile-m",
+                        llvm::cl::desc("Activation rows per tile"),
+                        llvm::cl::init(8)};
+  Option<int64_t> tileN{*this, "tile-n",
+                        llvm::cl::desc("Weight rows per tile"),
+                        llvm::cl::init(32)};
+};
+
+struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("Target GPU: sm_80, sm_86, sm_89, sm_90"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX ISA version; ptxas 13 rejects versions below 8.0"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Binary format: isa (PTX text, no toolkit needed) or "
+                     "bin (cubin, needs ptxas)"),
+      llvm::cl::init("isa")};
+  Option<int64_t> tileM{*this, "tile-m",
+                        llvm::cl::desc("Activation rows per tile"),
+                        llvm::cl::init(8)};
+  Option<int64_t> tileN{*this, "tile-n",
+                        llvm::cl::desc("Weight rows per tile (one block)"),
+                        llvm::cl::init(32)};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per block"),
+                            llvm::cl::init(256)};
+};
+
+/// itq3.matmul_into kernels -> tiles -> staged loops -> gpu.launch with
+/// shared-memory stages and barriers -> NVVM (dp4a) -> gpu.binary. The two
+/// halves: up to outlined gpu.func kernels, then NVVM and serialization.
+void buildPtxPipeline(OpPassManager &pm, const PtxPipelineOptions &options);
+void buildGpuKernelPipeline(OpPassManager &pm,
+                            const PtxPipelineOptions &options);
+void buildGpuBinaryPipeline(OpPassManager &pm,
+                            const PtxPipelineOptions &options);
+
+/// itq3.matmul_into kernels -> tiles -> staged loops -> LLVM dialect, ready
+/// for translation to LLVM IR (JIT or object code).
+void buildCpuLLVMPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Adds the external models (to-LLVM patterns, NVVM target, translations)
+/// that the pipelines need to a tool's registry.
+void registerLoweringInterfaces(DialectRegistry &registry);
+
+/// Registers --itq3-to-cpu-llvm and --itq3-to-ptx.
+void registerITQ3Pipelines();
+
+} // namespace mlir::itq3
+
+#endif // ITQ3_CONVERSION_PIPELINES_H

@@ -1,0 +1,87 @@
+//===- Pipelines.cpp - itq3 lowering pipelines ----------------------------===//
+#include "itq3/Conversion/Pipelines.h"
+
+#include "itq3/Conversion/Passes.h"
+#include "itq3/Transforms/Passes.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::itq3;
+
+/// The target-independent part: tiles, then staged loops.
+static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN) {
+  pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
+  pm.addPass(createITQ3StageTiles());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+}
+
+void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
+                                      const CpuPipelineOptions &options) {
+  addStagedTiles(pm, options.tileM, options.tileN);
+  pm.addPass(createConvertITQ3ToCPU());
+  // Tiles run one after another here; threads split N between calls.
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
+                                        const PtxPipelineOptions &options) {
+  addStagedTiles(pm, options.tileM, options.tileN);
+  pm.addNestedPass<func::FuncOp>(
+      createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
+  pm.addPass(createConvertITQ3ToNVVM());
+  pm.addPass(createGpuKernelOutliningPass());
+}
+
+void mlir::itq3::buildGpuBinaryPipeline(OpPassManager &pm,
+                                        const PtxPipelineOptions &options) {
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = options.format;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void mlir::itq3::buildPtxPipeline(OpPassManager &pm,
+                                  const PtxPipelineOptions &options) {
+  buildGpuKernelPipeline(pm, options);
+  buildGpuBinaryPipeline(pm, options);
+}
+
+void mlir::itq3::registerITQ3Pipelines() {
+  PassPipelineRegistration<PtxPipelineOptions>(
+      "itq3-to-ptx",
+      "Lower itq3.matmul_into kernels to GPU kernels with shared-memory "
+      "stages, barriers and dp4a, serialized into a gpu.binary (PTX or cubin)",
+      buildPtxPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "itq3-to-cpu-llvm",
+      "Lower itq3.matmul_into kernels through tiles and staged loops to the "
+      "LLVM dialect",
+      buildCpuLLVMPipeline);
+}

@@ -1,0 +1,246 @@
+//===- BlockDecoder.cpp - IR that decodes packed weight bytes -------------===//
+#include "itq3/Transforms/BlockDecoder.h"
+
+#include "itq3/Format/FWHT.h"
+#include "itq3/Format/Grid.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::itq3;
+
+// Byte offsets inside the 110-byte grid container (itq3_s, iq3).
+static constexpr int64_t kGridQs = 2, kGridQh = 66, kGridSigns = 74,
+                         kGridScales = 106;
+// Bytes of one q3 block of 32 (fp16 scale + 12 bytes of 3-bit codes).
+static constexpr int64_t kQ3Bytes = 14;
+
+BlockDecoder::BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
+                           Value weight, Value gridTable)
+    : b(builder), loc(loc), format(format), weight(weight),
+      gridTable(gridTable) {}
+
+Value BlockDecoder::constant(int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value BlockDecoder::byteAt(Value row, Value offset) {
+  Value byte = memref::LoadOp::create(b, loc, weight, ValueRange{row, offset});
+  return arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
+}
+
+Value BlockDecoder::halfAt(Value row, Value offset) {
+  Value lo = byteAt(row, offset);
+  Value hi = byteAt(row, arith::AddIOp::create(b, loc, offset, constant(1)));
+  Value bits = arith::OrIOp::create(
+      b, loc, lo,
+      arith::ShLIOp::create(b, loc, hi,
+                            arith::ConstantIntOp::create(b, loc, b.getI32Type(), 8)));
+  Value half = arith::BitcastOp::create(
+      b, loc, b.getF16Type(),
+      arith::TruncIOp::create(b, loc, b.getI16Type(), bits));
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), half);
+}
+
+std::pair<Value, Value> BlockDecoder::locate(Value col) {
+  Value block = constant(format.getBlockSize());
+  Value base = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, col, block),
+      constant(format.getBytesPerBlock()));
+  return {base, arith::RemUIOp::create(b, loc, col, block)};
+}
+
+/// i32 helpers, kept short because decode code is all shifts and masks.
+namespace {
+struct I32 {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value shr(Value v, Value s) { return arith::ShRUIOp::create(b, loc, v, s); }
+  Value shl(Value v, Value s) { return arith::ShLIOp::create(b, loc, v, s); }
+  Value band(Value v, int64_t m) { return arith::AndIOp::create(b, loc, v, c(m)); }
+  Value bor(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value fromIndex(Value v) {
+    return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value toIndex(Value v) {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  }
+};
+} // namespace
+
+// q8: fp16 d, int8 q[32].
+Value BlockDecoder::codeQ8(Value row, Value base, Value e) {
+  Value offset = arith::AddIOp::create(
+      b, loc, base, arith::AddIOp::create(b, loc, e, constant(2)));
+  Value byte = memref::LoadOp::create(b, loc, weight, ValueRange{row, offset});
+  return arith::ExtSIOp::create(b, loc, b.getI32Type(), byte);
+}
+
+// q4: fp16 d, then weight e < 16 in the low nibble of byte e, weight e >= 16
+// in the high nibble of byte e - 16; code = nibble - 8.
+Value BlockDecoder::codeQ4(Value row, Value base, Value e) {
+  I32 i{b, loc};
+  Value e32 = i.fromIndex(e);
+  Value offset = arith::AddIOp::create(
+      b, loc, base,
+      i.toIndex(i.add(i.band(e32, 15), i.c(2))));
+  Value shift = i.shl(i.shr(e32, i.c(4)), i.c(2)); // 0 or 4
+  return i.sub(i.band(i.shr(byteAt(row, offset), shift), 15), i.c(8));
+}
+
+// q3: fp16 d, then 3-bit codes as a little-endian bit stream; code = 2q - 7.
+// A code never crosses past byte 11, so the second byte is clamped there.
+Value BlockDecoder::codeQ3(Value row, Value base, Value e) {
+  I32 i{b, loc};
+  Value bit = i.mul(i.fromIndex(e), i.c(3));
+  Value byte = i.shr(bit, i.c(3));
+  Value next = arith::MinUIOp::create(b, loc, i.add(byte, i.c(1)), i.c(11));
+  auto at = [&](Value k) {
+    return byteAt(row, arith::AddIOp::create(b, loc, base,
+                                             i.toIndex(i.add(k, i.c(2)))));
+  };
+  Value pair = i.bor(at(byte), i.shl(at(next), i.c(8)));
+  Value q = i.band(i.shr(pair, i.band(bit, 7)), 7);
+  return i.sub(i.shl(q, i.c(1)), i.c(7));
+}
+
+// Grid container: 9-bit index (qs low byte, qh high bit) of the 4-tuple of
+// weight e, the tuple's magnitude, then the explicit sign bit.
+Value BlockDecoder::codeGrid(Value row, Value base, Value e) {
+  I32 i{b, loc};
+  Value e32 = i.fromIndex(e);
+  auto at = [&](int64_t field, Value k) {
+    return byteAt(row, arith::AddIOp::create(
+                           b, loc, base, i.toIndex(i.add(k, i.c(field)))));
+  };
+  Value group = i.shr(e32, i.c(2));
+  Value high = i.band(i.shr(at(kGridQh, i.shr(group, i.c(3))), i.band(group, 7)), 1);
+  Value index = i.bor(at(kGridQs, group), i.shl(high, i.c(8)));
+  Value entry = i.add(i.shl(index, i.c(2)), i.band(e32, 3));
+  Value magnitude = arith::ExtUIOp::create(
+      b, loc, b.getI32Type(),
+      memref::LoadOp::create(b, loc, gridTable, ValueRange{i.toIndex(entry)}));
+  Value sign = i.band(i.shr(at(kGridSigns, i.shr(e32, i.c(3))), i.band(e32, 7)), 1);
+  // (1 - 2 * sign) * magnitude
+  return i.mul(i.sub(i.c(1), i.shl(sign, i.c(1))), magnitude);
+}
+
+// Grid container: d * (2l + 1) with the 4-bit l of the sub-block of e.
+Value BlockDecoder::scaleGrid(Value row, Value base, Value e) {
+  I32 i{b, loc};
+  Value sub = i.shr(i.fromIndex(e), i.c(5));
+  Value byte = byteAt(row, arith::AddIOp::create(
+                               b, loc, base,
+                               i.toIndex(i.add(i.shr(sub, i.c(1)), i.c(kGridScales)))));
+  Value l = i.band(i.shr(byte, i.shl(i.band(sub, 1), i.c(2))), 15);
+  Value odd = i.add(i.shl(l, i.c(1)), i.c(1));
+  Value d = halfAt(row, base);
+  return arith::MulFOp::create(
+      b, loc, d, arith::SIToFPOp::create(b, loc, b.getF32Type(), odd));
+}
+
+Value BlockDecoder::code(Value row, Value col) {
+  auto [base, e] = locate(col);
+  switch (format.getKind()) {
+  case FormatKind::Q8:
+    return codeQ8(row, base, e);
+  case FormatKind::Q4:
+    return codeQ4(row, base, e);
+  case FormatKind::Q3:
+    return codeQ3(row, base, e);
+  case FormatKind::Q3R: {
+    // Eight q3 blocks of 32 per 256.
+    Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
+    Value subBase = arith::AddIOp::create(
+        b, loc, base, arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes)));
+    return codeQ3(row, subBase, arith::RemUIOp::create(b, loc, e, constant(32)));
+  }
+  case FormatKind::IQ3:
+  case FormatKind::ITQ3S:
+    return codeGrid(row, base, e);
+  case FormatKind::F16:
+    break;
+  }
+  llvm_unreachable("f16 has no integer code");
+}
+
+Value BlockDecoder::scale(Value row, Value col) {
+  auto [base, e] = locate(col);
+  switch (format.getKind()) {
+  case FormatKind::Q8:
+  case FormatKind::Q4:
+  case FormatKind::Q3:
+    return halfAt(row, base);
+  case FormatKind::Q3R: {
+    Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
+    return halfAt(row, arith::AddIOp::create(
+                           b, loc, base,
+                           arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes))));
+  }
+  case FormatKind::IQ3:
+  case FormatKind::ITQ3S:
+    return scaleGrid(row, base, e);
+  case FormatKind::F16:
+    break;
+  }
+  llvm_unreachable("f16 has no scale");
+}
+
+Value BlockDecoder::value(Value row, Value col) {
+  if (format.getKind() == FormatKind::F16)
+    return halfAt(row, arith::MulIOp::create(b, loc, col, constant(2)));
+  Value codeValue =
+      arith::SIToFPOp::create(b, loc, b.getF32Type(), code(row, col));
+  return arith::MulFOp::create(b, loc, codeValue, scale(row, col));
+}
+
+/// A private constant global named `name` in the module, created by `make`
+/// unless it exists.
+template <typename MakeValue>
+static StringRef getOrCreateGlobal(Operation *moduleOp, StringRef name,
+                                   MemRefType type, MakeValue make) {
+  SymbolTable symbols(moduleOp);
+  if (auto existing = symbols.lookup<memref::GlobalOp>(name))
+    return existing.getSymName();
+  OpBuilder b = OpBuilder::atBlockBegin(&moduleOp->getRegion(0).front());
+  auto global = memref::GlobalOp::create(
+      b, moduleOp->getLoc(), name, b.getStringAttr("private"), type,
+      make(RankedTensorType::get(type.getShape(), type.getElementType())),
+      /*constant=*/true, /*alignment=*/IntegerAttr());
+  symbols.insert(global);
+  return global.getSymName();
+}
+
+StringRef mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
+  MLIRContext *ctx = moduleOp->getContext();
+  const auto &grid = ::itq3::format::builtinGrid();
+  auto type = MemRefType::get({int64_t(grid.size() * 4)}, IntegerType::get(ctx, 8));
+  return getOrCreateGlobal(moduleOp, "__itq3_grid", type, [&](RankedTensorType t) {
+    SmallVector<int8_t> values;
+    for (const auto &entry : grid)
+      values.append(entry.begin(), entry.end());
+    return DenseElementsAttr::get(t, ArrayRef<int8_t>(values));
+  });
+}
+
+StringRef mlir::itq3::getOrCreateSignTable(Operation *moduleOp, uint64_t seed,
+                                           int64_t cols) {
+  MLIRContext *ctx = moduleOp->getContext();
+  std::string name =
+      "__itq3_signs_" + std::to_string(seed) + "_" + std::to_string(cols);
+  auto type = MemRefType::get({cols}, Float32Type::get(ctx));
+  return getOrCreateGlobal(moduleOp, name, type, [&](RankedTensorType t) {
+    SmallVector<float> signs;
+    for (int64_t c = 0; c < cols; ++c)
+      signs.push_back(::itq3::format::fwhtSign(seed, c));
+    return DenseElementsAttr::get(t, ArrayRef<float>(signs));
+  });
+}

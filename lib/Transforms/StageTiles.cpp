@@ -1,0 +1,254 @@
+//===- StageTiles.cpp - itq3.matmul_into -> staged loops ------------------===//
+//
+// One tiled form for the CPU and the GPU: each phase is an scf.parallel over
+// the tile whose iterations are independent, so the CPU runs it as loops and
+// a GPU mapping runs it across threads with a barrier after it.
+//
+//===----------------------------------------------------------------------===//
+#include "itq3/Transforms/Passes.h"
+
+#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "itq3/Transforms/BlockDecoder.h"
+#include "mlir/IR/Matchers.h"
+
+namespace mlir::itq3 {
+#define GEN_PASS_DEF_ITQ3STAGETILES
+#include "itq3/Transforms/Passes.h.inc"
+} // namespace mlir::itq3
+
+using namespace mlir;
+using namespace mlir::itq3;
+
+namespace {
+
+constexpr int64_t kRotationBlock = 256;
+constexpr int64_t kActivationBlock = 32;
+constexpr int64_t kButterflyStages = 8;
+
+/// A static upper bound of a tile dimension: the static size, or the
+/// constant operand of the arith.minsi that clamps an edge tile.
+std::optional<int64_t> staticBound(Value memref, int64_t dim) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.isDynamicDim(dim))
+    return type.getDimSize(dim);
+  auto subview = memref.getDefiningOp<memref::SubViewOp>();
+  if (!subview)
+    return std::nullopt;
+  OpFoldResult size = subview.getMixedSizes()[dim];
+  auto min = dyn_cast_if_present<Value>(size)
+                 ? cast<Value>(size).getDefiningOp<arith::MinSIOp>()
+                 : arith::MinSIOp();
+  if (!min)
+    return std::nullopt;
+  for (Value operand : {min.getLhs(), min.getRhs()}) {
+    APInt bound;
+    if (matchPattern(operand, m_ConstantInt(&bound)))
+      return bound.getSExtValue();
+  }
+  return std::nullopt;
+}
+
+/// Columns decoded per step: a rotation block, or 32 where 256 does not
+/// divide K, or single columns for f16 rows of odd length.
+int64_t chunkSize(FormatAttr format, int64_t k) {
+  for (int64_t chunk : {kRotationBlock, kActivationBlock})
+    if (k % chunk == 0 && chunk % format.getBlockSize() == 0)
+      return chunk;
+  return format.getBlockSize();
+}
+
+class TileLowering {
+public:
+  TileLowering(MatmulIntoOp op, int64_t tileRows, ModuleOp module)
+      : op(op), b(op), loc(op.getLoc()), format(op.getFormat()),
+        k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
+        tileRows(tileRows), module(module) {}
+
+  void run() {
+    bool integer = op.getInput().getType().getElementType().isInteger(8);
+    Value grid;
+    if (format.getKind() == FormatKind::IQ3 ||
+        format.getKind() == FormatKind::ITQ3S) {
+      StringRef name = getOrCreateGridTable(module);
+      auto type = MemRefType::get({int64_t(512 * 4)}, b.getI8Type());
+      grid = memref::GetGlobalOp::create(b, loc, type, name);
+    }
+    decoder.emplace(b, loc, format, op.getWeight(), grid);
+    m = dim(op.getResult(), 0);
+    n = dim(op.getResult(), 1);
+    parallel({m, n}, [&](ValueRange iv) {
+      memref::StoreOp::create(b, loc, f32(0.0), op.getResult(), iv);
+    });
+    // Stage buffers live across the chunk loop: one allocation per tile.
+    Value values = stage(chunk, integer ? Type(b.getI8Type()) : b.getF32Type());
+    Value scales = integer ? stage(chunk / kActivationBlock, b.getF32Type())
+                           : Value();
+    auto chunks = scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
+    b.setInsertionPointToStart(chunks.getBody());
+    Value first = arith::MulIOp::create(b, loc, chunks.getInductionVar(),
+                                        index(chunk));
+    if (integer)
+      integerChunk(first, values, scales);
+    else
+      floatChunk(first, values);
+    op.erase();
+  }
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+
+  /// An scf.parallel over [0, ub) for each bound; `body` gets the indices.
+  void parallel(ArrayRef<Value> ubs, function_ref<void(ValueRange)> body) {
+    SmallVector<Value> zeros(ubs.size(), index(0)), ones(ubs.size(), index(1));
+    auto loop = scf::ParallelOp::create(b, loc, zeros, ubs, ones);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVars());
+  }
+
+  /// The stage buffer [tileRows x cols] of `element`.
+  Value stage(int64_t cols, Type element) {
+    return memref::AllocaOp::create(
+        b, loc, MemRefType::get({tileRows, cols}, element));
+  }
+
+  /// y[m, n] += sum over `count` steps of `term(step)` (f32).
+  void accumulate(Value mIdx, Value nIdx, int64_t count,
+                  function_ref<Value(Value)> term, Value factor = {}) {
+    auto loop = scf::ForOp::create(b, loc, index(0), index(count), index(1),
+                                   ValueRange{f32(0.0)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value sum = arith::AddFOp::create(b, loc, loop.getRegionIterArg(0),
+                                        term(loop.getInductionVar()));
+      scf::YieldOp::create(b, loc, sum);
+    }
+    Value partial = loop.getResult(0);
+    if (factor)
+      partial = arith::MulFOp::create(b, loc, partial, factor);
+    Value old = memref::LoadOp::create(b, loc, op.getResult(), ValueRange{mIdx, nIdx});
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, partial),
+                            op.getResult(), ValueRange{mIdx, nIdx});
+  }
+
+  void floatChunk(Value first, Value buffer) {
+    parallel({n, index(chunk)}, [&](ValueRange iv) {
+      Value v = decoder->value(iv[0], add(first, iv[1]));
+      memref::StoreOp::create(b, loc, v, buffer, iv);
+    });
+    bool unrotate = op.getRotation() == Rotation::Weight;
+    if (unrotate)
+      inverseFwht(buffer);
+    Value signs;
+    if (unrotate && format.getSeed() != 0) {
+      StringRef name = getOrCreateSignTable(module, format.getSeed(), k);
+      signs = memref::GetGlobalOp::create(
+          b, loc, MemRefType::get({k}, b.getF32Type()), name);
+    }
+    // w = D H q: the 1/16 of H and the signs D go onto the activations.
+    parallel({m, n}, [&](ValueRange iv) {
+      accumulate(iv[0], iv[1], chunk, [&](Value e) {
+        Value col = add(first, e);
+        Value x = memref::LoadOp::create(b, loc, op.getInput(), ValueRange{iv[0], col});
+        if (signs)
+          x = arith::MulFOp::create(
+              b, loc, x, memref::LoadOp::create(b, loc, signs, ValueRange{col}));
+        Value w = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[1], e});
+        return arith::MulFOp::create(b, loc, w, x).getResult();
+      }, unrotate ? f32(1.0 / 16.0) : Value());
+    });
+  }
+
+  /// Eight butterfly stages (u + v, u - v) over each staged row, strides
+  /// 1..128; each stage is one parallel phase over (row, pair).
+  void inverseFwht(Value buffer) {
+    for (int64_t s = 0; s < kButterflyStages; ++s) {
+      int64_t half = int64_t(1) << s;
+      parallel({n, index(kRotationBlock / 2)}, [&](ValueRange iv) {
+        Value pair = iv[1];
+        // i = (pair / half) * 2 * half + pair % half
+        Value lo = arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(
+                b, loc, arith::DivUIOp::create(b, loc, pair, index(half)),
+                index(2 * half)),
+            arith::RemUIOp::create(b, loc, pair, index(half)));
+        Value hi = add(lo, index(half));
+        Value u = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], lo});
+        Value v = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], hi});
+        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, u, v),
+                                buffer, ValueRange{iv[0], lo});
+        memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, u, v),
+                                buffer, ValueRange{iv[0], hi});
+      });
+    }
+  }
+
+  void integerChunk(Value first, Value codes, Value scales) {
+    int64_t groups = chunk / kActivationBlock;
+    parallel({n, index(chunk)}, [&](ValueRange iv) {
+      Value code = decoder->code(iv[0], add(first, iv[1]));
+      memref::StoreOp::create(
+          b, loc, arith::TruncIOp::create(b, loc, b.getI8Type(), code), codes, iv);
+    });
+    parallel({n, index(groups)}, [&](ValueRange iv) {
+      Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));
+      memref::StoreOp::create(b, loc, decoder->scale(iv[0], col), scales, iv);
+    });
+    Value firstGroup = arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
+    parallel({m, n}, [&](ValueRange iv) {
+      accumulate(iv[0], iv[1], groups, [&](Value g) {
+        Value dot = integerDot(codes, iv[0], iv[1], first, g);
+        Value ws = memref::LoadOp::create(b, loc, scales, ValueRange{iv[1], g});
+        Value xs = memref::LoadOp::create(b, loc, op.getInputScales(),
+                                          ValueRange{iv[0], add(firstGroup, g)});
+        Value scaled = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), dot), ws);
+        return arith::MulFOp::create(b, loc, scaled, xs).getResult();
+      });
+    });
+  }
+
+  /// sum over the 32 columns of group g of code * x, in i32.
+  Value integerDot(Value codes, Value mIdx, Value nIdx, Value first, Value g) {
+    Value e = arith::MulIOp::create(b, loc, g, index(kActivationBlock));
+    return DotI8Op::create(b, loc, codes, nIdx, e, op.getInput(), mIdx,
+                           add(first, e), kActivationBlock);
+  }
+
+  MatmulIntoOp op;
+  OpBuilder b;
+  Location loc;
+  FormatAttr format;
+  int64_t k, chunk, tileRows;
+  ModuleOp module;
+  std::optional<BlockDecoder> decoder;
+  Value m, n;
+};
+
+struct StageTilesPass
+    : public mlir::itq3::impl::ITQ3StageTilesBase<StageTilesPass> {
+  void runOnOperation() override {
+    SmallVector<MatmulIntoOp> ops;
+    getOperation()->walk([&](MatmulIntoOp op) { ops.push_back(op); });
+    for (MatmulIntoOp op : ops) {
+      std::optional<int64_t> rows = staticBound(op.getWeight(), 0);
+      if (!rows) {
+        op.emitError("the stage buffer needs a static bound on the tile's N; "
+                     "run --itq3-tile first");
+        return signalPassFailure();
+      }
+      TileLowering(op, *rows, getOperation()).run();
+    }
+  }
+};
+
+} // namespace

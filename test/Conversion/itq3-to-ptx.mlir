@@ -1,0 +1,48 @@
+// Both rotation placements through the PTX pipeline; the PTX is checked for
+// the instructions that make the design, then assembled by ptxas for every
+// supported chip where the CUDA toolkit is installed.
+//
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_80" -o %t.sm_80.mlir
+// RUN: %extract_ptx %t.sm_80.mlir %t.sm_80
+// RUN: FileCheck %s --check-prefix=WEIGHT --input-file=%t.sm_80-0.ptx
+// RUN: FileCheck %s --check-prefix=ACT --input-file=%t.sm_80-1.ptx
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_86" -o %t.sm_86.mlir
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_89" -o %t.sm_89.mlir
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_90" -o %t.sm_90.mlir
+// RUN: %extract_ptx %t.sm_86.mlir %t.sm_86
+// RUN: %extract_ptx %t.sm_89.mlir %t.sm_89
+// RUN: %extract_ptx %t.sm_90.mlir %t.sm_90
+// RUN: FileCheck %s --check-prefix=TARGET90 --input-file=%t.sm_90-0.ptx
+
+// Weight placement: the decoded tile (32 rows x 256 f32) staged in shared
+// memory, then the 8 butterfly stages of the inverse FWHT over it, each
+// closed by a barrier, then the product.
+// WEIGHT: .target sm_80
+// WEIGHT-LABEL: .entry weight_rotation_kernel
+// WEIGHT: .shared .align {{[0-9]+}} .b8 [[STAGE:[_a-zA-Z0-9]+]][32768]
+// WEIGHT: st.shared.b32
+// WEIGHT: bar.sync 0
+// WEIGHT-COUNT-8: sub.rn.f32
+// WEIGHT: bar.sync 0
+// WEIGHT: mul.rn.f32
+// Activation placement: int8 codes and per-32 scales in shared memory,
+// dp4a on 4-byte words.
+// ACT-LABEL: .entry activation_rotation_kernel
+// ACT: .shared .align {{[0-9]+}} .b8 {{[_a-zA-Z0-9]+}}[8192]
+// ACT: .shared .align {{[0-9]+}} .b8 {{[_a-zA-Z0-9]+}}[1024]
+// ACT: st.shared.b8
+// ACT: bar.sync 0
+// ACT-COUNT-8: dp4a.s32.s32
+// TARGET90: .target sm_90
+
+func.func @weight_rotation(%x: memref<?x512xf32>, %w: memref<64x220xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<itq3_s, seed = 3> rotation<weight>
+    : memref<?x512xf32>, memref<64x220xi8>, memref<?x64xf32>
+  return
+}
+
+func.func @activation_rotation(%x: memref<?x4096xi8>, %s: memref<?x128xf32>, %w: memref<4096x1760xi8>, %y: memref<?x4096xf32>) {
+  itq3.matmul_into %x, %w into %y scales %s format<itq3_s> rotation<activation>
+    : memref<?x4096xi8>, memref<4096x1760xi8>, memref<?x4096xf32>, memref<?x128xf32>
+  return
+}

@@ -1,0 +1,43 @@
+// REQUIRES: ptxas
+// ptxas (CUDA toolkit) assembles the PTX of both placements and of the
+// other weight formats for every supported chip.
+//
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_80" -o %t.80.mlir
+// RUN: %extract_ptx %t.80.mlir %t.80
+// RUN: %ptxas -arch=sm_80 %t.80-0.ptx -o /dev/null
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_86" -o %t.86.mlir
+// RUN: %extract_ptx %t.86.mlir %t.86
+// RUN: %ptxas -arch=sm_86 %t.86-0.ptx -o /dev/null
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_89" -o %t.89.mlir
+// RUN: %extract_ptx %t.89.mlir %t.89
+// RUN: %ptxas -arch=sm_89 %t.89-0.ptx -o /dev/null
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_90" -o %t.90.mlir
+// RUN: %extract_ptx %t.90.mlir %t.90
+// RUN: %ptxas -arch=sm_90 %t.90-0.ptx -o /dev/null
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_80" -o %t.formats.mlir
+// RUN: %extract_ptx %t.formats.mlir %t.formats
+// RUN: %ptxas -arch=sm_80 %t.formats-0.ptx -o /dev/null
+
+func.func @q4(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<100x144xi8>, %y: memref<?x100xf32>) {
+  itq3.matmul_into %x, %w into %y scales %s format<q4> rotation<none>
+    : memref<?x256xi8>, memref<100x144xi8>, memref<?x100xf32>, memref<?x8xf32>
+  return
+}
+
+func.func @q8(%x: memref<?x256xf32>, %w: memref<64x272xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<q8> rotation<none>
+    : memref<?x256xf32>, memref<64x272xi8>, memref<?x64xf32>
+  return
+}
+
+func.func @iq3(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<64x110xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y scales %s format<iq3> rotation<none>
+    : memref<?x256xi8>, memref<64x110xi8>, memref<?x64xf32>, memref<?x8xf32>
+  return
+}
+
+func.func @q3r(%x: memref<?x256xf32>, %w: memref<64x112xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<q3r, seed = 9> rotation<weight>
+    : memref<?x256xf32>, memref<64x112xi8>, memref<?x64xf32>
+  return
+}

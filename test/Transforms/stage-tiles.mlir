@@ -1,0 +1,56 @@
+// RUN: itq3-opt %s -itq3-tile -itq3-stage-tiles -canonicalize -split-input-file | FileCheck %s
+// RUN: itq3-opt %s -itq3-tile="tile-n=48" -itq3-stage-tiles -canonicalize -split-input-file | FileCheck %s --check-prefix=EDGE
+
+// Weight placement of a seeded itq3_s tile: decode the 256-chunk into a
+// [32 x 256] f32 stage (scales applied), 8 butterfly stages over it, then the
+// product with the signs and 1/16 folded onto the activations.
+// CHECK-DAG: memref.global "private" constant @__itq3_grid : memref<2048xi8>
+// CHECK-DAG: memref.global "private" constant @__itq3_signs_3_512 : memref<512xf32>
+// CHECK-LABEL: func @weight_rotation
+// CHECK: %[[SIXTEENTH:.*]] = arith.constant 6.250000e-02 : f32
+// CHECK: scf.forall
+// CHECK: memref.get_global @__itq3_grid
+// CHECK: %[[STAGE:.*]] = memref.alloca() : memref<32x256xf32>
+// CHECK: scf.for
+// CHECK: scf.parallel
+// CHECK: memref.store %{{.*}}, %[[STAGE]]
+// CHECK-COUNT-8: arith.subf
+// CHECK: memref.get_global @__itq3_signs_3_512
+// CHECK: scf.parallel
+// CHECK: arith.mulf %{{.*}}, %[[SIXTEENTH]]
+// CHECK-NOT: itq3.matmul_into
+func.func @weight_rotation(%x: memref<1x512xf32>, %w: memref<64x220xi8>, %y: memref<1x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<itq3_s, seed = 3> rotation<weight>
+    : memref<1x512xf32>, memref<64x220xi8>, memref<1x64xf32>
+  return
+}
+
+// -----
+
+// The int8 path stages codes and per-32 scales; no butterflies, and the
+// product is an integer dot per 32 scaled by both scales.
+// CHECK-LABEL: func @activation_rotation
+// CHECK-DAG: memref.alloca() : memref<32x256xi8>
+// CHECK-DAG: memref.alloca() : memref<32x8xf32>
+// CHECK-NOT: arith.subf
+// CHECK: arith.muli %{{.*}} : i32
+// CHECK: arith.sitofp
+// CHECK-NOT: itq3.matmul_into
+func.func @activation_rotation(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<64x110xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y scales %s format<itq3_s> rotation<activation>
+    : memref<?x256xi8>, memref<64x110xi8>, memref<?x64xf32>, memref<?x8xf32>
+  return
+}
+
+// -----
+
+// Edge tiles are clamped, yet the stage keeps its static bound (48 rows);
+// q4 with K = 96 decodes 32 columns at a time.
+// EDGE-LABEL: func @edge_tiles
+// EDGE: arith.minsi
+// EDGE: memref.alloca() : memref<48x32xf32>
+func.func @edge_tiles(%x: memref<?x96xf32>, %w: memref<100x54xi8>, %y: memref<?x100xf32>) {
+  itq3.matmul_into %x, %w into %y format<q4> rotation<none>
+    : memref<?x96xf32>, memref<100x54xi8>, memref<?x100xf32>
+  return
+}

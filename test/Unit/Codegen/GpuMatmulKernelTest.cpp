@@ -1,0 +1,105 @@
+//===- GpuMatmulKernelTest.cpp - compiled GPU kernels vs lib/Format -------===//
+//
+// Compiling to PTX needs no GPU and runs everywhere. Running needs an NVIDIA
+// driver and GPU: without them those tests skip and say why, unless
+// ITQ3_REQUIRE_GPU=1 (scripts/gpu-check), which turns the skip into a
+// failure.
+//
+//===----------------------------------------------------------------------===//
+#include "MatmulReference.h"
+
+#include "itq3/Conversion/GpuMatmulKernel.h"
+#include "itq3/Runtime/GpuMatmul.h"
+
+#include <cstdlib>
+
+using namespace mlir::itq3;
+using namespace itq3::testing;
+using itq3::rt::MatmulKernelImage;
+
+namespace {
+
+using F = fmt::FormatKind;
+
+TEST(GpuMatmulKernel, CompilesToPtxWithBufferParameters) {
+  std::string error;
+  auto image = compileGpuMatmulKernel({F::ITQ3S, 0, true, true, 64, 512},
+                                      "sm_80", 256, error);
+  ASSERT_TRUE(image) << error;
+  EXPECT_NE(image->ptx.find(".entry " + image->entry), std::string::npos);
+  EXPECT_NE(image->ptx.find("dp4a.s32.s32"), std::string::npos);
+  using B = MatmulKernelImage::Buffer;
+  std::vector<B> expected = {B::Activations, B::Weights, B::Result, B::Scales};
+  EXPECT_EQ(image->parameters, expected);
+  EXPECT_EQ(image->rowBytes, 220);
+}
+
+TEST(GpuMatmulKernel, NoDriverIsAClearMessage) {
+  std::string why;
+  auto driver = itq3::rt::CudaDriver::open(why);
+  if (driver)
+    GTEST_SKIP() << "a GPU is present (" << driver->deviceName() << ")";
+  EXPECT_FALSE(why.empty());
+}
+
+class GpuMatmulKernelTest : public ::testing::TestWithParam<Case> {
+protected:
+  static void SetUpTestSuite() { driver = itq3::rt::CudaDriver::open(why); }
+  static void TearDownTestSuite() { driver.reset(); }
+
+  void SetUp() override {
+    if (driver)
+      return;
+    const char *require = std::getenv("ITQ3_REQUIRE_GPU");
+    if (require && std::string(require) == "1")
+      FAIL() << "ITQ3_REQUIRE_GPU=1 but " << why;
+    GTEST_SKIP() << why << "; GPU kernels are checked by scripts/gpu-check";
+  }
+
+  static std::unique_ptr<itq3::rt::CudaDriver> driver;
+  static std::string why;
+};
+
+std::unique_ptr<itq3::rt::CudaDriver> GpuMatmulKernelTest::driver;
+std::string GpuMatmulKernelTest::why;
+
+TEST_P(GpuMatmulKernelTest, MatchesFloatReference) {
+  const Case &c = GetParam();
+  MatmulKernelSpec spec{c.format, c.seed, c.rotatesActivations(),
+                        c.int8Activations, c.n, c.k};
+  std::string error;
+  auto image = compileGpuMatmulKernel(spec, "sm_80", 256, error);
+  ASSERT_TRUE(image) << error;
+  std::unique_ptr<itq3::rt::GpuMatmul> matmul;
+  expectMatchesReference(
+      c,
+      [&](const std::vector<uint8_t> &packed) {
+        matmul = itq3::rt::GpuMatmul::create(*driver, *image, packed.data(),
+                                             error);
+        ASSERT_TRUE(matmul) << error;
+      },
+      [&](const float *x, const int8_t *q, const float *scales, int64_t m,
+          float *y) {
+        float ms = 0;
+        ASSERT_TRUE(matmul->run(q ? (const void *)q : x, scales, m, y, ms,
+                                error))
+            << error;
+      });
+}
+
+std::vector<Case> gpuCases() {
+  std::vector<Case> cases;
+  for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8, F::Q3R})
+    for (bool int8 : {false, true})
+      cases.push_back({format, int8, 100, 512});
+  for (bool int8 : {false, true}) {
+    cases.push_back({F::ITQ3S, int8, 768, 1024, /*seed=*/5});
+    cases.push_back({F::ITQ3S, int8, 4096, 4096, 0, {1, 16}});
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GpuMatmulKernelTest,
+                         ::testing::ValuesIn(gpuCases()), caseName);
+
+} // namespace

@@ -1,0 +1,166 @@
+//===- MatmulReference.h - compiled kernels vs a float reference -*- C++ -*-===//
+//
+// Shared by the CPU and GPU kernel tests: the cases, inputs, the plain float
+// product and what itq3.quantize_act computes, written independently of the
+// kernels, and the comparison itself. Each test supplies how to run its
+// compiled kernel.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_TEST_UNIT_CODEGEN_MATMULREFERENCE_H
+#define ITQ3_TEST_UNIT_CODEGEN_MATMULREFERENCE_H
+
+#include "itq3/Format/Codec.h"
+#include "itq3/Format/FWHT.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace itq3::testing {
+
+namespace fmt = itq3::format;
+
+struct Case {
+  fmt::FormatKind format;
+  bool int8Activations;
+  int64_t n, k;
+  uint64_t seed = 0;
+  std::vector<int64_t> ms = {1, 3, 8, 64};
+
+  /// Rotated formats with int8 activations rotate the activations.
+  bool rotatesActivations() const {
+    return int8Activations && fmt::createCodec(format)->isRotated();
+  }
+};
+
+inline std::string describe(const Case &c) {
+  std::string name(fmt::formatName(c.format));
+  name += c.int8Activations ? "_int8" : "_float";
+  name += "_n" + std::to_string(c.n) + "_k" + std::to_string(c.k);
+  if (c.seed)
+    name += "_seed" + std::to_string(c.seed);
+  return name;
+}
+
+inline std::string caseName(const ::testing::TestParamInfo<Case> &info) {
+  return describe(info.param);
+}
+
+inline void PrintTo(const Case &c, std::ostream *os) { *os << describe(c); }
+
+inline std::vector<float> gaussian(size_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(count);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+/// y[m, n] = sum_k x[m, k] * w[n, k], accumulated in double.
+inline std::vector<float> referenceProduct(const std::vector<float> &x,
+                                           const std::vector<float> &w,
+                                           int64_t m, int64_t n, int64_t k) {
+  std::vector<float> y(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t e = 0; e < k; ++e)
+        sum += double(x[i * k + e]) * w[j * k + e];
+      y[i * n + j] = float(sum);
+    }
+  return y;
+}
+
+/// ||a - b|| / ||b||.
+inline double relativeError(const std::vector<float> &a,
+                            const std::vector<float> &b) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += double(a[i] - b[i]) * (a[i] - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+/// What itq3.quantize_act computes: per 32, scale = max|x| / 127 and
+/// q = round(x / scale).
+inline void quantizeActivations(const std::vector<float> &x,
+                                std::vector<int8_t> &q,
+                                std::vector<float> &scales) {
+  q.assign(x.size(), 0);
+  scales.assign(x.size() / 32, 0.0f);
+  for (size_t g = 0; g < scales.size(); ++g) {
+    float max = 0;
+    for (int e = 0; e < 32; ++e)
+      max = std::max(max, std::fabs(x[g * 32 + e]));
+    scales[g] = max / 127.0f;
+    for (int e = 0; e < 32 && max > 0; ++e)
+      q[g * 32 + e] = int8_t(std::lround(x[g * 32 + e] / scales[g]));
+  }
+}
+
+/// Runs a compiled kernel: float `x` for float kernels, or int8 `q` with
+/// `scales` for int8 kernels; writes y (m x n).
+using RunKernel = std::function<void(const float *x, const int8_t *q,
+                                     const float *scales, int64_t m,
+                                     float *y)>;
+
+/// Encodes random weights with lib/Format, hands the packed bytes to
+/// `load`, then checks `run` on every M of the case against the float
+/// reference built from lib/Format's decoder.
+inline void expectMatchesReference(
+    const Case &c, const std::function<void(const std::vector<uint8_t> &)> &load,
+    const RunKernel &run) {
+  auto codec = fmt::createCodec(c.format, fmt::CodecOptions{c.seed});
+  std::vector<float> weights = gaussian(c.n * c.k, 7);
+  std::vector<uint8_t> packed(codec->matrixBytes(c.n, c.k));
+  ASSERT_TRUE(codec->encodeRows(weights.data(), c.n, c.k, packed.data()).ok());
+  std::vector<float> decoded(c.n * c.k);
+  ASSERT_TRUE(codec->decodeRows(packed.data(), c.n, c.k, decoded.data()).ok());
+  // The int8 path of a rotated format multiplies in the rotated domain.
+  std::vector<float> stored = decoded;
+  if (c.rotatesActivations())
+    for (int64_t j = 0; j < c.n; ++j)
+      fmt::rotateRow(&stored[j * c.k], c.k, c.seed);
+  load(packed);
+
+  for (int64_t m : c.ms) {
+    SCOPED_TRACE("M = " + std::to_string(m));
+    std::vector<float> x = gaussian(m * c.k, 100 + m);
+    std::vector<float> exact = referenceProduct(x, decoded, m, c.n, c.k);
+    std::vector<float> y(m * c.n, NAN);
+    if (!c.int8Activations) {
+      run(x.data(), nullptr, nullptr, m, y.data());
+      EXPECT_LT(relativeError(y, exact), 1e-5);
+      continue;
+    }
+    std::vector<float> rotated = x;
+    if (c.rotatesActivations())
+      for (int64_t i = 0; i < m; ++i)
+        fmt::rotateRow(&rotated[i * c.k], c.k, c.seed);
+    std::vector<int8_t> q;
+    std::vector<float> scales;
+    quantizeActivations(rotated, q, scales);
+    run(nullptr, q.data(), scales.data(), m, y.data());
+    // Exact against the same quantized activations...
+    std::vector<float> dequantized(q.size());
+    for (size_t i = 0; i < q.size(); ++i)
+      dequantized[i] = q[i] * scales[i / 32];
+    EXPECT_LT(relativeError(y, referenceProduct(dequantized, stored, m, c.n, c.k)),
+              1e-5);
+    // ...and within int8 activation error of the float product.
+    EXPECT_LT(relativeError(y, exact), 2e-2);
+  }
+}
+
+} // namespace itq3::testing
+
+#endif // ITQ3_TEST_UNIT_CODEGEN_MATMULREFERENCE_H

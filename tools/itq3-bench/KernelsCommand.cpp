@@ -1,0 +1,315 @@
+//===- KernelsCommand.cpp - itq3-bench kernels ----------------------------===//
+//
+// Times the CPU kernels the compiler emits (JIT through --itq3-to-cpu-llvm)
+// on Llama-3-8B projection shapes against a plain C++ loop over dense f32
+// weights, and reports achieved bandwidth against a measured streaming-read
+// bandwidth of this machine. Single-threaded on both sides.
+//
+//===----------------------------------------------------------------------===//
+#include "Commands.h"
+#include "Synthetic.h"
+
+#include "itq3/Conversion/CpuMatmulKernel.h"
+#include "itq3/Conversion/GpuMatmulKernel.h"
+#include "itq3/Runtime/GpuMatmul.h"
+#include "itq3/Format/Codec.h"
+#include "itq3/Format/FWHT.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fmt = itq3::format;
+using mlir::itq3::CpuMatmulKernel;
+using mlir::itq3::MatmulKernelSpec;
+
+namespace {
+
+struct Shape {
+  int64_t n, k;
+};
+
+struct Options {
+  std::vector<Shape> shapes = {{4096, 4096}, {14336, 4096}, {4096, 14336}};
+  std::vector<int64_t> ms = {1, 16};
+  int reps = 5;
+  const char *json = nullptr;
+  bool gpu = true;
+  std::string chip = "sm_90";
+};
+
+/// Median seconds of `reps` runs of `body` after one warm-up run.
+double medianSeconds(int reps, const std::function<void()> &body) {
+  body();
+  std::vector<double> times;
+  for (int r = 0; r < reps; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    body();
+    times.push_back(std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+/// GB/s of summing a 512 MiB buffer: the bandwidth one core can stream.
+double streamingReadGBs() {
+  std::vector<float> buffer(size_t(128) << 20, 1.0f);
+  volatile float sink = 0;
+  double seconds = medianSeconds(3, [&] {
+    float sum[8] = {};
+    for (size_t i = 0; i < buffer.size(); i += 8)
+      for (int j = 0; j < 8; ++j)
+        sum[j] += buffer[i + j];
+    sink = sum[0] + sum[7];
+  });
+  (void)sink;
+  return double(buffer.size() * sizeof(float)) / seconds / 1e9;
+}
+
+/// The baseline: y = x W^T over dense f32 weights, the plain loop.
+void denseProduct(const float *x, const float *w, float *y, int64_t m,
+                  int64_t n, int64_t k) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0;
+      for (int64_t e = 0; e < k; ++e)
+        sum += x[i * k + e] * w[j * k + e];
+      y[i * n + j] = sum;
+    }
+}
+
+struct Row {
+  std::string kernel;
+  Shape shape;
+  int64_t m;
+  double seconds, bytes;
+};
+
+/// Packed weights, int8 activations and f32 outputs that a kernel moves.
+double movedBytes(double weightBytes, int64_t m, Shape s, bool int8) {
+  double activations = int8 ? m * (s.k + s.k / 32 * 4.0) : m * s.k * 4.0;
+  return weightBytes + activations + m * s.n * 4.0;
+}
+
+struct Config {
+  const char *label;
+  fmt::FormatKind format;
+  bool int8;
+};
+
+constexpr Config kConfigs[] = {
+    {"itq3_s weight-rot (f32 x)", fmt::FormatKind::ITQ3S, false},
+    {"itq3_s act-rot (int8 x)", fmt::FormatKind::ITQ3S, true},
+    {"iq3 (int8 x)", fmt::FormatKind::IQ3, true},
+    {"q4 (int8 x)", fmt::FormatKind::Q4, true},
+};
+
+bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
+  std::vector<float> w = itq3::bench::makeMatrix(
+      itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
+  for (const Config &c : kConfigs) {
+    auto codec = fmt::createCodec(c.format);
+    std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
+    if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
+      return false;
+    MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
+                          s.n, s.k};
+    std::string error;
+    auto kernel = CpuMatmulKernel::compile(spec, error);
+    if (!kernel) {
+      std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+      return false;
+    }
+    for (int64_t m : opts.ms) {
+      std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
+      std::vector<int8_t> xq(m * s.k, 3);
+      std::vector<float> scales(m * s.k / 32, 0.01f);
+      double seconds = medianSeconds(opts.reps, [&] {
+        if (c.int8)
+          kernel->run(xq.data(), scales.data(), m, packed.data(), y.data());
+        else
+          kernel->run(x.data(), m, packed.data(), y.data());
+      });
+      rows.push_back({c.label, s, m, seconds,
+                      movedBytes(packed.size(), m, s, c.int8)});
+    }
+  }
+  for (int64_t m : opts.ms) {
+    std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
+    double seconds = medianSeconds(opts.reps, [&] {
+      denseProduct(x.data(), w.data(), y.data(), m, s.n, s.k);
+    });
+    rows.push_back({"f32 plain C++ loop (baseline)", s, m, seconds,
+                    movedBytes(w.size() * 4.0, m, s, false)});
+  }
+  return true;
+}
+
+/// The same kernels on the GPU: median kernel time from events.
+bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
+                     Shape s, std::vector<Row> &rows) {
+  std::vector<float> w = itq3::bench::makeMatrix(
+      itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
+  for (const Config &c : kConfigs) {
+    auto codec = fmt::createCodec(c.format);
+    std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
+    std::string error;
+    if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
+      return false;
+    MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
+                          s.n, s.k};
+    auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
+    auto matmul = image ? itq3::rt::GpuMatmul::create(driver, *image,
+                                                      packed.data(), error)
+                        : nullptr;
+    if (!matmul) {
+      std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+      return false;
+    }
+    for (int64_t m : opts.ms) {
+      std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
+      std::vector<int8_t> xq(m * s.k, 3);
+      std::vector<float> scales(m * s.k / 32, 0.01f);
+      std::vector<double> times;
+      for (int r = 0; r <= opts.reps; ++r) {
+        float ms = 0;
+        const void *input = c.int8 ? (const void *)xq.data() : x.data();
+        if (!matmul->run(input, scales.data(), m, y.data(), ms, error)) {
+          std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+          return false;
+        }
+        if (r > 0) // the first run is the warm-up
+          times.push_back(ms * 1e-3);
+      }
+      std::sort(times.begin(), times.end());
+      rows.push_back({std::string("GPU ") + c.label, s, m,
+                      times[times.size() / 2],
+                      movedBytes(packed.size(), m, s, c.int8)});
+    }
+  }
+  return true;
+}
+
+std::vector<int64_t> parseList(const char *text) {
+  std::vector<int64_t> values;
+  for (const char *p = text; *p;) {
+    values.push_back(std::strtoll(p, const_cast<char **>(&p), 10));
+    if (*p == ',')
+      ++p;
+  }
+  return values;
+}
+
+bool parseOptions(int argc, char **argv, Options &opts) {
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&]() -> const char * { return i + 1 < argc ? argv[++i] : ""; };
+    if (!std::strcmp(argv[i], "--m"))
+      opts.ms = parseList(next());
+    else if (!std::strcmp(argv[i], "--reps"))
+      opts.reps = std::max(1, std::atoi(next()));
+    else if (!std::strcmp(argv[i], "--json"))
+      opts.json = next();
+    else if (!std::strcmp(argv[i], "--cpu-only"))
+      opts.gpu = false;
+    else if (!std::strcmp(argv[i], "--chip"))
+      opts.chip = next();
+    else if (!std::strcmp(argv[i], "--quick"))
+      opts.shapes = {{1024, 1024}};
+    else {
+      std::fprintf(stderr, "itq3-bench kernels: unknown option '%s'\n", argv[i]);
+      return false;
+    }
+  }
+  for (int64_t m : opts.ms)
+    if (m <= 0) {
+      std::fprintf(stderr, "itq3-bench kernels: --m takes positive sizes\n");
+      return false;
+    }
+  return !opts.ms.empty();
+}
+
+void print(const std::vector<Row> &rows, double peak, const char *json) {
+  std::printf("| kernel | N x K | M | median ms | GB/s | of peak |"
+              " vs f32 loop |\n|---|---|---|---|---|---|---|\n");
+  for (const Row &r : rows) {
+    double baseline = 0;
+    for (const Row &b : rows)
+      if (b.kernel.rfind("f32", 0) == 0 && b.shape.n == r.shape.n &&
+          b.shape.k == r.shape.k && b.m == r.m)
+        baseline = b.seconds;
+    double gbs = r.bytes / r.seconds / 1e9;
+    std::string speedup = baseline > 0
+                              ? std::to_string(baseline / r.seconds).substr(0, 5) + "x"
+                              : "n/a";
+    std::printf("| %s | %lldx%lld | %lld | %.3f | %.2f | %.0f%% | %s |\n",
+                r.kernel.c_str(), (long long)r.shape.n, (long long)r.shape.k,
+                (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak,
+                speedup.c_str());
+  }
+  if (!json)
+    return;
+  FILE *out = std::fopen(json, "w");
+  if (!out) {
+    std::fprintf(stderr, "itq3-bench: cannot write %s\n", json);
+    return;
+  }
+  std::fprintf(out, "{\"stream_peak_gbs\": %.3f, \"rows\": [", peak);
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::fprintf(out,
+                 "%s\n {\"kernel\": \"%s\", \"n\": %lld, \"k\": %lld, "
+                 "\"m\": %lld, \"seconds\": %.6g, \"bytes\": %.0f}",
+                 i ? "," : "", rows[i].kernel.c_str(),
+                 (long long)rows[i].shape.n, (long long)rows[i].shape.k,
+                 (long long)rows[i].m, rows[i].seconds, rows[i].bytes);
+  std::fprintf(out, "\n]}\n");
+  std::fclose(out);
+}
+
+} // namespace
+
+/// The GPU table, or a line saying why there is none.
+void runOnGpu(const Options &opts) {
+  std::string why;
+  auto driver = opts.gpu ? itq3::rt::CudaDriver::open(why) : nullptr;
+  if (!driver) {
+    std::printf("\nNo GPU table: %s.\n", opts.gpu ? why.c_str() : "--cpu-only");
+    return;
+  }
+  double peak = 0;
+  if (!driver->copyBandwidth(size_t(1) << 30, peak, why)) {
+    std::fprintf(stderr, "itq3-bench: %s\n", why.c_str());
+    return;
+  }
+  std::printf("\nGPU kernels on %s (%s), 256 threads per block; peak = "
+              "device-to-device copy of 1 GiB, %.0f GB/s\n\n",
+              driver->deviceName().c_str(), opts.chip.c_str(), peak);
+  std::vector<Row> rows;
+  for (Shape s : opts.shapes)
+    if (!benchShapeOnGpu(opts, *driver, s, rows))
+      return;
+  print(rows, peak, nullptr);
+}
+
+int itq3::bench::runKernels(int argc, char **argv) {
+  Options opts;
+  if (!parseOptions(argc, argv, opts))
+    return 2;
+  double peak = streamingReadGBs();
+  std::printf("CPU kernels, 1 thread; peak = one core summing 512 MiB, "
+              "%.2f GB/s\n\n",
+              peak);
+  std::vector<Row> rows;
+  for (Shape s : opts.shapes)
+    if (!benchShape(opts, s, rows))
+      return 1;
+  print(rows, peak, opts.json);
+  runOnGpu(opts);
+  return 0;
+}

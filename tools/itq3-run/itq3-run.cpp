@@ -216,9 +216,10 @@ void measurePerplexity(Forward &fwd, const Tokenizer &tok, const Options &o) {
     fail(o.textFile + ": " + s.message());
   bar.finish();
   std::printf("perplexity: %.4f\n", r.perplexity());
-  std::printf("tokens scored: %lld (%lld windows of %lld positions%s)\n",
+  std::printf("tokens scored: %lld (%lld window%s of %lld positions%s)\n",
               (long long)r.scored, (long long)r.windows,
-              (long long)fwd.context(), bos >= 0 ? ", BOS first" : "");
+              r.windows == 1 ? "" : "s", (long long)fwd.context(),
+              bos >= 0 ? ", BOS first" : "");
   std::printf("tokens/s: %.1f\n",
               double(r.windows * fwd.context()) / r.seconds);
 }

@@ -45,18 +45,29 @@ std::string configJson(const ModelConfig &c) {
          (c.tiedOutput ? "true" : "false") + "}";
 }
 
-/// model.safetensors bytes: every tensor as F32 under its HF name, plus
+/// model.safetensors bytes: every tensor under its HF name, as F32 except
+/// those named in `bf16` (stored as the upper half of each float), plus
 /// `extra` header entries.
-std::string safetensors(const Model &m, const std::string &extra = "") {
+std::string safetensors(const Model &m, const std::string &extra = "",
+                        const std::string &bf16 = "") {
   Bytes data;
   std::string header = "{\"__metadata__\": {\"format\": \"pt\"}";
   for (const auto &[name, t] : m.tensors) {
     size_t begin = data.size();
-    data.floats(t.data);
+    bool half = name == bf16;
+    for (float f : t.data) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      if (half)
+        data.put<uint16_t>(uint16_t(bits >> 16));
+      else
+        data.put(f);
+    }
     std::string shape;
     for (int64_t d : t.shape)
       shape += (shape.empty() ? "" : ",") + std::to_string(d);
-    header += ", \"" + hfName(name) + "\": {\"dtype\": \"F32\", \"shape\": [" +
+    header += ", \"" + hfName(name) + "\": {\"dtype\": \"" +
+              (half ? "BF16" : "F32") + "\", \"shape\": [" +
               shape + "], \"data_offsets\": [" + std::to_string(begin) + ", " +
               std::to_string(data.size()) + "]}";
   }
@@ -96,13 +107,29 @@ TEST(SafeTensors, LoadsQwen2WithHFNames) {
   }
 }
 
-TEST(SafeTensors, HalfPrecisionAndUnsupportedDtypes) {
+TEST(SafeTensors, BF16IsWidenedAndOtherDtypesRefused) {
   Model ref = tinyModel();
-  // An extra F16 / BF16 tensor is converted; an I8 one is refused by name.
-  std::string f16 = safetensors(ref, ", \"extra.weight\": {\"dtype\": \"I8\", "
-                                     "\"shape\": [2], \"data_offsets\": [0, 2]}");
-  // Unknown names are skipped, so an I8 tensor only matters under a known one.
-  EXPECT_EQ(loadError(f16, configJson(ref.config)), "");
+  TempDir dir;
+  dir.write("config.json", configJson(ref.config));
+  Model m;
+  Status s = loadModel(
+      dir.write("model.safetensors", safetensors(ref, "", "blk.0.ffn_up.weight")), m);
+  ASSERT_TRUE(s) << s.message();
+  const std::vector<float> &want = ref.find("blk.0.ffn_up.weight")->data;
+  const Tensor &got = *m.find("blk.0.ffn_up.weight");
+  EXPECT_EQ(got.sourceType, "bf16");
+  for (size_t i = 0; i < want.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &want[i], 4);
+    bits &= 0xFFFF0000u; // what BF16 keeps of the float
+    float truncated;
+    std::memcpy(&truncated, &bits, 4);
+    EXPECT_EQ(got.data[i], truncated);
+  }
+  // Unknown names are skipped; an I8 tensor under a known name is refused.
+  std::string extra = safetensors(ref, ", \"rotary.inv_freq\": {\"dtype\": \"I8\", "
+                                       "\"shape\": [2], \"data_offsets\": [0, 2]}");
+  EXPECT_EQ(loadError(extra, configJson(ref.config)), "");
   std::string bad = safetensors(ref, ", \"model.layers.0.mlp.up_proj.bias\": "
                                      "{\"dtype\": \"I8\", \"shape\": [12], "
                                      "\"data_offsets\": [0, 12]}");

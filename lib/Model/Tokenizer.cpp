@@ -159,7 +159,9 @@ std::string Tokenizer::decode(const std::vector<int32_t> &tokens) const {
   std::string s;
   int32_t prev = -1;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (i > 0 || tokens[i] != bos_) // a leading BOS is not text
+    // A leading BOS that encode() added is not text; a model that adds no
+    // BOS (SmolLM2's BOS is <|im_start|>) shows the token.
+    if (i > 0 || tokens[i] != bos_ || !addBos_)
       s += decode(prev, tokens[i]);
     prev = tokens[i];
   }

@@ -3,7 +3,7 @@
 // Times the CPU kernels the compiler emits (JIT through --itq3-to-cpu-llvm)
 // on Llama-3-8B projection shapes against a plain C++ loop over dense f32
 // weights, and reports achieved bandwidth against a measured streaming-read
-// bandwidth of this machine. Single-threaded on both sides.
+// bandwidth of this machine. Both sides split N over the same threads.
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
@@ -22,6 +22,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fmt = itq3::format;
@@ -40,6 +41,7 @@ struct Options {
   int reps = 5;
   const char *json = nullptr;
   bool gpu = true;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string chip = "sm_90";
 };
 
@@ -58,31 +60,50 @@ double medianSeconds(int reps, const std::function<void()> &body) {
   return times[times.size() / 2];
 }
 
-/// GB/s of summing a 512 MiB buffer: the bandwidth one core can stream.
-double streamingReadGBs() {
+/// GB/s of `threads` threads summing slices of a 512 MiB buffer: the
+/// bandwidth the kernels can hope for on this machine.
+double streamingReadGBs(unsigned threads) {
   std::vector<float> buffer(size_t(128) << 20, 1.0f);
-  volatile float sink = 0;
-  double seconds = medianSeconds(3, [&] {
-    float sum[8] = {};
-    for (size_t i = 0; i < buffer.size(); i += 8)
+  std::vector<float> sinks(threads);
+  size_t per = buffer.size() / threads / 8 * 8;
+  auto sum = [&](unsigned t) {
+    float lanes[8] = {};
+    for (size_t i = t * per; i < (t + 1) * per; i += 8)
       for (int j = 0; j < 8; ++j)
-        sum[j] += buffer[i + j];
-    sink = sum[0] + sum[7];
+        lanes[j] += buffer[i + j];
+    sinks[t] = lanes[0] + lanes[7];
+  };
+  double seconds = medianSeconds(3, [&] {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t)
+      pool.emplace_back(sum, t);
+    sum(0);
+    for (std::thread &p : pool)
+      p.join();
   });
-  (void)sink;
-  return double(buffer.size() * sizeof(float)) / seconds / 1e9;
+  return double(per * threads * sizeof(float)) / seconds / 1e9;
 }
 
-/// The baseline: y = x W^T over dense f32 weights, the plain loop.
+/// The baseline: y = x W^T over dense f32 weights, the plain loop, with the
+/// rows of W split between `threads` like the compiled kernels do.
 void denseProduct(const float *x, const float *w, float *y, int64_t m,
-                  int64_t n, int64_t k) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float sum = 0;
-      for (int64_t e = 0; e < k; ++e)
-        sum += x[i * k + e] * w[j * k + e];
-      y[i * n + j] = sum;
-    }
+                  int64_t n, int64_t k, unsigned threads) {
+  auto rows = [&](int64_t first, int64_t last) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = first; j < last; ++j) {
+        float sum = 0;
+        for (int64_t e = 0; e < k; ++e)
+          sum += x[i * k + e] * w[j * k + e];
+        y[i * n + j] = sum;
+      }
+  };
+  std::vector<std::thread> pool;
+  int64_t per = (n + threads - 1) / threads;
+  for (int64_t first = per; first < n; first += per)
+    pool.emplace_back(rows, first, std::min(n, first + per));
+  rows(0, std::min(n, per));
+  for (std::thread &t : pool)
+    t.join();
 }
 
 struct Row {
@@ -121,6 +142,7 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
       return false;
     MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
                           s.n, s.k};
+    spec.threads = opts.threads;
     std::string error;
     auto kernel = CpuMatmulKernel::compile(spec, error);
     if (!kernel) {
@@ -144,7 +166,7 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   for (int64_t m : opts.ms) {
     std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
     double seconds = medianSeconds(opts.reps, [&] {
-      denseProduct(x.data(), w.data(), y.data(), m, s.n, s.k);
+      denseProduct(x.data(), w.data(), y.data(), m, s.n, s.k, opts.threads);
     });
     rows.push_back({"f32 plain C++ loop (baseline)", s, m, seconds,
                     movedBytes(w.size() * 4.0, m, s, false)});
@@ -216,6 +238,8 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.reps = std::max(1, std::atoi(next()));
     else if (!std::strcmp(argv[i], "--json"))
       opts.json = next();
+    else if (!std::strcmp(argv[i], "--threads"))
+      opts.threads = unsigned(std::max(1, std::atoi(next())));
     else if (!std::strcmp(argv[i], "--cpu-only"))
       opts.gpu = false;
     else if (!std::strcmp(argv[i], "--chip"))
@@ -301,10 +325,10 @@ int itq3::bench::runKernels(int argc, char **argv) {
   Options opts;
   if (!parseOptions(argc, argv, opts))
     return 2;
-  double peak = streamingReadGBs();
-  std::printf("CPU kernels, 1 thread; peak = one core summing 512 MiB, "
-              "%.2f GB/s\n\n",
-              peak);
+  double peak = streamingReadGBs(opts.threads);
+  std::printf("CPU kernels and baseline on %u threads; peak = %u threads "
+              "summing 512 MiB, %.2f GB/s\n\n",
+              opts.threads, opts.threads, peak);
   std::vector<Row> rows;
   for (Shape s : opts.shapes)
     if (!benchShape(opts, s, rows))

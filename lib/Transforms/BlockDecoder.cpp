@@ -147,6 +147,14 @@ Value BlockDecoder::scaleGrid(Value row, Value base, Value e) {
       b, loc, d, arith::SIToFPOp::create(b, loc, b.getF32Type(), odd));
 }
 
+// q3r: eight q3 blocks of 32 per 256; the q3 block of e and e within it.
+std::pair<Value, Value> BlockDecoder::q3rSubBlock(Value base, Value e) {
+  Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
+  Value subBase = arith::AddIOp::create(
+      b, loc, base, arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes)));
+  return {subBase, arith::RemUIOp::create(b, loc, e, constant(32))};
+}
+
 Value BlockDecoder::code(Value row, Value col) {
   auto [base, e] = locate(col);
   switch (format.getKind()) {
@@ -157,11 +165,8 @@ Value BlockDecoder::code(Value row, Value col) {
   case FormatKind::Q3:
     return codeQ3(row, base, e);
   case FormatKind::Q3R: {
-    // Eight q3 blocks of 32 per 256.
-    Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
-    Value subBase = arith::AddIOp::create(
-        b, loc, base, arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes)));
-    return codeQ3(row, subBase, arith::RemUIOp::create(b, loc, e, constant(32)));
+    auto [subBase, inSub] = q3rSubBlock(base, e);
+    return codeQ3(row, subBase, inSub);
   }
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
@@ -179,12 +184,8 @@ Value BlockDecoder::scale(Value row, Value col) {
   case FormatKind::Q4:
   case FormatKind::Q3:
     return halfAt(row, base);
-  case FormatKind::Q3R: {
-    Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
-    return halfAt(row, arith::AddIOp::create(
-                           b, loc, base,
-                           arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes))));
-  }
+  case FormatKind::Q3R:
+    return halfAt(row, q3rSubBlock(base, e).first);
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
     return scaleGrid(row, base, e);

@@ -41,6 +41,7 @@ private:
   Value codeQ8(Value row, Value base, Value e);
   Value codeQ4(Value row, Value base, Value e);
   Value codeQ3(Value row, Value base, Value e);
+  std::pair<Value, Value> q3rSubBlock(Value base, Value e);
   Value codeGrid(Value row, Value base, Value e);
   Value scaleGrid(Value row, Value base, Value e);
 

@@ -206,21 +206,21 @@ Value BlockDecoder::value(Value row, Value col) {
 /// A private constant global named `name` in the module, created by `make`
 /// unless it exists.
 template <typename MakeValue>
-static StringRef getOrCreateGlobal(Operation *moduleOp, StringRef name,
-                                   MemRefType type, MakeValue make) {
+static memref::GlobalOp getOrCreateGlobal(Operation *moduleOp, StringRef name,
+                                          MemRefType type, MakeValue make) {
   SymbolTable symbols(moduleOp);
   if (auto existing = symbols.lookup<memref::GlobalOp>(name))
-    return existing.getSymName();
+    return existing;
   OpBuilder b = OpBuilder::atBlockBegin(&moduleOp->getRegion(0).front());
   auto global = memref::GlobalOp::create(
       b, moduleOp->getLoc(), name, b.getStringAttr("private"), type,
       make(RankedTensorType::get(type.getShape(), type.getElementType())),
       /*constant=*/true, /*alignment=*/IntegerAttr());
   symbols.insert(global);
-  return global.getSymName();
+  return global;
 }
 
-StringRef mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
+memref::GlobalOp mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
   MLIRContext *ctx = moduleOp->getContext();
   const auto &grid = ::itq3::format::builtinGrid();
   auto type = MemRefType::get({int64_t(grid.size() * 4)}, IntegerType::get(ctx, 8));
@@ -232,8 +232,8 @@ StringRef mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
   });
 }
 
-StringRef mlir::itq3::getOrCreateSignTable(Operation *moduleOp, uint64_t seed,
-                                           int64_t cols) {
+memref::GlobalOp mlir::itq3::getOrCreateSignTable(Operation *moduleOp,
+                                                  uint64_t seed, int64_t cols) {
   MLIRContext *ctx = moduleOp->getContext();
   std::string name =
       "__itq3_signs_" + std::to_string(seed) + "_" + std::to_string(cols);
@@ -244,4 +244,10 @@ StringRef mlir::itq3::getOrCreateSignTable(Operation *moduleOp, uint64_t seed,
       signs.push_back(::itq3::format::fwhtSign(seed, c));
     return DenseElementsAttr::get(t, ArrayRef<float>(signs));
   });
+}
+
+Value mlir::itq3::loadGlobal(OpBuilder &builder, Location loc,
+                             memref::GlobalOp global) {
+  return memref::GetGlobalOp::create(builder, loc, global.getType(),
+                                     global.getSymName());
 }

@@ -24,5 +24,9 @@ if config.itq3_enable_mlir:
 if config.itq3_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.itq3_ptxas))
+    # gpu-module-to-binary format=bin finds ptxas on PATH.
+    config.environment["PATH"] = os.pathsep.join(
+        [os.path.dirname(config.itq3_ptxas), config.environment["PATH"]]
+    )
 if os.path.isfile(os.path.join(config.itq3_shared_dir, "models", "stories260K.bin")):
     config.available_features.add("shared-models")

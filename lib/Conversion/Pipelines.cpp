@@ -54,8 +54,8 @@ void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
   addStagedTiles(pm, options.tileM, options.tileN);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
-  pm.addPass(createConvertITQ3ToNVVM());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createConvertITQ3ToNVVM());
 }
 
 void mlir::itq3::buildGpuBinaryPipeline(OpPassManager &pm,

@@ -147,6 +147,14 @@ Value BlockDecoder::scaleGrid(Value row, Value base, Value e) {
       b, loc, d, arith::SIToFPOp::create(b, loc, b.getF32Type(), odd));
 }
 
+// q3r: eight q3 blocks of 32 per 256; the q3 block of e and e within it.
+std::pair<Value, Value> BlockDecoder::q3rSubBlock(Value base, Value e) {
+  Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
+  Value subBase = arith::AddIOp::create(
+      b, loc, base, arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes)));
+  return {subBase, arith::RemUIOp::create(b, loc, e, constant(32))};
+}
+
 Value BlockDecoder::code(Value row, Value col) {
   auto [base, e] = locate(col);
   switch (format.getKind()) {
@@ -157,11 +165,8 @@ Value BlockDecoder::code(Value row, Value col) {
   case FormatKind::Q3:
     return codeQ3(row, base, e);
   case FormatKind::Q3R: {
-    // Eight q3 blocks of 32 per 256.
-    Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
-    Value subBase = arith::AddIOp::create(
-        b, loc, base, arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes)));
-    return codeQ3(row, subBase, arith::RemUIOp::create(b, loc, e, constant(32)));
+    auto [subBase, inSub] = q3rSubBlock(base, e);
+    return codeQ3(row, subBase, inSub);
   }
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
@@ -179,12 +184,8 @@ Value BlockDecoder::scale(Value row, Value col) {
   case FormatKind::Q4:
   case FormatKind::Q3:
     return halfAt(row, base);
-  case FormatKind::Q3R: {
-    Value sub = arith::DivUIOp::create(b, loc, e, constant(32));
-    return halfAt(row, arith::AddIOp::create(
-                           b, loc, base,
-                           arith::MulIOp::create(b, loc, sub, constant(kQ3Bytes))));
-  }
+  case FormatKind::Q3R:
+    return halfAt(row, q3rSubBlock(base, e).first);
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
     return scaleGrid(row, base, e);
@@ -205,21 +206,21 @@ Value BlockDecoder::value(Value row, Value col) {
 /// A private constant global named `name` in the module, created by `make`
 /// unless it exists.
 template <typename MakeValue>
-static StringRef getOrCreateGlobal(Operation *moduleOp, StringRef name,
-                                   MemRefType type, MakeValue make) {
+static memref::GlobalOp getOrCreateGlobal(Operation *moduleOp, StringRef name,
+                                          MemRefType type, MakeValue make) {
   SymbolTable symbols(moduleOp);
   if (auto existing = symbols.lookup<memref::GlobalOp>(name))
-    return existing.getSymName();
+    return existing;
   OpBuilder b = OpBuilder::atBlockBegin(&moduleOp->getRegion(0).front());
   auto global = memref::GlobalOp::create(
       b, moduleOp->getLoc(), name, b.getStringAttr("private"), type,
       make(RankedTensorType::get(type.getShape(), type.getElementType())),
       /*constant=*/true, /*alignment=*/IntegerAttr());
   symbols.insert(global);
-  return global.getSymName();
+  return global;
 }
 
-StringRef mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
+memref::GlobalOp mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
   MLIRContext *ctx = moduleOp->getContext();
   const auto &grid = ::itq3::format::builtinGrid();
   auto type = MemRefType::get({int64_t(grid.size() * 4)}, IntegerType::get(ctx, 8));
@@ -231,8 +232,8 @@ StringRef mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
   });
 }
 
-StringRef mlir::itq3::getOrCreateSignTable(Operation *moduleOp, uint64_t seed,
-                                           int64_t cols) {
+memref::GlobalOp mlir::itq3::getOrCreateSignTable(Operation *moduleOp,
+                                                  uint64_t seed, int64_t cols) {
   MLIRContext *ctx = moduleOp->getContext();
   std::string name =
       "__itq3_signs_" + std::to_string(seed) + "_" + std::to_string(cols);
@@ -243,4 +244,10 @@ StringRef mlir::itq3::getOrCreateSignTable(Operation *moduleOp, uint64_t seed,
       signs.push_back(::itq3::format::fwhtSign(seed, c));
     return DenseElementsAttr::get(t, ArrayRef<float>(signs));
   });
+}
+
+Value mlir::itq3::loadGlobal(OpBuilder &builder, Location loc,
+                             memref::GlobalOp global) {
+  return memref::GetGlobalOp::create(builder, loc, global.getType(),
+                                     global.getSymName());
 }

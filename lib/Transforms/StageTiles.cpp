@@ -68,11 +68,8 @@ public:
     bool integer = op.getInput().getType().getElementType().isInteger(8);
     Value grid;
     if (format.getKind() == FormatKind::IQ3 ||
-        format.getKind() == FormatKind::ITQ3S) {
-      StringRef name = getOrCreateGridTable(module);
-      auto type = MemRefType::get({int64_t(512 * 4)}, b.getI8Type());
-      grid = memref::GetGlobalOp::create(b, loc, type, name);
-    }
+        format.getKind() == FormatKind::ITQ3S)
+      grid = loadGlobal(b, loc, getOrCreateGridTable(module));
     decoder.emplace(b, loc, format, op.getWeight(), grid);
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
@@ -148,11 +145,8 @@ private:
     if (unrotate)
       inverseFwht(buffer);
     Value signs;
-    if (unrotate && format.getSeed() != 0) {
-      StringRef name = getOrCreateSignTable(module, format.getSeed(), k);
-      signs = memref::GetGlobalOp::create(
-          b, loc, MemRefType::get({k}, b.getF32Type()), name);
-    }
+    if (unrotate && format.getSeed() != 0)
+      signs = loadGlobal(b, loc, getOrCreateSignTable(module, format.getSeed(), k));
     // w = D H q: the 1/16 of H and the signs D go onto the activations.
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], chunk, [&](Value e) {

@@ -32,6 +32,8 @@
 // ACT: .shared .align {{[0-9]+}} .b8 {{[_a-zA-Z0-9]+}}[1024]
 // ACT: st.shared.b8
 // ACT: bar.sync 0
+// ACT: ld.shared.v4.b32
+// ACT: ld.global.b32
 // ACT-COUNT-8: dp4a.s32.s32
 // TARGET90: .target sm_90
 

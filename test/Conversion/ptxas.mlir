@@ -14,6 +14,9 @@
 // RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_90" -o %t.90.mlir
 // RUN: %extract_ptx %t.90.mlir %t.90
 // RUN: %ptxas -arch=sm_90 %t.90-0.ptx -o /dev/null
+// With ptxas the pipeline also gives cubins (format=bin).
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
+// CUBIN: gpu.binary @q4_kernel [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
 // RUN: itq3-opt %s --itq3-to-ptx="chip=sm_80" -o %t.formats.mlir
 // RUN: %extract_ptx %t.formats.mlir %t.formats
 // RUN: %ptxas -arch=sm_80 %t.formats-0.ptx -o /dev/null

@@ -3,7 +3,7 @@
 // Times the CPU kernels the compiler emits (JIT through --itq3-to-cpu-llvm)
 // on Llama-3-8B projection shapes against a plain C++ loop over dense f32
 // weights, and reports achieved bandwidth against a measured streaming-read
-// bandwidth of this machine. Single-threaded on both sides.
+// bandwidth of this machine. Both sides split N over the same threads.
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
@@ -21,7 +21,9 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fmt = itq3::format;
@@ -40,6 +42,7 @@ struct Options {
   int reps = 5;
   const char *json = nullptr;
   bool gpu = true;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string chip = "sm_90";
 };
 
@@ -58,31 +61,50 @@ double medianSeconds(int reps, const std::function<void()> &body) {
   return times[times.size() / 2];
 }
 
-/// GB/s of summing a 512 MiB buffer: the bandwidth one core can stream.
-double streamingReadGBs() {
+/// GB/s of `threads` threads summing slices of a 512 MiB buffer: the
+/// bandwidth the kernels can hope for on this machine.
+double streamingReadGBs(unsigned threads) {
   std::vector<float> buffer(size_t(128) << 20, 1.0f);
-  volatile float sink = 0;
-  double seconds = medianSeconds(3, [&] {
-    float sum[8] = {};
-    for (size_t i = 0; i < buffer.size(); i += 8)
+  std::vector<float> sinks(threads);
+  size_t per = buffer.size() / threads / 8 * 8;
+  auto sum = [&](unsigned t) {
+    float lanes[8] = {};
+    for (size_t i = t * per; i < (t + 1) * per; i += 8)
       for (int j = 0; j < 8; ++j)
-        sum[j] += buffer[i + j];
-    sink = sum[0] + sum[7];
+        lanes[j] += buffer[i + j];
+    sinks[t] = lanes[0] + lanes[7];
+  };
+  double seconds = medianSeconds(3, [&] {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t)
+      pool.emplace_back(sum, t);
+    sum(0);
+    for (std::thread &p : pool)
+      p.join();
   });
-  (void)sink;
-  return double(buffer.size() * sizeof(float)) / seconds / 1e9;
+  return double(per * threads * sizeof(float)) / seconds / 1e9;
 }
 
-/// The baseline: y = x W^T over dense f32 weights, the plain loop.
+/// The baseline: y = x W^T over dense f32 weights, the plain loop, with the
+/// rows of W split between `threads` like the compiled kernels do.
 void denseProduct(const float *x, const float *w, float *y, int64_t m,
-                  int64_t n, int64_t k) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float sum = 0;
-      for (int64_t e = 0; e < k; ++e)
-        sum += x[i * k + e] * w[j * k + e];
-      y[i * n + j] = sum;
-    }
+                  int64_t n, int64_t k, unsigned threads) {
+  auto rows = [&](int64_t first, int64_t last) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = first; j < last; ++j) {
+        float sum = 0;
+        for (int64_t e = 0; e < k; ++e)
+          sum += x[i * k + e] * w[j * k + e];
+        y[i * n + j] = sum;
+      }
+  };
+  std::vector<std::thread> pool;
+  int64_t per = (n + threads - 1) / threads;
+  for (int64_t first = per; first < n; first += per)
+    pool.emplace_back(rows, first, std::min(n, first + per));
+  rows(0, std::min(n, per));
+  for (std::thread &t : pool)
+    t.join();
 }
 
 struct Row {
@@ -111,9 +133,28 @@ constexpr Config kConfigs[] = {
     {"q4 (int8 x)", fmt::FormatKind::Q4, true},
 };
 
-bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
-  std::vector<float> w = itq3::bench::makeMatrix(
-      itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
+/// Inputs of one timed call: x as floats or int8 with per-32 scales.
+struct Inputs {
+  std::vector<float> x, scales, y;
+  std::vector<int8_t> xq;
+  Inputs(int64_t m, Shape s)
+      : x(m * s.k, 0.5f), scales(m * s.k / 32, 0.01f), y(m * s.n),
+        xq(m * s.k, 3) {}
+};
+
+/// Seconds of one kernel call on `in` for M = m, or a negative value on
+/// failure (after printing why).
+using TimedKernel = std::function<double(Inputs &in, int64_t m)>;
+/// Compiles (and loads) the kernel of `spec` for `packed` weights; null on
+/// failure, with `error` set.
+using KernelMaker = std::function<TimedKernel(
+    const MatmulKernelSpec &spec, const std::vector<uint8_t> &packed,
+    std::string &error)>;
+
+/// Every config of kConfigs on one shape: encode, compile, time each M.
+bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
+                  const char *prefix, const KernelMaker &make,
+                  std::vector<Row> &rows) {
   for (const Config &c : kConfigs) {
     auto codec = fmt::createCodec(c.format);
     std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
@@ -121,30 +162,63 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
       return false;
     MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
                           s.n, s.k};
+    spec.threads = opts.threads;
     std::string error;
-    auto kernel = CpuMatmulKernel::compile(spec, error);
+    TimedKernel kernel = make(spec, packed, error);
     if (!kernel) {
       std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
       return false;
     }
     for (int64_t m : opts.ms) {
-      std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
-      std::vector<int8_t> xq(m * s.k, 3);
-      std::vector<float> scales(m * s.k / 32, 0.01f);
-      double seconds = medianSeconds(opts.reps, [&] {
-        if (c.int8)
-          kernel->run(xq.data(), scales.data(), m, packed.data(), y.data());
-        else
-          kernel->run(x.data(), m, packed.data(), y.data());
-      });
-      rows.push_back({c.label, s, m, seconds,
+      Inputs in(m, s);
+      std::vector<double> times;
+      for (int r = 0; r <= opts.reps; ++r) {
+        double seconds = kernel(in, m);
+        if (seconds < 0)
+          return false;
+        if (r > 0) // the first run is the warm-up
+          times.push_back(seconds);
+      }
+      std::sort(times.begin(), times.end());
+      rows.push_back({std::string(prefix) + c.label, s, m,
+                      times[times.size() / 2],
                       movedBytes(packed.size(), m, s, c.int8)});
     }
   }
+  return true;
+}
+
+/// The CPU kernels, timed on the wall clock, and the f32 loop baseline.
+bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
+  std::vector<float> w = itq3::bench::makeMatrix(
+      itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
+  KernelMaker cpu = [](const MatmulKernelSpec &spec,
+                       const std::vector<uint8_t> &packed,
+                       std::string &error) -> TimedKernel {
+    std::shared_ptr<CpuMatmulKernel> kernel =
+        CpuMatmulKernel::compile(spec, error);
+    if (!kernel)
+      return nullptr;
+    bool int8 = spec.int8Activations;
+    return [kernel, &packed, int8](Inputs &in, int64_t m) {
+      auto start = std::chrono::steady_clock::now();
+      if (int8)
+        kernel->run(in.xq.data(), in.scales.data(), m, packed.data(),
+                    in.y.data());
+      else
+        kernel->run(in.x.data(), m, packed.data(), in.y.data());
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           start)
+          .count();
+    };
+  };
+  if (!benchConfigs(opts, s, w, "", cpu, rows))
+    return false;
   for (int64_t m : opts.ms) {
-    std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
+    Inputs in(m, s);
     double seconds = medianSeconds(opts.reps, [&] {
-      denseProduct(x.data(), w.data(), y.data(), m, s.n, s.k);
+      denseProduct(in.x.data(), w.data(), in.y.data(), m, s.n, s.k,
+                   opts.threads);
     });
     rows.push_back({"f32 plain C++ loop (baseline)", s, m, seconds,
                     movedBytes(w.size() * 4.0, m, s, false)});
@@ -152,49 +226,33 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   return true;
 }
 
-/// The same kernels on the GPU: median kernel time from events.
+/// The same kernels on the GPU, timed with CUDA events.
 bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
                      Shape s, std::vector<Row> &rows) {
   std::vector<float> w = itq3::bench::makeMatrix(
       itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
-  for (const Config &c : kConfigs) {
-    auto codec = fmt::createCodec(c.format);
-    std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
-    std::string error;
-    if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
-      return false;
-    MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
-                          s.n, s.k};
+  KernelMaker gpu = [&](const MatmulKernelSpec &spec,
+                        const std::vector<uint8_t> &packed,
+                        std::string &error) -> TimedKernel {
     auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
-    auto matmul = image ? itq3::rt::GpuMatmul::create(driver, *image,
-                                                      packed.data(), error)
-                        : nullptr;
-    if (!matmul) {
-      std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
-      return false;
-    }
-    for (int64_t m : opts.ms) {
-      std::vector<float> x(m * s.k, 0.5f), y(m * s.n);
-      std::vector<int8_t> xq(m * s.k, 3);
-      std::vector<float> scales(m * s.k / 32, 0.01f);
-      std::vector<double> times;
-      for (int r = 0; r <= opts.reps; ++r) {
-        float ms = 0;
-        const void *input = c.int8 ? (const void *)xq.data() : x.data();
-        if (!matmul->run(input, scales.data(), m, y.data(), ms, error)) {
-          std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
-          return false;
-        }
-        if (r > 0) // the first run is the warm-up
-          times.push_back(ms * 1e-3);
+    std::shared_ptr<itq3::rt::GpuMatmul> matmul =
+        image ? itq3::rt::GpuMatmul::create(driver, *image, packed.data(), error)
+              : nullptr;
+    if (!matmul)
+      return nullptr;
+    bool int8 = spec.int8Activations;
+    return [matmul, int8](Inputs &in, int64_t m) {
+      float ms = 0;
+      std::string why;
+      const void *x = int8 ? (const void *)in.xq.data() : in.x.data();
+      if (!matmul->run(x, in.scales.data(), m, in.y.data(), ms, why)) {
+        std::fprintf(stderr, "itq3-bench: %s\n", why.c_str());
+        return -1.0;
       }
-      std::sort(times.begin(), times.end());
-      rows.push_back({std::string("GPU ") + c.label, s, m,
-                      times[times.size() / 2],
-                      movedBytes(packed.size(), m, s, c.int8)});
-    }
-  }
-  return true;
+      return ms * 1e-3;
+    };
+  };
+  return benchConfigs(opts, s, w, "GPU ", gpu, rows);
 }
 
 std::vector<int64_t> parseList(const char *text) {
@@ -216,6 +274,8 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.reps = std::max(1, std::atoi(next()));
     else if (!std::strcmp(argv[i], "--json"))
       opts.json = next();
+    else if (!std::strcmp(argv[i], "--threads"))
+      opts.threads = unsigned(std::max(1, std::atoi(next())));
     else if (!std::strcmp(argv[i], "--cpu-only"))
       opts.gpu = false;
     else if (!std::strcmp(argv[i], "--chip"))
@@ -301,10 +361,10 @@ int itq3::bench::runKernels(int argc, char **argv) {
   Options opts;
   if (!parseOptions(argc, argv, opts))
     return 2;
-  double peak = streamingReadGBs();
-  std::printf("CPU kernels, 1 thread; peak = one core summing 512 MiB, "
-              "%.2f GB/s\n\n",
-              peak);
+  double peak = streamingReadGBs(opts.threads);
+  std::printf("CPU kernels and baseline on %u threads; peak = %u threads "
+              "summing 512 MiB, %.2f GB/s\n\n",
+              opts.threads, opts.threads, peak);
   std::vector<Row> rows;
   for (Shape s : opts.shapes)
     if (!benchShape(opts, s, rows))

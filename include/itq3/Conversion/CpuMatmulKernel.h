@@ -29,6 +29,8 @@ struct MatmulKernelSpec {
   bool int8Activations = false;
   int64_t n = 0, k = 0;
   int64_t tileM = 8, tileN = 32;
+  /// CPU only: threads that split N between them (0 = one per core).
+  unsigned threads = 0;
 };
 
 /// The MLIR source of `func.func @itq3_matmul(x, w, y[, scales])`.
@@ -42,11 +44,13 @@ public:
   ~CpuMatmulKernel();
 
   /// y[m, n] = x[m, :] . W[n, :]; `w` is the packed matrix as lib/Format
-  /// stores it. Float activations.
+  /// stores it. Float activations. The rows of W are split between threads().
   void run(const float *x, int64_t m, const uint8_t *w, float *y) const;
   /// The same with int8 activations and one scale per 32 of them.
   void run(const int8_t *x, const float *xScales, int64_t m, const uint8_t *w,
            float *y) const;
+
+  unsigned threads() const;
 
 private:
   CpuMatmulKernel() = default;

@@ -23,10 +23,13 @@ def ConvertITQ3ToCPU : Pass<"convert-itq3-to-cpu"> {
 def ConvertITQ3ToNVVM : Pass<"convert-itq3-to-nvvm"> {
   let summary = "Lower the itq3 ops left in GPU kernels to NVVM (dp4a)";
   let description = [{
-    `itq3.dot_i8` becomes `length / 4` loads of 4 bytes from each row and a
-    chain of `nvvm.dot.accumulate.4way` (signed x signed), i.e. `dp4a`.
+    `itq3.dot_i8` becomes `length / 4` aligned 4-byte loads from each row
+    and a chain of `nvvm.dot.accumulate.4way` (signed x signed), i.e.
+    `dp4a`. Workgroup buffers of outlined kernels (`gpu.func`) are aligned
+    to 16 bytes so those loads from int8 stages are single 32-bit loads.
   }];
-  let dependentDialects = ["::mlir::NVVM::NVVMDialect",
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect",
                            "::mlir::vector::VectorDialect"];
 }
 

@@ -11,6 +11,7 @@
 #define ITQ3_TRANSFORMS_BLOCKDECODER_H
 
 #include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::itq3 {
@@ -41,6 +42,7 @@ private:
   Value codeQ8(Value row, Value base, Value e);
   Value codeQ4(Value row, Value base, Value e);
   Value codeQ3(Value row, Value base, Value e);
+  std::pair<Value, Value> q3rSubBlock(Value base, Value e);
   Value codeGrid(Value row, Value base, Value e);
   Value scaleGrid(Value row, Value base, Value e);
 
@@ -52,12 +54,16 @@ private:
 };
 
 /// A private constant memref.global with the 512x4 grid of lib/Format
-/// (memref<2048xi8>), created once per module; returns its symbol name.
-StringRef getOrCreateGridTable(Operation *moduleOp);
+/// (memref<2048xi8>), created once per module.
+memref::GlobalOp getOrCreateGridTable(Operation *moduleOp);
 
 /// A private constant memref.global of the +-1 signs of columns 0..cols-1 for
 /// a seed (memref<cols x f32>), created once per (seed, cols).
-StringRef getOrCreateSignTable(Operation *moduleOp, uint64_t seed, int64_t cols);
+memref::GlobalOp getOrCreateSignTable(Operation *moduleOp, uint64_t seed,
+                                      int64_t cols);
+
+/// memref.get_global of `global` at the builder's position.
+Value loadGlobal(OpBuilder &builder, Location loc, memref::GlobalOp global);
 
 } // namespace mlir::itq3
 

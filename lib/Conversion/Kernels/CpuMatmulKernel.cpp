@@ -9,7 +9,11 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <algorithm>
+#include <functional>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::itq3;
@@ -36,9 +40,11 @@ std::string mlir::itq3::matmulKernelSource(const MatmulKernelSpec &spec) {
   std::ostringstream os;
   std::string xType = "memref<?x" + std::to_string(spec.k) +
                       (spec.int8Activations ? "xi8>" : "xf32>");
-  std::string wType = "memref<" + std::to_string(spec.n) + "x" +
-                      std::to_string(codec->rowBytes(spec.k)) + "xi8>";
-  std::string yType = "memref<?x" + std::to_string(spec.n) + "xf32>";
+  // Any slice of rows of W (and the matching columns of y) is a valid call,
+  // which is how callers split N between threads.
+  std::string wType =
+      "memref<?x" + std::to_string(codec->rowBytes(spec.k)) + "xi8>";
+  std::string yType = "memref<?x?xf32, strided<[?, 1], offset: ?>>";
   std::string sType = "memref<?x" + std::to_string(spec.k / 32) + "xf32>";
   std::string format(fmt::formatName(spec.format));
   if (spec.seed != 0)
@@ -91,28 +97,57 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
   return compiled;
 }
 
+/// Runs `call(firstRow, rows)` on slices of the N rows, one per thread;
+/// slices are whole tiles so no tile is split.
+static void forEachRowSlice(int64_t n, int64_t tileN, unsigned threads,
+                            const std::function<void(int64_t, int64_t)> &call) {
+  int64_t tiles = (n + tileN - 1) / tileN;
+  int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, tiles));
+  int64_t perWorker = (tiles + workers - 1) / workers * tileN;
+  std::vector<std::thread> pool;
+  for (int64_t first = perWorker; first < n; first += perWorker)
+    pool.emplace_back(call, first, std::min(perWorker, n - first));
+  call(0, std::min(perWorker, n));
+  for (std::thread &t : pool)
+    t.join();
+}
+
+unsigned CpuMatmulKernel::threads() const {
+  return spec.threads ? spec.threads
+                      : std::max(1u, std::thread::hardware_concurrency());
+}
+
 void CpuMatmulKernel::run(const float *x, int64_t m, const uint8_t *w,
                           float *y) const {
+  int64_t rowBytes = fmt::createCodec(spec.format)->rowBytes(spec.k);
   auto xs = matrix(x, m, spec.k);
-  auto ws = matrix(reinterpret_cast<const int8_t *>(w), spec.n,
-                   fmt::createCodec(spec.format)->rowBytes(spec.k));
-  auto ys = matrix<float>(y, m, spec.n);
   using Fn = void (*)(StridedMemRefType<float, 2> *,
                       StridedMemRefType<int8_t, 2> *,
                       StridedMemRefType<float, 2> *);
-  reinterpret_cast<Fn>(entry)(&xs, &ws, &ys);
+  forEachRowSlice(spec.n, spec.tileN, threads(), [&](int64_t first, int64_t rows) {
+    auto in = xs;
+    auto ws = matrix(reinterpret_cast<const int8_t *>(w) + first * rowBytes,
+                     rows, rowBytes);
+    StridedMemRefType<float, 2> ys{y, y, first, {m, rows}, {spec.n, 1}};
+    reinterpret_cast<Fn>(entry)(&in, &ws, &ys);
+  });
 }
 
 void CpuMatmulKernel::run(const int8_t *x, const float *xScales, int64_t m,
                           const uint8_t *w, float *y) const {
+  int64_t rowBytes = fmt::createCodec(spec.format)->rowBytes(spec.k);
   auto xs = matrix(x, m, spec.k);
-  auto ws = matrix(reinterpret_cast<const int8_t *>(w), spec.n,
-                   fmt::createCodec(spec.format)->rowBytes(spec.k));
-  auto ys = matrix<float>(y, m, spec.n);
   auto ss = matrix(xScales, m, spec.k / 32);
   using Fn = void (*)(StridedMemRefType<int8_t, 2> *,
                       StridedMemRefType<int8_t, 2> *,
                       StridedMemRefType<float, 2> *,
                       StridedMemRefType<float, 2> *);
-  reinterpret_cast<Fn>(entry)(&xs, &ws, &ys, &ss);
+  forEachRowSlice(spec.n, spec.tileN, threads(), [&](int64_t first, int64_t rows) {
+    auto in = xs;
+    auto scales = ss;
+    auto ws = matrix(reinterpret_cast<const int8_t *>(w) + first * rowBytes,
+                     rows, rowBytes);
+    StridedMemRefType<float, 2> ys{y, y, first, {m, rows}, {spec.n, 1}};
+    reinterpret_cast<Fn>(entry)(&in, &ws, &ys, &scales);
+  });
 }

@@ -218,7 +218,8 @@ def ITQ3_DotI8Op : ITQ3_Op<"dot_i8"> {
     Kept as one op so each target picks its instruction: vector
     multiply-reduce on the CPU (`--convert-itq3-to-cpu`), `dp4a` on NVIDIA
     GPUs (`--convert-itq3-to-nvvm`). `length` is a multiple of 4 and the
-    rows are contiguous.
+    rows are contiguous; the caller guarantees that both starting addresses
+    are 4-byte aligned (GPUs load them as 32-bit words).
 
     ```mlir
     %d = itq3.dot_i8 %codes[%n, %c0], %x[%m, %k0] length(32)

@@ -13,13 +13,13 @@ table=$("$build/bin/itq3-bench" kernels --json "$root/bench/results/kernels-cpu.
 {
   echo "# CPU kernels: compiled itq3 matmuls vs a plain f32 loop"
   echo
-  echo "Measured $(date -u +%Y-%m-%d) on $cpu ($(nproc) cores, one used), by"
+  echo "Measured $(date -u +%Y-%m-%d) on $cpu ($(nproc) cores, all used by both sides), by"
   echo "\`bench/kernels.sh $*\` (\`itq3-bench kernels\`). Median of the runs after"
   echo "one warm-up. Kernels are JIT-compiled through \`--itq3-to-cpu-llvm\`;"
   echo "GB/s = (packed weight + activation + output bytes) / time; the"
-  echo "\"stream peak\" is one core summing a 512 MiB buffer on the same machine."
+  echo "\\"peak\" is the same threads summing a 512 MiB buffer on the same machine."
   echo "Baseline: a plain C++ triple loop over dense f32 weights (no"
-  echo "quantization), compiled -O3, same thread count."
+  echo "quantization), compiled -O3, rows split over the same threads."
   echo
   echo "$table"
 } > "$out"

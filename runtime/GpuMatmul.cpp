@@ -59,6 +59,9 @@ GpuMatmul::~GpuMatmul() { driver.release(weights); }
 
 bool GpuMatmul::run(const void *x, const float *scales, int64_t m, float *y,
                     float &milliseconds, std::string &error) {
+  milliseconds = 0;
+  if (m == 0) // nothing to compute, and a grid of zero blocks is invalid
+    return true;
   const MatmulKernelImage &im = image;
   size_t xBytes = size_t(m) * im.k * (im.int8Activations ? 1 : 4);
   size_t sBytes = size_t(m) * (im.k / 32) * 4;

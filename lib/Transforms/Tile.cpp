@@ -63,7 +63,8 @@ void tile(MatmulIntoOp op, int64_t tileM, int64_t tileN) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   TiledDim m{dimOf(b, loc, op.getInput(), 0), tileM};
-  if (auto rows = getConstantIntValue(m.total); rows && *rows < tileM)
+  if (auto rows = getConstantIntValue(m.total); rows && *rows > 0 &&
+                                                *rows < tileM)
     m.tile = *rows;
   TiledDim n{dimOf(b, loc, op.getWeight(), 0), tileN};
   OpFoldResult zero = b.getIndexAttr(0);

@@ -41,3 +41,15 @@ func.func @prefill(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<100x144
     : memref<?x256xi8>, memref<100x144xi8>, memref<?x100xf32>, memref<?x8xf32>
   return
 }
+
+// -----
+
+// No activation rows: the tile loop runs zero times instead of dividing by a
+// zero tile size.
+// CHECK-LABEL: func @no_rows
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (0, 2)
+func.func @no_rows(%x: memref<0x256xf32>, %w: memref<64x110xi8>, %y: memref<0x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<iq3> rotation<none>
+    : memref<0x256xf32>, memref<64x110xi8>, memref<0x64xf32>
+  return
+}

@@ -9,6 +9,7 @@
 #define ITQ3_LIB_FORMAT_SUBBLOCKSEARCH_H
 
 #include <algorithm>
+#include <limits>
 #include <cstdint>
 
 namespace itq3::format::detail {
@@ -30,7 +31,9 @@ constexpr float kTrialLevels[] = {7, 9, 11, 13, 15};
 inline int latticeCell(const float *y) {
   int cell = 0;
   for (int j = 3; j >= 0; --j) {
-    int c = int(std::min(y[j] * 0.5f, 7.0f));
+    // Written so that a NaN lands in the last cell rather than in int(NaN).
+    float half = y[j] * 0.5f;
+    int c = half < 7.0f ? int(half) : 7;
     cell = cell * 8 + c;
   }
   return cell;
@@ -74,7 +77,9 @@ template <class Snapper>
 SubBlockFit fitSubBlock(const float *x, const float *w, const Snapper &snapper) {
   float amax = *std::max_element(x, x + kSubBlock);
   SubBlockFit best;
-  if (amax <= 0) {
+  // Below FLT_MIN the trial scales t / amax overflow to infinity; no fp16
+  // scale reaches such values anyway, so the sub-block is coded as zero.
+  if (!(amax >= std::numeric_limits<float>::min())) {
     std::fill(best.index, best.index + kGroups, snapper.zeroIndex());
     best.score = 0;
     return best;

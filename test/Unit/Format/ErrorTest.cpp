@@ -96,3 +96,31 @@ TEST(Errors, DecodeRefusesBadShapes) {
   EXPECT_FALSE(c->decodeRows(bytes.data(), 0, 256, out.data()).ok());
   EXPECT_TRUE(c->decodeRows(bytes.data(), 2, 256, out.data()).ok());
 }
+
+// A sub-block whose largest magnitude is a float denormal must not turn the
+// trial scale into infinity (0 * inf = NaN used to become a grid cell index
+// and crash). It is coded like a zero sub-block: the smallest level, which is
+// not exactly zero in the grid and q3 containers (their levels are odd):
+// about 1/465 of the block's largest level in the grid.
+TEST(Errors, DenormalSubBlockNextToNormalOnesIsNearZero) {
+  for (FormatKind kind : {FormatKind::IQ3, FormatKind::Q3, FormatKind::Q4}) {
+    auto codec = createCodec(kind);
+    std::vector<float> row = gaussian(256, 11);
+    for (int i = 0; i < 32; ++i)
+      row[i] = 0.0f;
+    row[5] = 1e-39f; // denormal, the only non-zero value of sub-block 0
+    std::vector<uint8_t> packed(codec->matrixBytes(1, 256));
+    ASSERT_TRUE(codec->encodeRows(row.data(), 1, 256, packed.data()).ok())
+        << formatName(kind);
+    std::vector<float> decoded(256);
+    ASSERT_TRUE(codec->decodeRows(packed.data(), 1, 256, decoded.data()).ok());
+    float rowMax = 0;
+    for (float v : row)
+      rowMax = std::max(rowMax, std::fabs(v));
+    for (int i = 0; i < 32; ++i)
+      EXPECT_LE(std::fabs(decoded[i]), 1e-2f * rowMax)
+          << formatName(kind) << " column " << i;
+    for (int i = 32; i < 256; ++i)
+      EXPECT_TRUE(std::isfinite(decoded[i]));
+  }
+}

@@ -107,6 +107,14 @@ Status readConfig(const gguf::Metadata &md, ModelConfig &c) {
   if (s) s = md.real(a + "attention.layer_norm_rms_epsilon", eps, 1e-5);
   if (!s)
     return s;
+  // Scaled RoPE (Llama 3.1 "llama3", linear, YaRN) changes every logit;
+  // the forward pass does not implement it, so refuse rather than be wrong.
+  std::string scaling = "none";
+  if (md.has(a + "rope.scaling.type"))
+    if (Status t = md.string(a + "rope.scaling.type", scaling); !t)
+      return t;
+  if (scaling != "none")
+    return Status::error("RoPE scaling '" + scaling + "' is not supported");
   c.ropeBase = float(base);
   c.normEps = float(eps);
   if (c.nHeads > 0)
@@ -188,12 +196,22 @@ Status loadGGUF(const std::string &path, Model &out,
   // only what the forward pass reads.
   if (const Tensor *e = m.find("token_embd.weight"))
     m.config.vocabSize = e->rows();
+  if (m.find("rope_freqs.weight"))
+    return Status::error(path + ": RoPE frequency scaling (rope_freqs.weight) "
+                                "is not supported");
   m.config.tiedOutput = m.find("output.weight") == nullptr;
   if (Status s = m.validate(); !s)
     return Status::error(path + ": " + s.message());
-  if (tokenizer)
+  if (tokenizer) {
     if (Status s = gguf::loadTokenizer(md, *tokenizer); !s)
       return Status::error(path + ": " + s.message());
+    // Every token id must have a row of logits.
+    if ((*tokenizer)->size() > m.config.vocabSize)
+      return Status::error(path + ": the tokenizer has " +
+                           std::to_string((*tokenizer)->size()) +
+                           " tokens but the model only " +
+                           std::to_string(m.config.vocabSize) + " embeddings");
+  }
   out = std::move(m);
   return Status::success();
 }

@@ -166,6 +166,34 @@ TEST(GGUF, WrongTensorShapeIsNamed) {
       << err;
 }
 
+TEST(GGUF, ScaledRopeIsRefusedNotIgnored) {
+  GGUFWriter w = modelWriter(tinyModel());
+  w.str("llama.rope.scaling.type", "linear");
+  EXPECT_NE(loadError(w.build()).find("RoPE scaling 'linear' is not supported"),
+            std::string::npos);
+
+  Model withFreqs = tinyModel();
+  withFreqs.tensors["rope_freqs.weight"] = Tensor{{4}, {1, 1, 2, 4}};
+  EXPECT_NE(loadError(modelWriter(withFreqs).build())
+                .find("RoPE frequency scaling (rope_freqs.weight)"),
+            std::string::npos);
+}
+
+TEST(GGUF, TokenizerLargerThanTheEmbeddingIsRefused) {
+  GGUFWriter w = modelWriter(tinyModel(8, 12, 2, 2, 1, /*vocab=*/4));
+  w.str("tokenizer.ggml.model", "gpt2");
+  w.strings("tokenizer.ggml.tokens", {"a", "b", "c", "d", "e", "f"});
+  w.strings("tokenizer.ggml.merges", {});
+  Model m;
+  std::unique_ptr<Tokenizer> tok;
+  Status s = load(w.build(), m, &tok);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("the tokenizer has 6 tokens but the model only 4 "
+                             "embeddings"),
+            std::string::npos)
+      << s.message();
+}
+
 TEST(GGUF, UnknownArchitectureIsNamed) {
   GGUFWriter w = modelWriter(tinyModel(), "gemma3");
   EXPECT_NE(loadError(w.build()).find("'gemma3' is not supported"),

@@ -69,6 +69,9 @@ Status readConfig(const std::string &path, ModelConfig &c) {
         return Status::error(path + ": missing number '" + key + "'");
       return Status::success();
     }
+    // Converting a double outside int64's range is undefined behaviour.
+    if (!(v->number >= 0 && v->number <= 1e15))
+      return Status::error(path + ": '" + key + "' is not a valid size");
     out = int64_t(v->number);
     return Status::success();
   };
@@ -101,6 +104,13 @@ Status readConfig(const std::string &path, ModelConfig &c) {
   return validateConfig(c);
 }
 
+/// An offset from the JSON header for an error message (it may be anything).
+std::string offsetText(double offset) {
+  if (offset >= 0 && offset < 1e18)
+    return std::to_string(uint64_t(offset));
+  return "out of range";
+}
+
 Status decodeEntry(const ByteReader &r, uint64_t dataStart,
                    const std::string &name, const json::Value &info,
                    Tensor &out) {
@@ -122,18 +132,19 @@ Status decodeEntry(const ByteReader &r, uint64_t dataStart,
         !mulChecked(numel, int64_t(d.number), numel))
       return r.error("tensor '" + name + "' has an invalid shape");
   double begin = offsets->array[0].number, end = offsets->array[1].number;
-  uint64_t bytes = uint64_t(numel) * uint64_t(width);
-  if (begin < 0 || end < begin || end - begin != double(bytes) ||
-      dataStart + uint64_t(end) > r.size())
-    return r.error("tensor '" + name + "' data offsets [" +
-                   std::to_string(uint64_t(begin)) + ", " +
-                   std::to_string(uint64_t(end)) +
+  int64_t bytes = 0;
+  // Offsets are compared as doubles before any conversion: a value past the
+  // file would be undefined to convert.
+  if (!mulChecked(numel, width, bytes) || !(begin >= 0) || end < begin ||
+      end - begin != double(bytes) || end > double(r.size() - dataStart))
+    return r.error("tensor '" + name + "' data offsets [" + offsetText(begin) +
+                   ", " + offsetText(end) +
                    ") do not match its shape or run past the end of the file");
   const uint8_t *p = nullptr;
   ByteReader at = r;
   if (Status s = at.seek(dataStart + uint64_t(begin), "tensor data"); !s)
     return s;
-  if (Status s = at.bytes(bytes, p, "tensor data"); !s)
+  if (Status s = at.bytes(uint64_t(bytes), p, "tensor data"); !s)
     return s;
   out.shape.clear();
   for (const json::Value &d : shape->array)

@@ -150,6 +150,28 @@ TEST(SafeTensors, CorruptFilesAreCleanErrors) {
                                       "{\"dtype\": \"F32\", \"shape\": [12], "
                                       "\"data_offsets\": [99999952, 100000000]}");
   EXPECT_NE(loadError(past, cfg).find("past the end"), std::string::npos);
+  // A shape whose byte count overflows 64 bits, and offsets beyond any
+  // integer: refused without converting them.
+  const std::string entry = ", \"model.layers.0.mlp.up_proj.bias\": "
+                            "{\"dtype\": \"F32\", ";
+  std::string overflow = safetensors(
+      ref, entry + "\"shape\": [1000000000000, 1000000000000], "
+                   "\"data_offsets\": [0, 16]}");
+  EXPECT_NE(loadError(overflow, cfg).find("has an invalid shape"),
+            std::string::npos)
+      << loadError(overflow, cfg);
+  std::string far = safetensors(
+      ref, entry + "\"shape\": [4], \"data_offsets\": [1e300, 1e300]}");
+  EXPECT_NE(loadError(far, cfg).find("[out of range, out of range)"),
+            std::string::npos)
+      << loadError(far, cfg);
+  // A config size no integer can hold.
+  std::string hugeDim = cfg;
+  size_t key = hugeDim.find("\"hidden_size\": ") + 15;
+  hugeDim.replace(key, hugeDim.find_first_of(",}", key) - key, "1e300");
+  EXPECT_NE(loadError(good, hugeDim).find("'hidden_size' is not a valid size"),
+            std::string::npos)
+      << loadError(good, hugeDim);
   // Broken JSON, a missing config.json, an unsupported architecture.
   std::string broken = good;
   broken[8] = 'x'; // the header's opening brace

@@ -3,6 +3,8 @@
 #include "itq3/Model/Forward.h"
 #include "Matmul.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -60,8 +62,17 @@ Status Forward::create(const Model &model, int64_t context, unsigned threads,
     return Status::error("context " + std::to_string(context) +
                          " exceeds the model's sequence length " +
                          std::to_string(c.seqLen));
-  out.reset(new Forward(model, context, threads));
   size_t cache = size_t(c.nLayers * context * c.nKvHeads * c.headDim);
+  // The project builds without exceptions, so a failed allocation would
+  // abort: refuse a cache that cannot fit in physical memory instead.
+  uint64_t bytes = 2 * uint64_t(cache) * sizeof(float);
+  uint64_t memory = uint64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+  if (bytes > memory)
+    return Status::error("a KV cache of " + std::to_string(bytes >> 20) +
+                         " MiB for a context of " + std::to_string(context) +
+                         " positions does not fit in memory: use a smaller "
+                         "--ctx");
+  out.reset(new Forward(model, context, threads));
   out->keyCache_.assign(cache, 0.0f);
   out->valueCache_.assign(cache, 0.0f);
   return Status::success();

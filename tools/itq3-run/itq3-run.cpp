@@ -31,6 +31,8 @@ const char *usage =
     "                [--sign-seed S] [--threads N]\n"
     "                (--prompt TEXT -n N [--temp T] [--seed S]\n"
     "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
+    "  --ctx         positions of the KV cache (generation: at most 4096 by\n"
+    "                default; perplexity: the window length)\n"
     "  --model       llama2.c .bin or GGUF file\n"
     "  --tokenizer   llama2.c tokenizer.bin (GGUF files carry their own)\n"
     "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
@@ -245,9 +247,14 @@ int main(int argc, char **argv) {
               (long long)model.config.dim);
   QuantReport report = quantize(model, o);
   printReport(report);
-  int64_t ctx = o.textFile.empty() ? 0 : o.ctx;
-  if (!o.textFile.empty() && ctx < 2)
+  if (!o.textFile.empty() && o.ctx < 2)
     fail("--perplexity needs --ctx C (at least 2)");
+  // The KV cache holds ctx positions: generation defaults to at most
+  // kGenerationContext rather than the model's trained length, which can be
+  // 128K positions and gigabytes of cache.
+  constexpr int64_t kGenerationContext = 4096;
+  int64_t ctx = o.ctx > 0 ? o.ctx
+                          : std::min(model.config.seqLen, kGenerationContext);
   std::unique_ptr<Forward> fwd;
   if (Status s = Forward::create(model, ctx, o.threads, fwd); !s)
     fail(s.message());

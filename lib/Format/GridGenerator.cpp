@@ -19,6 +19,7 @@
 
 #include "itq3/Format/FWHT.h"
 #include "itq3/Format/Grid.h"
+#include "itq3/Format/Random.h"
 
 #include "GridSnapper.h"
 #include "SubBlockSearch.h"
@@ -38,31 +39,6 @@ constexpr uint64_t kGeneratorSeed = 0x17a3'0001'0000'0003ull;
 constexpr int kSampleSubBlocks = 1 << 16;
 /// GridRule::IteratedUsage: recounts at the scales the current grid picks.
 constexpr int kRefinements = 3;
-
-/// Standard normal samples from a splitmix64 counter stream.
-class GaussianStream {
-public:
-  explicit GaussianStream(uint64_t seed) : state_(seed) {}
-  double next() {
-    if (hasSpare_) {
-      hasSpare_ = false;
-      return spare_;
-    }
-    // u1 in (0, 1] keeps the logarithm finite.
-    double u1 = double((splitmix64(state_++) >> 11) + 1) * 0x1p-53;
-    double u2 = double(splitmix64(state_++) >> 11) * 0x1p-53;
-    double r = std::sqrt(-2.0 * std::log(u1));
-    double theta = 6.283185307179586 * u2;
-    spare_ = r * std::sin(theta);
-    hasSpare_ = true;
-    return r * std::cos(theta);
-  }
-
-private:
-  uint64_t state_;
-  double spare_ = 0;
-  bool hasSpare_ = false;
-};
 
 /// All 4096 odd tuples; snapping is per-coordinate rounding to odd levels.
 class LatticeSnapper {
@@ -88,12 +64,12 @@ private:
 template <class Snapper>
 std::array<uint32_t, kLatticeCells> gaussianUsageCounts(const Snapper &snapper) {
   std::array<uint32_t, kLatticeCells> counts{};
-  GaussianStream gauss(kGeneratorSeed);
+  RandomStream gauss(kGeneratorSeed);
   float x[detail::kSubBlock], w[detail::kSubBlock];
   std::fill(w, w + detail::kSubBlock, 1.0f);
   for (int s = 0; s < kSampleSubBlocks; ++s) {
     for (float &v : x)
-      v = float(std::fabs(gauss.next()));
+      v = float(std::fabs(gauss.gaussian()));
     float scale = detail::fitSubBlock(x, w, snapper).scale;
     if (scale <= 0)
       continue;

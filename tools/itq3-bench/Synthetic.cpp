@@ -2,7 +2,7 @@
 
 #include "Synthetic.h"
 
-#include "itq3/Format/FWHT.h"
+#include "itq3/Format/Random.h"
 
 #include <cmath>
 
@@ -12,35 +12,11 @@ namespace {
 
 constexpr double kSigma = 0.02;
 
-class Normal {
-public:
-  explicit Normal(uint64_t seed) : state_(seed) {}
-  double uniform() { // (0, 1]
-    return double((format::splitmix64(state_++) >> 11) + 1) * 0x1p-53;
-  }
-  double next() {
-    if (spare_) {
-      spare_ = false;
-      return saved_;
-    }
-    double r = std::sqrt(-2.0 * std::log(uniform()));
-    double theta = 6.283185307179586 * uniform();
-    saved_ = r * std::sin(theta);
-    spare_ = true;
-    return r * std::cos(theta);
-  }
-
-private:
-  uint64_t state_;
-  double saved_ = 0;
-  bool spare_ = false;
-};
-
 /// t_4 = Z / sqrt(chi2_4 / 4), chi2_4 a sum of four squared normals.
-double studentT4(Normal &n) {
-  double z = n.next(), chi2 = 0;
+double studentT4(format::RandomStream &n) {
+  double z = n.gaussian(), chi2 = 0;
   for (int k = 0; k < 4; ++k) {
-    double v = n.next();
+    double v = n.gaussian();
     chi2 += v * v;
   }
   return z / std::sqrt(chi2 / 4.0);
@@ -59,10 +35,10 @@ std::string matrixKindName(MatrixKind kind) {
 
 std::vector<float> makeMatrix(MatrixKind kind, int64_t rows, int64_t cols,
                               uint64_t seed) {
-  Normal n(seed);
+  format::RandomStream n(seed);
   std::vector<float> w(size_t(rows * cols));
   for (float &v : w)
-    v = float(kSigma * (kind == MatrixKind::StudentT4 ? studentT4(n) : n.next()));
+    v = float(kSigma * (kind == MatrixKind::StudentT4 ? studentT4(n) : n.gaussian()));
   if (kind == MatrixKind::OutlierColumns) {
     std::vector<float> colScale(size_t(cols), 1.0f);
     for (int64_t c = 0; c < cols; ++c)

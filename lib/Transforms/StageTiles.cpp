@@ -57,10 +57,62 @@ int64_t chunkSize(FormatAttr format, int64_t k) {
   return format.getBlockSize();
 }
 
-class TileLowering {
+/// Builders shared by the staged lowerings: constants, parallel phases and
+/// the butterfly stages of the FWHT over staged rows.
+class PhaseBuilder {
+protected:
+  PhaseBuilder(Operation *op) : b(op), loc(op->getLoc()) {}
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+
+  /// An scf.parallel over [0, ub) for each bound; `body` gets the indices.
+  void parallel(ArrayRef<Value> ubs, function_ref<void(ValueRange)> body) {
+    SmallVector<Value> zeros(ubs.size(), index(0)), ones(ubs.size(), index(1));
+    auto loop = scf::ParallelOp::create(b, loc, zeros, ubs, ones);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVars());
+  }
+
+  /// Eight butterfly stages (u + v, u - v), strides 1..128, over each of the
+  /// `rows` staged rows of `buffer` ([rows x 256]); each stage is one
+  /// parallel phase over (row, pair). The 1/16 is left to the caller.
+  void butterflies(Value buffer, Value rows) {
+    for (int64_t s = 0; s < kButterflyStages; ++s) {
+      int64_t half = int64_t(1) << s;
+      parallel({rows, index(kRotationBlock / 2)}, [&](ValueRange iv) {
+        Value pair = iv[1];
+        // i = (pair / half) * 2 * half + pair % half
+        Value lo = add(mul(arith::DivUIOp::create(b, loc, pair, index(half)),
+                           index(2 * half)),
+                       arith::RemUIOp::create(b, loc, pair, index(half)));
+        Value hi = add(lo, index(half));
+        Value u = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], lo});
+        Value v = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], hi});
+        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, u, v),
+                                buffer, ValueRange{iv[0], lo});
+        memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, u, v),
+                                buffer, ValueRange{iv[0], hi});
+      });
+    }
+  }
+
+  OpBuilder b;
+  Location loc;
+};
+
+class TileLowering : public PhaseBuilder {
 public:
   TileLowering(MatmulIntoOp op, int64_t tileRows, ModuleOp module)
-      : op(op), b(op), loc(op.getLoc()), format(op.getFormat()),
+      : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
         tileRows(tileRows), module(module) {}
 
@@ -92,24 +144,6 @@ public:
   }
 
 private:
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value dim(Value memref, int64_t d) {
-    return memref::DimOp::create(b, loc, memref, d);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-
-  /// An scf.parallel over [0, ub) for each bound; `body` gets the indices.
-  void parallel(ArrayRef<Value> ubs, function_ref<void(ValueRange)> body) {
-    SmallVector<Value> zeros(ubs.size(), index(0)), ones(ubs.size(), index(1));
-    auto loop = scf::ParallelOp::create(b, loc, zeros, ubs, ones);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    body(loop.getInductionVars());
-  }
-
   /// The stage buffer [tileRows x cols] of `element`.
   Value stage(int64_t cols, Type element) {
     return memref::AllocaOp::create(
@@ -143,7 +177,7 @@ private:
     });
     bool unrotate = op.getRotation() == Rotation::Weight;
     if (unrotate)
-      inverseFwht(buffer);
+      butterflies(buffer, n);
     Value signs;
     if (unrotate && format.getSeed() != 0)
       signs = loadGlobal(b, loc, getOrCreateSignTable(module, format.getSeed(), k));
@@ -159,31 +193,6 @@ private:
         return arith::MulFOp::create(b, loc, w, x).getResult();
       }, unrotate ? f32(1.0 / 16.0) : Value());
     });
-  }
-
-  /// Eight butterfly stages (u + v, u - v) over each staged row, strides
-  /// 1..128; each stage is one parallel phase over (row, pair).
-  void inverseFwht(Value buffer) {
-    for (int64_t s = 0; s < kButterflyStages; ++s) {
-      int64_t half = int64_t(1) << s;
-      parallel({n, index(kRotationBlock / 2)}, [&](ValueRange iv) {
-        Value pair = iv[1];
-        // i = (pair / half) * 2 * half + pair % half
-        Value lo = arith::AddIOp::create(
-            b, loc,
-            arith::MulIOp::create(
-                b, loc, arith::DivUIOp::create(b, loc, pair, index(half)),
-                index(2 * half)),
-            arith::RemUIOp::create(b, loc, pair, index(half)));
-        Value hi = add(lo, index(half));
-        Value u = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], lo});
-        Value v = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], hi});
-        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, u, v),
-                                buffer, ValueRange{iv[0], lo});
-        memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, u, v),
-                                buffer, ValueRange{iv[0], hi});
-      });
-    }
   }
 
   void integerChunk(Value first, Value codes, Value scales) {
@@ -219,13 +228,122 @@ private:
   }
 
   MatmulIntoOp op;
-  OpBuilder b;
-  Location loc;
   FormatAttr format;
   int64_t k, chunk, tileRows;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
   Value m, n;
+};
+
+/// itq3.quantize_act_into -> scf.forall over (row, block) tiles: stage the
+/// block (times the seeded signs), rotate it, then per 32 take the largest
+/// magnitude for the scale and round. Computes exactly what itq3.fwht +
+/// itq3.quantize_act define (divisions, not reciprocals, and rounding of
+/// halves away from zero built from the exact fractional part).
+class ActivationLowering : public PhaseBuilder {
+public:
+  ActivationLowering(QuantizeActIntoOp op, ModuleOp module)
+      : PhaseBuilder(op), op(op), module(module),
+        k(op.getInput().getType().getDimSize(1)),
+        block(k % kRotationBlock == 0 ? kRotationBlock : kActivationBlock) {}
+
+  void run() {
+    Value signs;
+    if (std::optional<int64_t> seed = op.getSeed())
+      signs = loadGlobal(
+          b, loc, getOrCreateSignTable(module, uint64_t(*seed), k));
+    auto forall = scf::ForallOp::create(
+        b, loc,
+        ArrayRef<OpFoldResult>{dim(op.getInput(), 0), b.getIndexAttr(k / block)},
+        ValueRange{}, std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    Value row = forall.getInductionVar(0);
+    Value first = mul(forall.getInductionVar(1), index(block));
+    Value stage =
+        memref::AllocaOp::create(b, loc, MemRefType::get({1, block}, b.getF32Type()));
+    Value zero = index(0);
+    parallel({index(block)}, [&](ValueRange iv) {
+      Value col = add(first, iv[0]);
+      Value x = memref::LoadOp::create(b, loc, op.getInput(), ValueRange{row, col});
+      if (signs)
+        x = arith::MulFOp::create(
+            b, loc, x, memref::LoadOp::create(b, loc, signs, ValueRange{col}));
+      memref::StoreOp::create(b, loc, x, stage, ValueRange{zero, iv[0]});
+    });
+    if (op.getRotate())
+      butterflies(stage, index(1));
+    parallel({index(block / kActivationBlock)}, [&](ValueRange iv) {
+      quantizeGroup(stage, row, first, iv[0]);
+    });
+    op.erase();
+  }
+
+private:
+  /// The staged value e, times the 1/16 of the FWHT when rotating.
+  Value staged(Value stage, Value e) {
+    Value v = memref::LoadOp::create(b, loc, stage, ValueRange{index(0), e});
+    return op.getRotate() ? arith::MulFOp::create(b, loc, v, f32(1.0 / 16.0))
+                          : v;
+  }
+
+  /// scale = max |v| / 127 over the 32 values of group g; q = round(v / scale).
+  void quantizeGroup(Value stage, Value row, Value first, Value g) {
+    Value base = mul(g, index(kActivationBlock));
+    auto maxLoop = scf::ForOp::create(b, loc, index(0), index(kActivationBlock),
+                                      index(1), ValueRange{f32(0.0)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(maxLoop.getBody());
+      Value v = staged(stage, add(base, maxLoop.getInductionVar()));
+      Value magnitude =
+          arith::MaximumFOp::create(b, loc, v, arith::NegFOp::create(b, loc, v));
+      scf::YieldOp::create(b, loc,
+                           arith::MaximumFOp::create(
+                               b, loc, maxLoop.getRegionIterArg(0), magnitude)
+                               .getResult());
+    }
+    Value scale = arith::DivFOp::create(b, loc, maxLoop.getResult(0), f32(127.0));
+    Value group = add(arith::DivUIOp::create(b, loc, first,
+                                             index(kActivationBlock)),
+                      g);
+    memref::StoreOp::create(b, loc, scale, op.getScales(), ValueRange{row, group});
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           scale, f32(0.0));
+    auto loop = scf::ForOp::create(b, loc, index(0), index(kActivationBlock),
+                                   index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value e = add(base, loop.getInductionVar());
+    Value ratio = arith::SelectOp::create(
+        b, loc, positive,
+        arith::DivFOp::create(b, loc, staged(stage, e), scale), f32(0.0));
+    memref::StoreOp::create(b, loc, roundToInt8(ratio), op.getValues(),
+                            ValueRange{row, add(first, e)});
+  }
+
+  /// Nearest integer, halves away from zero: the truncation plus one step
+  /// when the exact fractional part reaches 0.5 (|x| <= 127 here).
+  Value roundToInt8(Value x) {
+    Type i32 = b.getI32Type();
+    Value truncated = arith::FPToSIOp::create(b, loc, i32, x);
+    Value fraction = arith::SubFOp::create(
+        b, loc, x, arith::SIToFPOp::create(b, loc, b.getF32Type(), truncated));
+    auto step = [&](arith::CmpFPredicate pred, double bound, int64_t by) {
+      Value cond = arith::CmpFOp::create(b, loc, pred, fraction, f32(bound));
+      return arith::SelectOp::create(
+          b, loc, cond, arith::ConstantIntOp::create(b, loc, i32, by),
+          arith::ConstantIntOp::create(b, loc, i32, 0));
+    };
+    Value rounded = arith::AddIOp::create(
+        b, loc, truncated,
+        arith::AddIOp::create(b, loc, step(arith::CmpFPredicate::OGE, 0.5, 1),
+                              step(arith::CmpFPredicate::OLE, -0.5, -1)));
+    return arith::TruncIOp::create(b, loc, b.getI8Type(), rounded);
+  }
+
+  QuantizeActIntoOp op;
+  ModuleOp module;
+  int64_t k, block;
 };
 
 struct StageTilesPass
@@ -242,6 +360,11 @@ struct StageTilesPass
       }
       TileLowering(op, *rows, getOperation()).run();
     }
+    SmallVector<QuantizeActIntoOp> quantizers;
+    getOperation()->walk(
+        [&](QuantizeActIntoOp op) { quantizers.push_back(op); });
+    for (QuantizeActIntoOp op : quantizers)
+      ActivationLowering(op, getOperation()).run();
   }
 };
 

@@ -20,6 +20,10 @@
 // RUN: itq3-opt %s --itq3-to-ptx="chip=sm_80" -o %t.formats.mlir
 // RUN: %extract_ptx %t.formats.mlir %t.formats
 // RUN: %ptxas -arch=sm_80 %t.formats-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-1.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-2.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-3.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-4.ptx -o /dev/null
 
 func.func @q4(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<100x144xi8>, %y: memref<?x100xf32>) {
   itq3.matmul_into %x, %w into %y scales %s format<q4> rotation<none>
@@ -42,5 +46,10 @@ func.func @iq3(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<64x110xi8>,
 func.func @q3r(%x: memref<?x256xf32>, %w: memref<64x112xi8>, %y: memref<?x64xf32>) {
   itq3.matmul_into %x, %w into %y format<q3r, seed = 9> rotation<weight>
     : memref<?x256xf32>, memref<64x112xi8>, memref<?x64xf32>
+  return
+}
+
+func.func @quantize_activations(%x: memref<?x4096xf32>, %q: memref<?x4096xi8>, %s: memref<?x128xf32>) {
+  itq3.quantize_act_into %x into %q, %s rotate signs(5) : memref<?x4096xf32>, memref<?x4096xi8>, memref<?x128xf32>
   return
 }

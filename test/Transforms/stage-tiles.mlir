@@ -54,3 +54,23 @@ func.func @edge_tiles(%x: memref<?x96xf32>, %w: memref<100x54xi8>, %y: memref<?x
     : memref<?x96xf32>, memref<100x54xi8>, memref<?x100xf32>
   return
 }
+
+// -----
+
+// Activations: one tile per (row, 256-block); stage the block times the
+// seeded signs, 8 butterfly stages, then per 32 the scale (a division by
+// 127) and the rounded int8 values.
+// CHECK-LABEL: func @quantize_activations
+// CHECK-SAME: (%[[X:.*]]: memref<?x512xf32>, %[[Q:.*]]: memref<?x512xi8>, %[[S:.*]]: memref<?x16xf32>)
+// CHECK: memref.get_global @__itq3_signs_7_512
+// CHECK: scf.forall (%[[ROW:.*]], %{{.*}}) in (%{{.*}}, 2)
+// CHECK: %[[STAGE:.*]] = memref.alloca() : memref<1x256xf32>
+// CHECK: memref.store %{{.*}}, %[[STAGE]]
+// CHECK-COUNT-8: arith.subf
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[S]][%[[ROW]], %{{.*}}] : memref<?x16xf32>
+// CHECK: memref.store %{{.*}}, %[[Q]][%[[ROW]], %{{.*}}] : memref<?x512xi8>
+func.func @quantize_activations(%x: memref<?x512xf32>, %q: memref<?x512xi8>, %s: memref<?x16xf32>) {
+  itq3.quantize_act_into %x into %q, %s rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
+  return
+}

@@ -6,8 +6,6 @@
 #include "itq3/Conversion/Pipelines.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <algorithm>
 #include <functional>
@@ -66,34 +64,17 @@ CpuMatmulKernel::~CpuMatmulKernel() = default;
 
 std::unique_ptr<CpuMatmulKernel>
 CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
-  KernelModule kernel(spec);
+  KernelModule kernel(matmulKernelSource(spec));
   CpuPipelineOptions options;
   options.tileM = spec.tileM;
   options.tileN = spec.tileN;
   if (!kernel.run([&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
                   "cannot lower the CPU matmul kernel", error))
     return nullptr;
-  ModuleOp module = *kernel.module;
-
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = makeOptimizingTransformer(3, 0, nullptr);
-  auto engine = ExecutionEngine::create(module, engineOptions);
-  if (!engine) {
-    error = "cannot JIT-compile the CPU matmul kernel: " +
-            llvm::toString(engine.takeError());
-    return nullptr;
-  }
-  auto entry = (*engine)->lookup("_mlir_ciface_itq3_matmul");
-  if (!entry) {
-    error = llvm::toString(entry.takeError());
-    return nullptr;
-  }
   std::unique_ptr<CpuMatmulKernel> compiled(new CpuMatmulKernel());
   compiled->spec = spec;
-  compiled->engine = std::move(*engine);
-  compiled->entry = *entry;
+  if (!kernel.jit("itq3_matmul", compiled->engine, compiled->entry, error))
+    return nullptr;
   return compiled;
 }
 

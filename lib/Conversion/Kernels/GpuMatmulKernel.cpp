@@ -58,7 +58,7 @@ mlir::itq3::compileGpuMatmulKernel(const MatmulKernelSpec &spec,
   options.tileM = spec.tileM;
   options.tileN = spec.tileN;
   options.blockSize = blockSize;
-  KernelModule kernel(spec);
+  KernelModule kernel(matmulKernelSource(spec));
   MatmulKernelImage image;
   if (!kernel.run([&](OpPassManager &pm) { buildGpuKernelPipeline(pm, options); },
                   "cannot map the matmul kernel to the GPU", error) ||

@@ -13,7 +13,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/TargetSelect.h"
 
 using namespace mlir;
 using namespace mlir::itq3;
@@ -32,14 +35,37 @@ struct KernelModule::Handler {
   ScopedDiagnosticHandler scoped;
 };
 
-KernelModule::KernelModule(const MatmulKernelSpec &spec)
+KernelModule::KernelModule(const std::string &source)
     : context(kernelRegistry()) {
   handler.reset(new Handler{ScopedDiagnosticHandler(
       &context, [this](Diagnostic &diag) {
         diagnostics += diag.str() + "\n";
         return success();
       })});
-  module = parseSourceString<ModuleOp>(matmulKernelSource(spec), &context);
+  module = parseSourceString<ModuleOp>(source, &context);
 }
 
 KernelModule::~KernelModule() = default;
+
+bool KernelModule::jit(const std::string &name,
+                       std::unique_ptr<ExecutionEngine> &engine, void *&entry,
+                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  ExecutionEngineOptions options;
+  options.transformer = makeOptimizingTransformer(3, 0, nullptr);
+  auto created = ExecutionEngine::create(*module, options);
+  if (!created) {
+    error = "cannot JIT-compile " + name + ": " +
+            llvm::toString(created.takeError());
+    return false;
+  }
+  auto found = (*created)->lookup("_mlir_ciface_" + name);
+  if (!found) {
+    error = llvm::toString(found.takeError());
+    return false;
+  }
+  engine = std::move(*created);
+  entry = *found;
+  return true;
+}

@@ -6,21 +6,25 @@
 #ifndef ITQ3_LIB_CONVERSION_KERNELS_KERNELMODULE_H
 #define ITQ3_LIB_CONVERSION_KERNELS_KERNELMODULE_H
 
-#include "itq3/Conversion/CpuMatmulKernel.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <memory>
 #include <string>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
 
 namespace mlir::itq3 {
 
 /// A context with every dialect and interface the lowering needs, holding
-/// the parsed kernel of a spec; diagnostics collect into `diagnostics`.
+/// a parsed kernel; diagnostics collect into `diagnostics`.
 class KernelModule {
 public:
-  explicit KernelModule(const MatmulKernelSpec &spec);
+  explicit KernelModule(const std::string &source);
   ~KernelModule();
 
   /// Runs `pm`-building `build` on the module; false (with diagnostics in
@@ -34,6 +38,11 @@ public:
     error = std::string(what) + ": " + diagnostics;
     return false;
   }
+
+  /// JIT-compiles the (lowered) module and finds the C interface of the
+  /// function `name` (declared with llvm.emit_c_interface).
+  bool jit(const std::string &name, std::unique_ptr<ExecutionEngine> &engine,
+           void *&entry, std::string &error);
 
   MLIRContext context;
   OwningOpRef<ModuleOp> module;

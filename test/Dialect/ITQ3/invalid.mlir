@@ -227,3 +227,27 @@ func.func @dot_i8_strided(%a: memref<4x64xi8, strided<[1, 4]>>, %i: index) -> i3
   %d = itq3.dot_i8 %a[%i, %i], %a[%i, %i] length(8) : memref<4x64xi8, strided<[1, 4]>>, memref<4x64xi8, strided<[1, 4]>>
   return %d : i32
 }
+
+// -----
+
+func.func @quantize_act_into_rotate_block(%x: memref<1x96xf32>, %q: memref<1x96xi8>, %s: memref<1x3xf32>) {
+  // expected-error @+1 {{K must be a static multiple of 256, got 96}}
+  itq3.quantize_act_into %x into %q, %s rotate : memref<1x96xf32>, memref<1x96xi8>, memref<1x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_into_signs(%x: memref<1x256xf32>, %q: memref<1x256xi8>, %s: memref<1x8xf32>) {
+  // expected-error @+1 {{signs(seed) needs rotate}}
+  itq3.quantize_act_into %x into %q, %s signs(3) : memref<1x256xf32>, memref<1x256xi8>, memref<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_into_scales(%x: memref<1x256xf32>, %q: memref<1x256xi8>, %s: memref<1x4xf32>) {
+  // expected-error @+1 {{scales must have shape [1, 8], got [1, 4]}}
+  itq3.quantize_act_into %x into %q, %s : memref<1x256xf32>, memref<1x256xi8>, memref<1x4xf32>
+  return
+}

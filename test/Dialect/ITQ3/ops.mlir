@@ -97,3 +97,13 @@ func.func @dot_i8(%a: memref<32x256xi8>, %b: memref<?x4096xi8>, %i: index, %j: i
   %d = itq3.dot_i8 %a[%i, %j], %b[%i, %j] length(32) : memref<32x256xi8>, memref<?x4096xi8>
   return %d : i32
 }
+
+// CHECK-LABEL: func @quantize_act_into
+// CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
+// CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
+func.func @quantize_act_into(%x: memref<?x512xf32>, %q: memref<?x512xi8>, %s: memref<?x16xf32>,
+                             %y: memref<2x96xf32>, %r: memref<2x96xi8>, %t: memref<2x3xf32>) {
+  itq3.quantize_act_into %x into %q, %s rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
+  itq3.quantize_act_into %y into %r, %t : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
+  return
+}

@@ -247,6 +247,31 @@ LogicalResult MatmulIntoOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// QuantizeActIntoOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeActIntoOp::verify() {
+  ArrayRef<int64_t> x = getInput().getType().getShape();
+  int64_t block = getRotate() ? kRotationBlock : kActivationBlock;
+  if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
+    return emitOpError("K must be a static multiple of ")
+           << block << ", got " << x[1];
+  if (getSeed() && !getRotate())
+    return emitOpError("signs(seed) needs rotate");
+  if (std::optional<int64_t> seed = getSeed(); seed && *seed == 0)
+    return emitOpError("sign seed must be non-zero (omit signs for none)");
+  if (failed(verifyCompatibleShape(getValues().getType().getShape(), x)))
+    return emitOpError("values must have the input's shape [") << x << "]";
+  ArrayRef<int64_t> scales = getScales().getType().getShape();
+  if (!compatibleDims(scales[0], x[0]) ||
+      scales[1] != x[1] / kActivationBlock)
+    return emitOpError("scales must have shape [")
+           << x[0] << ", " << x[1] / kActivationBlock << "], got [" << scales
+           << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // DotI8Op
 //===----------------------------------------------------------------------===//
 

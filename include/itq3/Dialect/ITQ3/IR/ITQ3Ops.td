@@ -207,6 +207,40 @@ def ITQ3_MatmulIntoOp : ITQ3_Op<"matmul_into"> {
 }
 
 //===----------------------------------------------------------------------===//
+// itq3.quantize_act_into
+//===----------------------------------------------------------------------===//
+
+def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into"> {
+  let summary = "The buffer form of itq3.quantize_act, rotation optionally fused";
+  let description = [{
+    Quantizes activations [M, K] to int8 with one f32 scale per 32, as
+    `itq3.quantize_act` does. With `rotate`, every 256-block of a row is
+    first rotated by the FWHT (after the seeded signs of `signs(seed)`), as
+    `itq3.fwht` does: the activation side of `rotation<activation>`, done
+    once per row instead of once per weight tile. `--itq3-tile` splits it
+    into one tile per (row, block) and `--itq3-stage-tiles` lowers it.
+    Rounding is to the nearest integer, halves away from zero.
+
+    ```mlir
+    itq3.quantize_act_into %x into %q, %s rotate signs(7)
+      : memref<?x4096xf32>, memref<?x4096xi8>, memref<?x128xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [2]>, "activations [M, K]", [MemRead]>:$input,
+    Arg<MemRefRankOf<[I8], [2]>, "int8 values [M, K]", [MemWrite]>:$values,
+    Arg<MemRefRankOf<[F32], [2]>, "scales [M, K/32]", [MemWrite]>:$scales,
+    UnitAttr:$rotate,
+    OptionalAttr<I64Attr>:$seed);
+  let assemblyFormat = [{
+    $input `into` $values `,` $scales (`rotate` $rotate^)?
+    (`signs` `(` $seed^ `)`)? attr-dict `:` type($input) `,` type($values)
+    `,` type($scales)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // itq3.dot_i8
 //===----------------------------------------------------------------------===//
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "MatmulReference.h"
 
+#include "itq3/Conversion/CpuMatmulKernel.h"
 #include "itq3/Conversion/CpuQuantizeActKernel.h"
 
 using namespace mlir::itq3;
@@ -59,5 +60,34 @@ INSTANTIATE_TEST_SUITE_P(
       return "k" + std::to_string(c.k) + (c.rotate ? "_rotate" : "") +
              (c.seed ? "_seed" + std::to_string(c.seed) : "");
     });
+
+// The whole activation placement, compiled: the quantizer rotates and
+// quantizes x, the int8 matmul multiplies with the stored (rotated) itq3_s
+// weights; the result is the float product up to int8 activation error.
+TEST(QuantizeActKernel, ChainsIntoTheInt8Matmul) {
+  const int64_t n = 256, k = 1024, m = 3;
+  const uint64_t seed = 5;
+  std::string error;
+  auto quantizer = CpuQuantizeActKernel::compile(k, true, seed, error);
+  ASSERT_TRUE(quantizer) << error;
+  auto matmul = CpuMatmulKernel::compile(
+      {fmt::FormatKind::ITQ3S, seed, /*rotateActivations=*/true,
+       /*int8Activations=*/true, n, k},
+      error);
+  ASSERT_TRUE(matmul) << error;
+
+  auto codec = fmt::createCodec(fmt::FormatKind::ITQ3S, fmt::CodecOptions{seed});
+  std::vector<float> weights = gaussian(n * k, 9), decoded(n * k);
+  std::vector<uint8_t> packed(codec->matrixBytes(n, k));
+  ASSERT_TRUE(codec->encodeRows(weights.data(), n, k, packed.data()).ok());
+  ASSERT_TRUE(codec->decodeRows(packed.data(), n, k, decoded.data()).ok());
+
+  std::vector<float> x = gaussian(m * k, 10);
+  std::vector<int8_t> values(m * k);
+  std::vector<float> scales(m * k / 32), y(m * n);
+  quantizer->run(x.data(), m, values.data(), scales.data());
+  matmul->run(values.data(), scales.data(), m, packed.data(), y.data());
+  EXPECT_LT(relativeError(y, referenceProduct(x, decoded, m, n, k)), 2e-2);
+}
 
 } // namespace

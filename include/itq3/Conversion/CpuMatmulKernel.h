@@ -54,7 +54,11 @@ public:
 
 private:
   CpuMatmulKernel() = default;
+  template <typename Call>
+  void runOnSlices(const uint8_t *w, int64_t m, float *y, Call call) const;
+
   MatmulKernelSpec spec;
+  int64_t rowBytes = 0;
   std::unique_ptr<ExecutionEngine> engine;
   void *entry = nullptr;
 };

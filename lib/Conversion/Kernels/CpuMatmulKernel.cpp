@@ -73,6 +73,7 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
     return nullptr;
   std::unique_ptr<CpuMatmulKernel> compiled(new CpuMatmulKernel());
   compiled->spec = spec;
+  compiled->rowBytes = fmt::createCodec(spec.format)->rowBytes(spec.k);
   if (!kernel.jit("itq3_matmul", compiled->engine, compiled->entry, error))
     return nullptr;
   return compiled;
@@ -98,37 +99,39 @@ unsigned CpuMatmulKernel::threads() const {
                       : std::max(1u, std::thread::hardware_concurrency());
 }
 
-void CpuMatmulKernel::run(const float *x, int64_t m, const uint8_t *w,
-                          float *y) const {
-  int64_t rowBytes = fmt::createCodec(spec.format)->rowBytes(spec.k);
-  auto xs = matrix(x, m, spec.k);
-  using Fn = void (*)(StridedMemRefType<float, 2> *,
-                      StridedMemRefType<int8_t, 2> *,
-                      StridedMemRefType<float, 2> *);
+/// Calls the kernel once per slice of W's rows (and the matching columns of
+/// y), one slice per thread; `call(weights, result)` passes the rest.
+template <typename Call>
+void CpuMatmulKernel::runOnSlices(const uint8_t *w, int64_t m, float *y,
+                                  Call call) const {
   forEachRowSlice(spec.n, spec.tileN, threads(), [&](int64_t first, int64_t rows) {
-    auto in = xs;
     auto ws = matrix(reinterpret_cast<const int8_t *>(w) + first * rowBytes,
                      rows, rowBytes);
     StridedMemRefType<float, 2> ys{y, y, first, {m, rows}, {spec.n, 1}};
-    reinterpret_cast<Fn>(entry)(&in, &ws, &ys);
+    call(ws, ys);
+  });
+}
+
+void CpuMatmulKernel::run(const float *x, int64_t m, const uint8_t *w,
+                          float *y) const {
+  using Fn = void (*)(StridedMemRefType<float, 2> *,
+                      StridedMemRefType<int8_t, 2> *,
+                      StridedMemRefType<float, 2> *);
+  runOnSlices(w, m, y, [&](auto ws, auto ys) {
+    auto xs = matrix(x, m, spec.k);
+    reinterpret_cast<Fn>(entry)(&xs, &ws, &ys);
   });
 }
 
 void CpuMatmulKernel::run(const int8_t *x, const float *xScales, int64_t m,
                           const uint8_t *w, float *y) const {
-  int64_t rowBytes = fmt::createCodec(spec.format)->rowBytes(spec.k);
-  auto xs = matrix(x, m, spec.k);
-  auto ss = matrix(xScales, m, spec.k / 32);
   using Fn = void (*)(StridedMemRefType<int8_t, 2> *,
                       StridedMemRefType<int8_t, 2> *,
                       StridedMemRefType<float, 2> *,
                       StridedMemRefType<float, 2> *);
-  forEachRowSlice(spec.n, spec.tileN, threads(), [&](int64_t first, int64_t rows) {
-    auto in = xs;
-    auto scales = ss;
-    auto ws = matrix(reinterpret_cast<const int8_t *>(w) + first * rowBytes,
-                     rows, rowBytes);
-    StridedMemRefType<float, 2> ys{y, y, first, {m, rows}, {spec.n, 1}};
-    reinterpret_cast<Fn>(entry)(&in, &ws, &ys, &scales);
+  runOnSlices(w, m, y, [&](auto ws, auto ys) {
+    auto xs = matrix(x, m, spec.k);
+    auto ss = matrix(xScales, m, spec.k / 32);
+    reinterpret_cast<Fn>(entry)(&xs, &ws, &ys, &ss);
   });
 }

@@ -23,9 +23,10 @@ using namespace mlir;
 using namespace mlir::itq3;
 
 /// The target-independent part: tiles, then staged loops.
-static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN) {
+static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
+                           bool mma) {
   pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
-  pm.addPass(createITQ3StageTiles());
+  pm.addPass(createITQ3StageTiles(ITQ3StageTilesOptions{mma}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
@@ -33,7 +34,7 @@ static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN) {
 
 void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
-  addStagedTiles(pm, options.tileM, options.tileN);
+  addStagedTiles(pm, options.tileM, options.tileN, options.mma);
   pm.addPass(createConvertITQ3ToCPU());
   // Tiles run one after another here; threads split N between calls.
   pm.addPass(createForallToParallelLoopPass());
@@ -51,7 +52,7 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
 
 void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
                                         const PtxPipelineOptions &options) {
-  addStagedTiles(pm, options.tileM, options.tileN);
+  addStagedTiles(pm, options.tileM, options.tileN, options.mma);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
   pm.addPass(createGpuKernelOutliningPass());
@@ -77,7 +78,8 @@ void mlir::itq3::registerITQ3Pipelines() {
   PassPipelineRegistration<PtxPipelineOptions>(
       "itq3-to-ptx",
       "Lower itq3.matmul_into kernels to GPU kernels with shared-memory "
-      "stages, barriers and dp4a, serialized into a gpu.binary (PTX or cubin)",
+      "stages, barriers, dp4a and mma.sync, serialized into a gpu.binary "
+      "(PTX or cubin)",
       buildPtxPipeline);
   PassPipelineRegistration<CpuPipelineOptions>(
       "itq3-to-cpu-llvm",

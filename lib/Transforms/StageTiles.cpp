@@ -109,12 +109,21 @@ protected:
   Location loc;
 };
 
+/// The stage buffers of a product on 16x8 blocks (itq3.mma): the
+/// activation rows, the weight rows and the block results.
+struct MmaStages {
+  Value lhs, rhs, acc;
+};
+
 class TileLowering : public PhaseBuilder {
 public:
-  TileLowering(MatmulIntoOp op, int64_t tileRows, ModuleOp module)
+  /// `mmaRows` is the static tile M when the product runs on itq3.mma
+  /// blocks, 0 when it runs on dot products.
+  TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
+               ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
-        tileRows(tileRows), module(module) {}
+        tileRows(tileRows), mmaRows(mmaRows), module(module) {}
 
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
@@ -125,29 +134,108 @@ public:
     decoder.emplace(b, loc, format, op.getWeight(), grid);
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
-    parallel({m, n}, [&](ValueRange iv) {
-      memref::StoreOp::create(b, loc, f32(0.0), op.getResult(), iv);
-    });
+    // The f16 blocks accumulate the whole K in a stage, copied out at the
+    // end; every other product adds each chunk to the result.
+    bool accumulateInStage = mmaRows && !integer;
+    if (!accumulateInStage)
+      parallel({m, n}, [&](ValueRange iv) {
+        memref::StoreOp::create(b, loc, f32(0.0), op.getResult(), iv);
+      });
     // Stage buffers live across the chunk loop: one allocation per tile.
-    Value values = stage(chunk, integer ? Type(b.getI8Type()) : b.getF32Type());
-    Value scales = integer ? stage(chunk / kActivationBlock, b.getF32Type())
+    Value values = stage(tileRows, chunk,
+                         integer ? Type(b.getI8Type()) : b.getF32Type());
+    Value scales = integer ? stage(tileRows, chunk / kActivationBlock,
+                                   b.getF32Type())
                            : Value();
+    std::optional<MmaStages> mma;
+    if (mmaRows)
+      mma = integer ? integerMmaStages(values) : floatMmaStages();
     auto chunks = scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
-    b.setInsertionPointToStart(chunks.getBody());
-    Value first = arith::MulIOp::create(b, loc, chunks.getInductionVar(),
-                                        index(chunk));
-    if (integer)
-      integerChunk(first, values, scales);
-    else
-      floatChunk(first, values);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(chunks.getBody());
+      Value first = arith::MulIOp::create(b, loc, chunks.getInductionVar(),
+                                          index(chunk));
+      if (integer)
+        integerChunk(first, values, scales, mma);
+      else
+        floatChunk(first, values, mma);
+    }
+    if (accumulateInStage)
+      parallel({m, n}, [&](ValueRange iv) {
+        Value sum = memref::LoadOp::create(b, loc, mma->acc, iv);
+        memref::StoreOp::create(b, loc, sum, op.getResult(), iv);
+      });
     op.erase();
   }
 
 private:
-  /// The stage buffer [tileRows x cols] of `element`.
-  Value stage(int64_t cols, Type element) {
+  /// The stage buffer [rows x cols] of `element`.
+  Value stage(int64_t rows, int64_t cols, Type element) {
     return memref::AllocaOp::create(
-        b, loc, MemRefType::get({tileRows, cols}, element));
+        b, loc, MemRefType::get({rows, cols}, element));
+  }
+
+  /// Fills a stage with zeros, once per tile. Blocks read whole stages,
+  /// and the rows past an edge tile's M or N are never written afterwards,
+  /// so they stay zero instead of undefined.
+  Value zeroFill(Value buffer) {
+    auto type = cast<MemRefType>(buffer.getType());
+    Value zero =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    parallel({index(type.getDimSize(0)), index(type.getDimSize(1))},
+             [&](ValueRange iv) {
+               memref::StoreOp::create(b, loc, zero, buffer, iv);
+             });
+    return buffer;
+  }
+  Value zeroedStage(int64_t rows, int64_t cols, Type element) {
+    return zeroFill(stage(rows, cols, element));
+  }
+
+  /// int8 blocks: activation rows staged per chunk, the codes stage as the
+  /// weight rows, and one i32 block result per (group of 32, row, column).
+  MmaStages integerMmaStages(Value codes) {
+    int64_t groups = chunk / kActivationBlock;
+    return {zeroedStage(mmaRows, chunk, b.getI8Type()), zeroFill(codes),
+            stage(groups * mmaRows, tileRows, b.getI32Type())};
+  }
+
+  /// f16 blocks: both operands rounded to f16, the sum kept in f32.
+  MmaStages floatMmaStages() {
+    Type f16 = b.getF16Type();
+    return {zeroedStage(mmaRows, chunk, f16), zeroedStage(tileRows, chunk, f16),
+            zeroedStage(mmaRows, tileRows, b.getF32Type())};
+  }
+
+  /// One itq3.mma per 16x8 block of the tile (per group of 32 columns when
+  /// `groups` > 0, each into its own rows of the result stage).
+  void mmaPhase(const MmaStages &mma, int64_t length, int64_t groups,
+                bool accumulate) {
+    SmallVector<Value> ubs;
+    if (groups)
+      ubs.push_back(index(groups));
+    ubs.append({index(mmaRows / MmaOp::kRows), index(tileRows / MmaOp::kCols)});
+    parallel(ubs, [&](ValueRange iv) {
+      Value group = groups ? iv[0] : index(0);
+      Value row = mul(iv[iv.size() - 2], index(MmaOp::kRows));
+      Value col = mul(iv.back(), index(MmaOp::kCols));
+      Value k0 = mul(group, index(length));
+      MmaOp::create(b, loc, mma.lhs, row, k0, mma.rhs, col, k0, mma.acc,
+                    add(mul(group, index(mmaRows)), row), col, length,
+                    accumulate);
+    });
+  }
+
+  /// Copies the chunk's activations into the block operand stage, through
+  /// `convert` (e.g. to f16).
+  void stageActivations(Value target, Value first,
+                        function_ref<Value(Value x, Value col)> convert) {
+    parallel({m, index(chunk)}, [&](ValueRange iv) {
+      Value col = add(first, iv[1]);
+      Value x = memref::LoadOp::create(b, loc, op.getInput(), ValueRange{iv[0], col});
+      memref::StoreOp::create(b, loc, convert(x, col), target, iv);
+    });
   }
 
   /// y[m, n] += sum over `count` steps of `term(step)` (f32).
@@ -170,7 +258,7 @@ private:
                             op.getResult(), ValueRange{mIdx, nIdx});
   }
 
-  void floatChunk(Value first, Value buffer) {
+  void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
     parallel({n, index(chunk)}, [&](ValueRange iv) {
       Value v = decoder->value(iv[0], add(first, iv[1]));
       memref::StoreOp::create(b, loc, v, buffer, iv);
@@ -182,20 +270,40 @@ private:
     if (unrotate && format.getSeed() != 0)
       signs = loadGlobal(b, loc, getOrCreateSignTable(module, format.getSeed(), k));
     // w = D H q: the 1/16 of H and the signs D go onto the activations.
+    auto signed_ = [&](Value x, Value col) {
+      if (!signs)
+        return x;
+      Value sign = memref::LoadOp::create(b, loc, signs, ValueRange{col});
+      return arith::MulFOp::create(b, loc, x, sign).getResult();
+    };
+    if (mma) {
+      Type f16 = b.getF16Type();
+      parallel({n, index(chunk)}, [&](ValueRange iv) {
+        Value w = memref::LoadOp::create(b, loc, buffer, iv);
+        memref::StoreOp::create(b, loc, arith::TruncFOp::create(b, loc, f16, w),
+                                mma->rhs, iv);
+      });
+      stageActivations(mma->lhs, first, [&](Value x, Value col) {
+        x = signed_(x, col);
+        if (unrotate)
+          x = arith::MulFOp::create(b, loc, x, f32(1.0 / 16.0));
+        return arith::TruncFOp::create(b, loc, f16, x).getResult();
+      });
+      mmaPhase(*mma, chunk, /*groups=*/0, /*accumulate=*/true);
+      return;
+    }
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], chunk, [&](Value e) {
         Value col = add(first, e);
         Value x = memref::LoadOp::create(b, loc, op.getInput(), ValueRange{iv[0], col});
-        if (signs)
-          x = arith::MulFOp::create(
-              b, loc, x, memref::LoadOp::create(b, loc, signs, ValueRange{col}));
         Value w = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[1], e});
-        return arith::MulFOp::create(b, loc, w, x).getResult();
+        return arith::MulFOp::create(b, loc, w, signed_(x, col)).getResult();
       }, unrotate ? f32(1.0 / 16.0) : Value());
     });
   }
 
-  void integerChunk(Value first, Value codes, Value scales) {
+  void integerChunk(Value first, Value codes, Value scales,
+                    std::optional<MmaStages> mma) {
     int64_t groups = chunk / kActivationBlock;
     parallel({n, index(chunk)}, [&](ValueRange iv) {
       Value code = decoder->code(iv[0], add(first, iv[1]));
@@ -206,10 +314,17 @@ private:
       Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));
       memref::StoreOp::create(b, loc, decoder->scale(iv[0], col), scales, iv);
     });
+    if (mma) {
+      stageActivations(mma->lhs, first, [](Value x, Value) { return x; });
+      mmaPhase(*mma, kActivationBlock, groups, /*accumulate=*/false);
+    }
     Value firstGroup = arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], groups, [&](Value g) {
-        Value dot = integerDot(codes, iv[0], iv[1], first, g);
+        Value dot = mma ? memref::LoadOp::create(
+                              b, loc, mma->acc,
+                              ValueRange{add(mul(g, index(mmaRows)), iv[0]), iv[1]})
+                        : integerDot(codes, iv[0], iv[1], first, g);
         Value ws = memref::LoadOp::create(b, loc, scales, ValueRange{iv[1], g});
         Value xs = memref::LoadOp::create(b, loc, op.getInputScales(),
                                           ValueRange{iv[0], add(firstGroup, g)});
@@ -229,7 +344,7 @@ private:
 
   MatmulIntoOp op;
   FormatAttr format;
-  int64_t k, chunk, tileRows;
+  int64_t k, chunk, tileRows, mmaRows;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
   Value m, n;
@@ -348,6 +463,23 @@ private:
 
 struct StageTilesPass
     : public mlir::itq3::impl::ITQ3StageTilesBase<StageTilesPass> {
+  using ITQ3StageTilesBase::ITQ3StageTilesBase;
+
+  /// The static tile M when the product can run on 16x8 itq3.mma blocks
+  /// (asked for, tile M a multiple of 16, N of 8, chunks a multiple of the
+  /// mma step); 0 otherwise.
+  int64_t mmaRows(MatmulIntoOp op, int64_t weightRows) {
+    std::optional<int64_t> rows = staticBound(op.getInput(), 0);
+    bool integer = op.getInput().getType().getElementType().isInteger(8);
+    int64_t step = integer ? 32 : 16;
+    int64_t k = op.getInput().getType().getDimSize(1);
+    if (!mma || !rows || *rows % MmaOp::kRows != 0 ||
+        weightRows % MmaOp::kCols != 0 ||
+        chunkSize(op.getFormat(), k) % step != 0)
+      return 0;
+    return *rows;
+  }
+
   void runOnOperation() override {
     SmallVector<MatmulIntoOp> ops;
     getOperation()->walk([&](MatmulIntoOp op) { ops.push_back(op); });
@@ -358,7 +490,7 @@ struct StageTilesPass
                      "run --itq3-tile first");
         return signalPassFailure();
       }
-      TileLowering(op, *rows, getOperation()).run();
+      TileLowering(op, *rows, mmaRows(op, *rows), getOperation()).run();
     }
     SmallVector<QuantizeActIntoOp> quantizers;
     getOperation()->walk(

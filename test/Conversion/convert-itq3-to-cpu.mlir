@@ -29,3 +29,24 @@ func.func @tile_stack(%x: memref<1x256xf32>, %w: memref<64x110xi8>, %y: memref<1
     : memref<1x256xf32>, memref<64x110xi8>, memref<1x64xf32>
   return
 }
+
+// A 16x8 block on the CPU: a loop nest over the block with a vector dot
+// product per element (f16 widened to f32), added to the accumulator.
+// CHECK-LABEL: func @mma
+// CHECK-SAME: (%[[X:.*]]: memref<16x256xf16>, %[[W:.*]]: memref<16x256xf16>, %[[ACC:.*]]: memref<16x16xf32>, %[[N:.*]]: index)
+// CHECK: scf.parallel (%[[I:.*]], %[[J:.*]]) = (%{{.*}}, %{{.*}}) to (%c16, %c8)
+// CHECK: %[[ROW:.*]] = arith.addi %{{.*}}, %[[I]] : index
+// CHECK: %[[COL:.*]] = arith.addi %[[N]], %[[J]] : index
+// CHECK: %[[VX:.*]] = vector.load %[[X]][%[[ROW]], %{{.*}}] : memref<16x256xf16>, vector<256xf16>
+// CHECK: arith.extf %[[VX]] : vector<256xf16> to vector<256xf32>
+// CHECK: %[[VW:.*]] = vector.load %[[W]][%[[COL]], %{{.*}}] : memref<16x256xf16>, vector<256xf16>
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : vector<256xf32>
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<256xf32> into f32
+// CHECK: %[[OLD:.*]] = memref.load %[[ACC]]
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]] : f32
+// CHECK: memref.store %[[NEW]], %[[ACC]]
+func.func @mma(%x: memref<16x256xf16>, %w: memref<16x256xf16>, %acc: memref<16x16xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  itq3.mma %x[%c0, %c0], %w[%n, %c0] into %acc[%c0, %n] length(256) accumulate : memref<16x256xf16>, memref<16x256xf16>, memref<16x16xf32>
+  return
+}

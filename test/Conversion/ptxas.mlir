@@ -1,6 +1,7 @@
 // REQUIRES: ptxas
-// ptxas (CUDA toolkit) assembles the PTX of both placements and of the
-// other weight formats for every supported chip.
+// ptxas (CUDA toolkit) assembles the PTX of both placements, with dp4a
+// and with mma.sync, and of the other weight formats for every supported
+// chip.
 //
 // RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_80" -o %t.80.mlir
 // RUN: %extract_ptx %t.80.mlir %t.80
@@ -14,6 +15,23 @@
 // RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_90" -o %t.90.mlir
 // RUN: %extract_ptx %t.90.mlir %t.90
 // RUN: %ptxas -arch=sm_90 %t.90-0.ptx -o /dev/null
+// The tensor-core kernels (prefill tiles: m16n8k16 f16, m16n8k32 s8).
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_80 tile-m=16 tile-n=16" -o %t.mma80.mlir
+// RUN: %extract_ptx %t.mma80.mlir %t.mma80
+// RUN: %ptxas -arch=sm_80 %t.mma80-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.mma80-1.ptx -o /dev/null
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_86 tile-m=16 tile-n=16" -o %t.mma86.mlir
+// RUN: %extract_ptx %t.mma86.mlir %t.mma86
+// RUN: %ptxas -arch=sm_86 %t.mma86-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_86 %t.mma86-1.ptx -o /dev/null
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_89 tile-m=16 tile-n=16" -o %t.mma89.mlir
+// RUN: %extract_ptx %t.mma89.mlir %t.mma89
+// RUN: %ptxas -arch=sm_89 %t.mma89-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_89 %t.mma89-1.ptx -o /dev/null
+// RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_90 tile-m=16 tile-n=16" -o %t.mma90.mlir
+// RUN: %extract_ptx %t.mma90.mlir %t.mma90
+// RUN: %ptxas -arch=sm_90 %t.mma90-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_90 %t.mma90-1.ptx -o /dev/null
 // With ptxas the pipeline also gives cubins (format=bin).
 // RUN: itq3-opt %s --itq3-to-ptx="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
 // CUBIN: gpu.binary @q4_kernel [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF

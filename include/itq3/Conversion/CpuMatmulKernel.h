@@ -29,6 +29,9 @@ struct MatmulKernelSpec {
   bool int8Activations = false;
   int64_t n = 0, k = 0;
   int64_t tileM = 8, tileN = 32;
+  /// Products on 16x8 blocks (mma.sync on GPUs, loops on the CPU) where the
+  /// tile allows: tileM a multiple of 16, tileN of 8.
+  bool mma = false;
   /// CPU only: threads that split N between them (0 = one per core).
   unsigned threads = 0;
 };

@@ -10,26 +10,39 @@ def ConvertITQ3ToCPU : Pass<"convert-itq3-to-cpu"> {
     `itq3.dot_i8` becomes two `vector.load`s of `length` int8 values,
     sign extension to i32, a multiply and a `vector.reduction <add>`, which
     LLVM turns into packed multiply-adds (pmaddwd/vpdpbusd-style) where the
-    CPU has them. Each tile body (`scf.forall`) with stage buffers saves
+    CPU has them; `itq3.mma` becomes loops over its 16x8 block with the
+    same vector dot product per element (f16 widened to f32). Each tile body (`scf.forall`) with stage buffers saves
     the stack pointer on entry and restores it on exit
     (`llvm.intr.stacksave`/`stackrestore`), because tiles run as iterations
     of a loop here and their stages must return to the stack.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }
 
 def ConvertITQ3ToNVVM : Pass<"convert-itq3-to-nvvm"> {
-  let summary = "Lower the itq3 ops left in GPU kernels to NVVM (dp4a)";
+  let summary = "Lower the itq3 ops left in GPU kernels to NVVM (dp4a, mma.sync)";
   let description = [{
     `itq3.dot_i8` becomes `length / 4` aligned 4-byte loads from each row
     and a chain of `nvvm.dot.accumulate.4way` (signed x signed), i.e.
-    `dp4a`. Workgroup buffers of outlined kernels (`gpu.func`) are aligned
-    to 16 bytes so those loads from int8 stages are single 32-bit loads.
+    `dp4a`. `itq3.mma` becomes, per step of K, this lane's fragments of
+    both operand blocks (register-sized vector loads at the coordinates of
+    the mma.sync fragment layout, from `gpu.lane_id`) and `nvgpu.mma.sync`
+    (m16n8k32 s8 into s32, or m16n8k16 f16 into f32), which
+    `--convert-nvgpu-to-nvvm` turns into `nvvm.mma.sync`; the accumulator
+    fragment is stored back. Workgroup buffers of outlined kernels
+    (`gpu.func`) are aligned to 16 bytes so those loads from stages are
+    aligned.
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }
 

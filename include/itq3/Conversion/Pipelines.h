@@ -14,6 +14,10 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<int64_t> tileN{*this, "tile-n",
                         llvm::cl::desc("Weight rows per tile"),
                         llvm::cl::init(32)};
+  Option<bool> mma{*this, "mma",
+                   llvm::cl::desc("Products on 16x8 blocks (the tensor-core "
+                                  "form, run as loops here) where tiles allow"),
+                   llvm::cl::init(false)};
 };
 
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
@@ -38,10 +42,14 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("Threads per block"),
                             llvm::cl::init(256)};
+  Option<bool> mma{*this, "mma",
+                   llvm::cl::desc("Products on mma.sync tensor cores where "
+                                  "the tile's M is a multiple of 16"),
+                   llvm::cl::init(true)};
 };
 
 /// itq3.matmul_into kernels -> tiles -> staged loops -> gpu.launch with
-/// shared-memory stages and barriers -> NVVM (dp4a) -> gpu.binary. The two
+/// shared-memory stages and barriers -> NVVM (dp4a, mma.sync) -> gpu.binary. The two
 /// halves: up to outlined gpu.func kernels, then NVVM and serialization.
 void buildPtxPipeline(OpPassManager &pm, const PtxPipelineOptions &options);
 void buildGpuKernelPipeline(OpPassManager &pm,

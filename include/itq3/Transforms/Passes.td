@@ -95,10 +95,25 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     dimension itself, or the constant of the `arith.minsi` that
     `--itq3-tile` clamps edge tiles with. The only format-specific code is
     the block decode (BlockDecoder).
+
+    With `mma`, the product runs on 16x8 blocks (`itq3.mma`, i.e.
+    `mma.sync` on GPUs) where the tile's static M is a multiple of 16 and
+    its N of 8: the chunk's activations are staged too (as they are for
+    int8; rounded to f16 with the signs and the 1/16 applied for float),
+    then one phase computes every block. int8: one i32 block per group of
+    32 columns (m16n8k32), scaled per group in the product phase as above.
+    Float: weights and activations rounded to f16 (m16n8k16), the sum over
+    all of K kept in an f32 stage and copied to the result at the end.
+    Stages are zero-filled once per tile, so rows beyond an edge tile's M
+    and N are zeros. Elsewhere the product stays on dot products.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"mma", "mma", "bool", /*default=*/"false",
+           "Products on 16x8 itq3.mma blocks where the tile shape allows">,
+  ];
 }
 
 #endif // ITQ3_TRANSFORMS_PASSES_TD

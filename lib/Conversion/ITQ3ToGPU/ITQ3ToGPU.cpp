@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "itq3/Conversion/Passes.h"
 
+#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -28,16 +29,21 @@ MemRefType inWorkgroupMemory(MemRefType type) {
                          type.getLayout(), space);
 }
 
-/// for (t = tid; t < prod(ubs); t += blockDim) { body(delinearize(t)) }
-/// then a barrier. Lower bounds are 0 and steps 1 (as --itq3-stage-tiles
-/// makes them).
-void distributeOverThreads(scf::ParallelOp parallel, Value tid, Value threads) {
+constexpr int64_t kWarpSize = 32;
+/// Shared memory a block may use without opting in to more.
+constexpr int64_t kStaticSharedBytes = 48 * 1024;
+
+/// for (w = worker; w < prod(ubs); w += workers) { body(delinearize(w)) }
+/// then a barrier. Workers are threads, or warps for phases of
+/// warp-collective ops. Lower bounds are 0 and steps 1 (as
+/// --itq3-stage-tiles makes them).
+void distribute(scf::ParallelOp parallel, Value worker, Value workers) {
   OpBuilder b(parallel);
   Location loc = parallel.getLoc();
   Value total = arith::ConstantIndexOp::create(b, loc, 1);
   for (Value ub : parallel.getUpperBound())
     total = arith::MulIOp::create(b, loc, total, ub);
-  auto loop = scf::ForOp::create(b, loc, tid, total, threads);
+  auto loop = scf::ForOp::create(b, loc, worker, total, workers);
   b.setInsertionPointToStart(loop.getBody());
   IRMapping mapping;
   Value rest = loop.getInductionVar();
@@ -92,6 +98,27 @@ LogicalResult checkPhase(scf::ParallelOp parallel) {
   return success();
 }
 
+/// Whether the phase holds an op that a whole warp runs together.
+bool isWarpPhase(scf::ParallelOp parallel) {
+  return parallel
+      ->walk([](itq3::MmaOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+LogicalResult checkSharedMemory(scf::ForallOp forall,
+                                ArrayRef<memref::AllocaOp> stages) {
+  int64_t bytes = 0;
+  for (memref::AllocaOp stage : stages)
+    bytes += stage.getType().getNumElements() *
+             stage.getType().getElementTypeBitWidth() / 8;
+  if (bytes > kStaticSharedBytes)
+    return forall.emitError("the tile's stage buffers need ")
+           << bytes << " bytes of shared memory, more than the "
+           << kStaticSharedBytes << " a block gets without opting in; use "
+           << "smaller tiles";
+  return success();
+}
+
 LogicalResult mapTile(scf::ForallOp forall, int64_t blockSize) {
   if (!forall.getOutputs().empty())
     return forall.emitError("expected a tile loop on buffers (no outputs)");
@@ -115,6 +142,8 @@ LogicalResult mapTile(scf::ForallOp forall, int64_t blockSize) {
     stages.push_back(alloca);
     workgroup.push_back(inWorkgroupMemory(alloca.getType()));
   }
+  if (failed(checkSharedMemory(forall, stages)))
+    return failure();
   auto launch = gpu::LaunchOp::create(
       b, loc, grid[0], grid[1], grid[2], threads, one, one,
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
@@ -142,11 +171,28 @@ LogicalResult mapTile(scf::ForallOp forall, int64_t blockSize) {
   Value blockDim = launch.getBlockSize().x;
   SmallVector<scf::ParallelOp> phases;
   launch.getBody().walk([&](scf::ParallelOp p) { phases.push_back(p); });
-  for (scf::ParallelOp phase : phases)
+  for (scf::ParallelOp phase : phases) {
     if (failed(checkPhase(phase)))
       return failure();
-  for (scf::ParallelOp phase : phases)
-    distributeOverThreads(phase, tid, blockDim);
+    if (isWarpPhase(phase) && blockSize % kWarpSize != 0)
+      return phase.emitError("a phase of warp-collective ops needs whole "
+                             "warps, but block-size is ")
+             << blockSize;
+  }
+  Value warp, warps;
+  for (scf::ParallelOp phase : phases) {
+    if (!isWarpPhase(phase)) {
+      distribute(phase, tid, blockDim);
+      continue;
+    }
+    if (!warp) {
+      b.setInsertionPointToStart(&body);
+      Value warpSize = arith::ConstantIndexOp::create(b, loc, kWarpSize);
+      warp = arith::DivUIOp::create(b, loc, tid, warpSize);
+      warps = arith::DivUIOp::create(b, loc, blockDim, warpSize);
+    }
+    distribute(phase, warp, warps);
+  }
   return success();
 }
 

@@ -68,6 +68,7 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
   CpuPipelineOptions options;
   options.tileM = spec.tileM;
   options.tileN = spec.tileN;
+  options.mma = spec.mma;
   if (!kernel.run([&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
                   "cannot lower the CPU matmul kernel", error))
     return nullptr;

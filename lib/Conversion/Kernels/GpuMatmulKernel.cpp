@@ -57,6 +57,7 @@ mlir::itq3::compileGpuMatmulKernel(const MatmulKernelSpec &spec,
   options.chip = chip;
   options.tileM = spec.tileM;
   options.tileN = spec.tileN;
+  options.mma = spec.mma;
   options.blockSize = blockSize;
   KernelModule kernel(matmulKernelSource(spec));
   MatmulKernelImage image;

@@ -251,3 +251,27 @@ func.func @quantize_act_into_scales(%x: memref<1x256xf32>, %q: memref<1x256xi8>,
   itq3.quantize_act_into %x into %q, %s : memref<1x256xf32>, memref<1x256xi8>, memref<1x4xf32>
   return
 }
+
+// -----
+
+func.func @mma_mixed(%x: memref<16x32xi8>, %w: memref<8x32xf16>, %d: memref<16x8xi32>, %i: index) {
+  // expected-error @+1 {{lhs and rhs must have the same element type}}
+  itq3.mma %x[%i, %i], %w[%i, %i] into %d[%i, %i] length(32) : memref<16x32xi8>, memref<8x32xf16>, memref<16x8xi32>
+  return
+}
+
+// -----
+
+func.func @mma_accumulator(%x: memref<16x32xf16>, %w: memref<8x32xf16>, %d: memref<16x8xi32>, %i: index) {
+  // expected-error @+1 {{accumulator of 'f16' products must be 'f32'}}
+  itq3.mma %x[%i, %i], %w[%i, %i] into %d[%i, %i] length(32) : memref<16x32xf16>, memref<8x32xf16>, memref<16x8xi32>
+  return
+}
+
+// -----
+
+func.func @mma_length(%x: memref<16x32xi8>, %w: memref<8x32xi8>, %d: memref<16x8xi32>, %i: index) {
+  // expected-error @+1 {{length must be a multiple of 32, got 16}}
+  itq3.mma %x[%i, %i], %w[%i, %i] into %d[%i, %i] length(16) : memref<16x32xi8>, memref<8x32xi8>, memref<16x8xi32>
+  return
+}

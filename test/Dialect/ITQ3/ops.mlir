@@ -107,3 +107,13 @@ func.func @quantize_act_into(%x: memref<?x512xf32>, %q: memref<?x512xi8>, %s: me
   itq3.quantize_act_into %y into %r, %t : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
   return
 }
+
+// CHECK-LABEL: func @mma
+// CHECK: itq3.mma %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}] into %{{.*}}[%{{.*}}, %{{.*}}] length(32) : memref<16x256xi8>, memref<32x256xi8>, memref<128x32xi32>
+// CHECK: itq3.mma %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}] into %{{.*}}[%{{.*}}, %{{.*}}] length(256) accumulate : memref<16x256xf16>, memref<16x256xf16>, memref<16x16xf32>
+func.func @mma(%x: memref<16x256xi8>, %w: memref<32x256xi8>, %d: memref<128x32xi32>,
+               %xh: memref<16x256xf16>, %wh: memref<16x256xf16>, %acc: memref<16x16xf32>, %i: index) {
+  itq3.mma %x[%i, %i], %w[%i, %i] into %d[%i, %i] length(32) : memref<16x256xi8>, memref<32x256xi8>, memref<128x32xi32>
+  itq3.mma %xh[%i, %i], %wh[%i, %i] into %acc[%i, %i] length(256) accumulate : memref<16x256xf16>, memref<16x256xf16>, memref<16x16xf32>
+  return
+}

@@ -18,10 +18,8 @@ class CpuMatmulKernelTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(CpuMatmulKernelTest, MatchesFloatReference) {
   const Case &c = GetParam();
-  MatmulKernelSpec spec{c.format, c.seed, c.rotatesActivations(),
-                        c.int8Activations, c.n, c.k};
   std::string error;
-  auto kernel = CpuMatmulKernel::compile(spec, error);
+  auto kernel = CpuMatmulKernel::compile(c.spec(), error);
   ASSERT_TRUE(kernel) << error;
   std::vector<uint8_t> weights;
   expectMatchesReference(
@@ -53,6 +51,15 @@ std::vector<Case> allCases() {
     cases.push_back({F::ITQ3S, int8, 4096, 256, 0, {1, 3}});
     cases.push_back({F::ITQ3S, int8, 256, 4096, 0, {1, 3, 8}});
   }
+  // The tensor-core form (16x8 blocks), run as loops: both placements, edge
+  // tiles in M (40 = 16 + 16 + 8) and N (100), K split into 32s (q4, 96).
+  std::vector<int64_t> mmaRows = {1, 16, 40};
+  for (bool int8 : {false, true}) {
+    cases.push_back({F::ITQ3S, int8, 100, 512, /*seed=*/5, mmaRows, true});
+    cases.push_back({F::ITQ3S, int8, 256, 1024, 0, mmaRows, true});
+    cases.push_back({F::Q4, int8, 100, 96, 0, mmaRows, true});
+  }
+  cases.push_back({F::Q8, true, 768, 256, 0, mmaRows, true});
   // 256 x 3 tiles, each with a 32 KiB stage: more than a default 8 MiB stack
   // unless every tile releases its stage.
   cases.push_back({F::ITQ3S, false, 8192, 256, 0, {24}});

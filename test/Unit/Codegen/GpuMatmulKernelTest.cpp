@@ -70,10 +70,8 @@ std::string GpuMatmulKernelTest::why;
 
 TEST_P(GpuMatmulKernelTest, MatchesFloatReference) {
   const Case &c = GetParam();
-  MatmulKernelSpec spec{c.format, c.seed, c.rotatesActivations(),
-                        c.int8Activations, c.n, c.k};
   std::string error;
-  auto image = compileGpuMatmulKernel(spec, "sm_80", 256, error);
+  auto image = compileGpuMatmulKernel(c.spec(), "sm_80", 256, error);
   ASSERT_TRUE(image) << error;
   std::unique_ptr<itq3::rt::GpuMatmul> matmul;
   expectMatchesReference(
@@ -100,6 +98,9 @@ std::vector<Case> gpuCases() {
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 768, 1024, /*seed=*/5});
     cases.push_back({F::ITQ3S, int8, 4096, 4096, 0, {1, 16}});
+    // mma.sync: full and edge tiles in M and N.
+    cases.push_back({F::ITQ3S, int8, 100, 512, /*seed=*/5, {1, 16, 40}, true});
+    cases.push_back({F::Q4, int8, 768, 1024, 0, {16, 64}, true});
   }
   return cases;
 }

@@ -9,6 +9,7 @@
 #ifndef ITQ3_TEST_UNIT_CODEGEN_MATMULREFERENCE_H
 #define ITQ3_TEST_UNIT_CODEGEN_MATMULREFERENCE_H
 
+#include "itq3/Conversion/CpuMatmulKernel.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
 
@@ -33,11 +34,27 @@ struct Case {
   int64_t n, k;
   uint64_t seed = 0;
   std::vector<int64_t> ms = {1, 3, 8, 64};
+  /// Products on 16x8 blocks (tiles of 16 x 16): the tensor-core form.
+  bool mma = false;
 
   /// Rotated formats with int8 activations rotate the activations.
   bool rotatesActivations() const {
     return int8Activations && fmt::createCodec(format)->isRotated();
   }
+
+  mlir::itq3::MatmulKernelSpec spec() const {
+    mlir::itq3::MatmulKernelSpec spec{format, seed, rotatesActivations(),
+                                      int8Activations, n, k};
+    if (mma) {
+      spec.tileM = spec.tileN = 16;
+      spec.mma = true;
+    }
+    return spec;
+  }
+
+  /// The float path is exact up to f32 rounding, except that the f16
+  /// blocks round both operands to f16 (2^-11 relative each).
+  double floatTolerance() const { return mma ? 2e-3 : 1e-5; }
 };
 
 inline std::string describe(const Case &c) {
@@ -46,6 +63,8 @@ inline std::string describe(const Case &c) {
   name += "_n" + std::to_string(c.n) + "_k" + std::to_string(c.k);
   if (c.seed)
     name += "_seed" + std::to_string(c.seed);
+  if (c.mma)
+    name += "_mma";
   return name;
 }
 
@@ -139,7 +158,7 @@ inline void expectMatchesReference(
     std::vector<float> y(m * c.n, NAN);
     if (!c.int8Activations) {
       run(x.data(), nullptr, nullptr, m, y.data());
-      EXPECT_LT(relativeError(y, exact), 1e-5);
+      EXPECT_LT(relativeError(y, exact), c.floatTolerance());
       continue;
     }
     std::vector<float> rotated = x;

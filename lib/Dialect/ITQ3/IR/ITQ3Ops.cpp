@@ -285,3 +285,30 @@ LogicalResult DotI8Op::verify() {
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// MmaOp
+//===----------------------------------------------------------------------===//
+
+int64_t MmaOp::getStep() {
+  return getLhs().getType().getElementType().isInteger(8) ? 32 : 16;
+}
+
+LogicalResult MmaOp::verify() {
+  Type element = getLhs().getType().getElementType();
+  if (getRhs().getType().getElementType() != element)
+    return emitOpError("lhs and rhs must have the same element type");
+  Type expected = element.isInteger(8)
+                      ? Type(IntegerType::get(getContext(), 32))
+                      : Type(Float32Type::get(getContext()));
+  if (getAcc().getType().getElementType() != expected)
+    return emitOpError("accumulator of ") << element << " products must be "
+                                          << expected;
+  if (getLength() % getStep() != 0)
+    return emitOpError("length must be a multiple of ")
+           << getStep() << ", got " << getLength();
+  for (Value buffer : {getLhs(), getRhs(), getAcc()})
+    if (!cast<MemRefType>(buffer.getType()).isLastDimUnitStride())
+      return emitOpError("rows must be contiguous, got ") << buffer.getType();
+  return success();
+}

@@ -274,4 +274,54 @@ def ITQ3_DotI8Op : ITQ3_Op<"dot_i8"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// itq3.mma
+//===----------------------------------------------------------------------===//
+
+def ITQ3_MmaOp : ITQ3_Op<"mma"> {
+  let summary = "A 16x8 block of dot products over `length` columns (tensor cores)";
+  let description = [{
+    For i < 16 and j < 8:
+    `acc[accRow + i, accCol + j] = (accumulate ? acc[accRow + i, accCol + j] : 0)
+       + sum_{e < length} lhs[lhsRow + i, lhsCol + e] * rhs[rhsRow + j, rhsCol + e]`
+    with int8 operands into i32 or f16 operands into f32 (products and sums
+    exact in i32; in f32 for f16). The block is the shape of `mma.sync`
+    (m16n8k32 for int8, m16n8k16 for f16): on NVIDIA GPUs
+    (`--convert-itq3-to-nvvm`) the op is warp-collective, every lane of a
+    warp runs it with the same operands, and `--convert-itq3-to-gpu` gives
+    each iteration of a phase holding one to a whole warp. On the CPU
+    (`--convert-itq3-to-cpu`) it is loops of vector dot products. Rows are
+    contiguous; the caller guarantees 4-byte aligned operand rows and
+    columns and 8-byte aligned accumulator pairs (even `accCol` and row
+    length), which stage buffers give.
+
+    ```mlir
+    itq3.mma %x[%r, %c0], %codes[%n, %c0] into %dots[%r, %n] length(32)
+      : memref<16x256xi8>, memref<32x256xi8>, memref<16x32xi32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[I8, F16], [2]>, "", [MemRead]>:$lhs,
+    Index:$lhsRow, Index:$lhsCol,
+    Arg<MemRefRankOf<[I8, F16], [2]>, "", [MemRead]>:$rhs,
+    Index:$rhsRow, Index:$rhsCol,
+    Arg<MemRefRankOf<[I32, F32], [2]>, "", [MemRead, MemWrite]>:$acc,
+    Index:$accRow, Index:$accCol,
+    ConfinedAttr<I64Attr, [IntPositive]>:$length,
+    UnitAttr:$accumulate);
+  let assemblyFormat = [{
+    $lhs `[` $lhsRow `,` $lhsCol `]` `,` $rhs `[` $rhsRow `,` $rhsCol `]`
+    `into` $acc `[` $accRow `,` $accCol `]` `length` `(` $length `)`
+    (`accumulate` $accumulate^)? attr-dict
+    `:` type($lhs) `,` type($rhs) `,` type($acc)
+  }];
+  let extraClassDeclaration = [{
+    /// Rows of lhs and rhs per op (the mma.sync M and N).
+    static constexpr int64_t kRows = 16, kCols = 8;
+    /// Columns per mma.sync step: 32 for int8, 16 for f16.
+    int64_t getStep();
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ITQ3_OPS_TD

@@ -189,21 +189,30 @@ bool CudaDriver::copyBandwidth(size_t bytes, double &gbs, std::string &error) {
 bool CudaDriver::launch(void *function, unsigned gridX, unsigned gridY,
                         unsigned block, void **params, float &milliseconds,
                         std::string &error) {
+  return timeOnDefaultStream(
+      [&](std::string &why) {
+        return check(api->launchKernel(function, gridX, gridY, 1, block, 1, 1,
+                                       0, nullptr, params, nullptr),
+                     "cuLaunchKernel", why);
+      },
+      milliseconds, error);
+}
+
+bool CudaDriver::timeOnDefaultStream(
+    const std::function<bool(std::string &)> &work, float &milliseconds,
+    std::string &error) {
   CUevent start = nullptr, stop = nullptr;
   bool ok = check(api->eventCreate(&start, 0), "cuEventCreate", error) &&
             check(api->eventCreate(&stop, 0), "cuEventCreate", error) &&
             check(api->eventRecord(start, nullptr), "cuEventRecord", error) &&
-            check(api->launchKernel(function, gridX, gridY, 1, block, 1, 1, 0,
-                                    nullptr, params, nullptr),
-                  "cuLaunchKernel", error) &&
+            work(error) &&
             check(api->eventRecord(stop, nullptr), "cuEventRecord", error) &&
             check(api->eventSynchronize(stop), "cuEventSynchronize", error) &&
             check(api->eventElapsedTime(&milliseconds, start, stop),
                   "cuEventElapsedTime", error);
-  if (start)
-    api->eventDestroy(start);
-  if (stop)
-    api->eventDestroy(stop);
+  for (CUevent e : {start, stop})
+    if (e)
+      api->eventDestroy(e);
   return ok;
 }
 

@@ -24,22 +24,6 @@ Descriptor contiguous(CUdeviceptr ptr, int64_t rows, int64_t cols) {
   return {ptr, ptr, 0, rows, cols, cols, 1};
 }
 
-/// Device buffers freed on every path out of run().
-struct Buffers {
-  CudaDriver &driver;
-  std::vector<CUdeviceptr> ptrs;
-  ~Buffers() {
-    for (CUdeviceptr p : ptrs)
-      driver.release(p);
-  }
-  bool add(size_t bytes, CUdeviceptr &ptr, std::string &error) {
-    if (!driver.allocate(bytes, ptr, error))
-      return false;
-    ptrs.push_back(ptr);
-    return true;
-  }
-};
-
 } // namespace
 
 std::unique_ptr<GpuMatmul> GpuMatmul::create(CudaDriver &driver,
@@ -66,7 +50,7 @@ bool GpuMatmul::run(const void *x, const float *scales, int64_t m, float *y,
   size_t xBytes = size_t(m) * im.k * (im.int8Activations ? 1 : 4);
   size_t sBytes = size_t(m) * (im.k / 32) * 4;
   size_t yBytes = size_t(m) * im.n * 4;
-  Buffers buffers{driver, {}};
+  DeviceBuffers buffers(driver);
   CUdeviceptr dx = 0, ds = 0, dy = 0;
   if (!buffers.add(xBytes, dx, error) || !buffers.add(yBytes, dy, error) ||
       !driver.copyToDevice(dx, x, xBytes, error))

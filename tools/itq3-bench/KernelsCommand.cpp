@@ -4,6 +4,8 @@
 // on Llama-3-8B projection shapes against a plain C++ loop over dense f32
 // weights, and reports achieved bandwidth against a measured streaming-read
 // bandwidth of this machine. Both sides split N over the same threads.
+// On a GPU, the same kernels against cuBLAS fp16 (Runtime/Cublas.h), with
+// achieved bandwidth against a device-to-device copy.
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
@@ -11,6 +13,7 @@
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
 #include "itq3/Conversion/GpuMatmulKernel.h"
+#include "itq3/Runtime/Cublas.h"
 #include "itq3/Runtime/GpuMatmul.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
@@ -35,6 +38,11 @@ namespace {
 struct Shape {
   int64_t n, k;
 };
+
+/// The rows each table's last column compares against.
+constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
+constexpr const char *kCublasBaseline =
+    "GPU cuBLAS fp16 GemmEx, f32 accumulate (baseline)";
 
 struct Options {
   std::vector<Shape> shapes = {{4096, 4096}, {14336, 4096}, {4096, 14336}};
@@ -220,15 +228,17 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
       denseProduct(in.x.data(), w.data(), in.y.data(), m, s.n, s.k,
                    opts.threads);
     });
-    rows.push_back({"f32 plain C++ loop (baseline)", s, m, seconds,
+    rows.push_back({kF32Baseline, s, m, seconds,
                     movedBytes(w.size() * 4.0, m, s, false)});
   }
   return true;
 }
 
-/// The same kernels on the GPU, timed with CUDA events.
+/// The same kernels on the GPU, timed with CUDA events, and the cuBLAS
+/// baseline while `cublas` works (it is dropped, saying why, when it fails).
 bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
-                     Shape s, std::vector<Row> &rows) {
+                     std::unique_ptr<itq3::rt::CublasGemm> &cublas, Shape s,
+                     std::vector<Row> &rows) {
   std::vector<float> w = itq3::bench::makeMatrix(
       itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
   KernelMaker gpu = [&](const MatmulKernelSpec &spec,
@@ -252,7 +262,21 @@ bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
       return ms * 1e-3;
     };
   };
-  return benchConfigs(opts, s, w, "GPU ", gpu, rows);
+  if (!benchConfigs(opts, s, w, "GPU ", gpu, rows))
+    return false;
+  for (int64_t m : opts.ms) {
+    double seconds = 0;
+    std::string error;
+    if (cublas &&
+        !cublas->timeHalfGemm(m, s.n, s.k, opts.reps, seconds, error)) {
+      std::printf("No cuBLAS baseline from here on: %s.\n", error.c_str());
+      cublas.reset();
+    }
+    if (cublas) // fp16 weights, activations and output
+      rows.push_back({kCublasBaseline, s, m, seconds,
+                      2.0 * (s.n * s.k + m * s.k + m * s.n)});
+  }
+  return true;
 }
 
 std::vector<int64_t> parseList(const char *text) {
@@ -295,19 +319,23 @@ bool parseOptions(int argc, char **argv, Options &opts) {
   return !opts.ms.empty();
 }
 
-void print(const std::vector<Row> &rows, double peak, const char *json) {
+/// The table, whose last column is the speedup over the row named
+/// `baseline` of the same shape and M; and the rows as JSON if `json`.
+void print(const std::vector<Row> &rows, double peak, const char *baseline,
+           const char *versus, const char *json) {
   std::printf("| kernel | N x K | M | median ms | GB/s | of peak |"
-              " vs f32 loop |\n|---|---|---|---|---|---|---|\n");
+              " vs %s |\n|---|---|---|---|---|---|---|\n", versus);
   for (const Row &r : rows) {
-    double baseline = 0;
+    double baselineSeconds = 0;
     for (const Row &b : rows)
-      if (b.kernel.rfind("f32", 0) == 0 && b.shape.n == r.shape.n &&
+      if (b.kernel == baseline && b.shape.n == r.shape.n &&
           b.shape.k == r.shape.k && b.m == r.m)
-        baseline = b.seconds;
+        baselineSeconds = b.seconds;
     double gbs = r.bytes / r.seconds / 1e9;
-    std::string speedup = baseline > 0
-                              ? std::to_string(baseline / r.seconds).substr(0, 5) + "x"
-                              : "n/a";
+    std::string speedup =
+        baselineSeconds > 0
+            ? std::to_string(baselineSeconds / r.seconds).substr(0, 5) + "x"
+            : "n/a";
     std::printf("| %s | %lldx%lld | %lld | %.3f | %.2f | %.0f%% | %s |\n",
                 r.kernel.c_str(), (long long)r.shape.n, (long long)r.shape.k,
                 (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak,
@@ -348,13 +376,17 @@ void runOnGpu(const Options &opts) {
     return;
   }
   std::printf("\nGPU kernels on %s (%s), 256 threads per block; peak = "
-              "device-to-device copy of 1 GiB, %.0f GB/s\n\n",
+              "device-to-device copy of 1 GiB, %.0f GB/s; baseline = cuBLAS "
+              "GemmEx, fp16 in and out, f32 accumulate\n\n",
               driver->deviceName().c_str(), opts.chip.c_str(), peak);
+  auto cublas = itq3::rt::CublasGemm::open(*driver, why);
+  if (!cublas)
+    std::printf("No cuBLAS baseline: %s.\n\n", why.c_str());
   std::vector<Row> rows;
   for (Shape s : opts.shapes)
-    if (!benchShapeOnGpu(opts, *driver, s, rows))
+    if (!benchShapeOnGpu(opts, *driver, cublas, s, rows))
       return;
-  print(rows, peak, nullptr);
+  print(rows, peak, kCublasBaseline, "cuBLAS fp16", nullptr);
 }
 
 int itq3::bench::runKernels(int argc, char **argv) {
@@ -369,7 +401,7 @@ int itq3::bench::runKernels(int argc, char **argv) {
   for (Shape s : opts.shapes)
     if (!benchShape(opts, s, rows))
       return 1;
-  print(rows, peak, opts.json);
+  print(rows, peak, kF32Baseline, "f32 loop", opts.json);
   runOnGpu(opts);
   return 0;
 }

@@ -9,8 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace itq3::rt {
 
@@ -39,6 +41,11 @@ public:
   /// Launches and waits; `milliseconds` is the kernel time from events.
   bool launch(void *function, unsigned gridX, unsigned gridY, unsigned block,
               void **params, float &milliseconds, std::string &error);
+  /// Runs `work` between two events on the default stream and waits;
+  /// `milliseconds` is the time between the events. For work that a library
+  /// (cuBLAS) enqueues on the default stream of the current context.
+  bool timeOnDefaultStream(const std::function<bool(std::string &)> &work,
+                           float &milliseconds, std::string &error);
 
   struct Api;
 
@@ -51,6 +58,28 @@ private:
   void *context = nullptr;
   int device = 0;
   std::string name;
+};
+
+/// Device buffers freed on every path out of a scope.
+class DeviceBuffers {
+public:
+  explicit DeviceBuffers(CudaDriver &driver) : driver(driver) {}
+  DeviceBuffers(const DeviceBuffers &) = delete;
+  DeviceBuffers &operator=(const DeviceBuffers &) = delete;
+  ~DeviceBuffers() {
+    for (CUdeviceptr p : ptrs)
+      driver.release(p);
+  }
+  bool add(size_t bytes, CUdeviceptr &ptr, std::string &error) {
+    if (!driver.allocate(bytes, ptr, error))
+      return false;
+    ptrs.push_back(ptr);
+    return true;
+  }
+
+private:
+  CudaDriver &driver;
+  std::vector<CUdeviceptr> ptrs;
 };
 
 } // namespace itq3::rt

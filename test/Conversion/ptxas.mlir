@@ -42,6 +42,14 @@
 // RUN: %ptxas -arch=sm_80 %t.formats-2.ptx -o /dev/null
 // RUN: %ptxas -arch=sm_80 %t.formats-3.ptx -o /dev/null
 // RUN: %ptxas -arch=sm_80 %t.formats-4.ptx -o /dev/null
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_80 tile-m=16 tile-n=16" -o %t.formats-mma.mlir
+// RUN: %extract_ptx %t.formats-mma.mlir %t.formats-mma
+// RUN: %ptxas -arch=sm_80 %t.formats-mma-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-mma-1.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-mma-2.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-mma-3.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-mma-4.ptx -o /dev/null
+// RUN: grep -l mma.sync.aligned %t.formats-mma-0.ptx %t.formats-mma-1.ptx %t.formats-mma-2.ptx %t.formats-mma-3.ptx | count 4
 
 func.func @q4(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<100x144xi8>, %y: memref<?x100xf32>) {
   itq3.matmul_into %x, %w into %y scales %s format<q4> rotation<none>

@@ -241,20 +241,32 @@ bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
                      std::vector<Row> &rows) {
   std::vector<float> w = itq3::bench::makeMatrix(
       itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
+  auto load = [&](const MatmulKernelSpec &spec,
+                  const std::vector<uint8_t> &packed, std::string &error) {
+    auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
+    return image ? std::shared_ptr<itq3::rt::GpuMatmul>(itq3::rt::GpuMatmul::create(
+                       driver, *image, packed.data(), error))
+                 : nullptr;
+  };
+  // Decode (M < 16) runs the dp4a kernels; prefill the mma.sync kernels of
+  // 16 x 16 tiles.
   KernelMaker gpu = [&](const MatmulKernelSpec &spec,
                         const std::vector<uint8_t> &packed,
                         std::string &error) -> TimedKernel {
-    auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
-    std::shared_ptr<itq3::rt::GpuMatmul> matmul =
-        image ? itq3::rt::GpuMatmul::create(driver, *image, packed.data(), error)
-              : nullptr;
-    if (!matmul)
+    MatmulKernelSpec prefillSpec = spec;
+    prefillSpec.tileM = prefillSpec.tileN = 16;
+    prefillSpec.mma = true;
+    std::shared_ptr<itq3::rt::GpuMatmul> decode = load(spec, packed, error);
+    std::shared_ptr<itq3::rt::GpuMatmul> prefill =
+        decode ? load(prefillSpec, packed, error) : nullptr;
+    if (!prefill)
       return nullptr;
     bool int8 = spec.int8Activations;
-    return [matmul, int8](Inputs &in, int64_t m) {
+    return [decode, prefill, int8](Inputs &in, int64_t m) {
       float ms = 0;
       std::string why;
       const void *x = int8 ? (const void *)in.xq.data() : in.x.data();
+      auto &matmul = m >= 16 ? prefill : decode;
       if (!matmul->run(x, in.scales.data(), m, in.y.data(), ms, why)) {
         std::fprintf(stderr, "itq3-bench: %s\n", why.c_str());
         return -1.0;
@@ -375,7 +387,9 @@ void runOnGpu(const Options &opts) {
     std::fprintf(stderr, "itq3-bench: %s\n", why.c_str());
     return;
   }
-  std::printf("\nGPU kernels on %s (%s), 256 threads per block; peak = "
+  std::printf("\nGPU kernels on %s (%s), 256 threads per block, dp4a "
+              "kernels for M < 16 and mma.sync kernels (16 x 16 tiles) from "
+              "M = 16; peak = "
               "device-to-device copy of 1 GiB, %.0f GB/s; baseline = cuBLAS "
               "GemmEx, fp16 in and out, f32 accumulate\n\n",
               driver->deviceName().c_str(), opts.chip.c_str(), peak);

@@ -238,7 +238,14 @@ private:
     });
   }
 
-  /// y[m, n] += sum over `count` steps of `term(step)` (f32).
+  /// Lets each product term and the sum it is added to fuse into one FMA.
+  arith::FastMathFlagsAttr contract() {
+    return arith::FastMathFlagsAttr::get(b.getContext(),
+                                         arith::FastMathFlags::contract);
+  }
+
+  /// y[m, n] += sum over `count` steps of `term(step)` (f32); the term's
+  /// last multiply carries contract() so that it fuses with the sum.
   void accumulate(Value mIdx, Value nIdx, int64_t count,
                   function_ref<Value(Value)> term, Value factor = {}) {
     auto loop = scf::ForOp::create(b, loc, index(0), index(count), index(1),
@@ -247,7 +254,7 @@ private:
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value sum = arith::AddFOp::create(b, loc, loop.getRegionIterArg(0),
-                                        term(loop.getInductionVar()));
+                                        term(loop.getInductionVar()), contract());
       scf::YieldOp::create(b, loc, sum);
     }
     Value partial = loop.getResult(0);
@@ -297,7 +304,8 @@ private:
         Value col = add(first, e);
         Value x = memref::LoadOp::create(b, loc, op.getInput(), ValueRange{iv[0], col});
         Value w = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[1], e});
-        return arith::MulFOp::create(b, loc, w, signed_(x, col)).getResult();
+        return arith::MulFOp::create(b, loc, w, signed_(x, col), contract())
+            .getResult();
       }, unrotate ? f32(1.0 / 16.0) : Value());
     });
   }
@@ -330,7 +338,7 @@ private:
                                           ValueRange{iv[0], add(firstGroup, g)});
         Value scaled = arith::MulFOp::create(
             b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), dot), ws);
-        return arith::MulFOp::create(b, loc, scaled, xs).getResult();
+        return arith::MulFOp::create(b, loc, scaled, xs, contract()).getResult();
       });
     });
   }

@@ -30,6 +30,7 @@
 // WEIGHT-COUNT-8: sub.rn.f32
 // WEIGHT: bar.sync 0
 // WEIGHT: mul.rn.f32
+// WEIGHT: fma.rn.f32
 // Activation placement: int8 codes and per-32 scales in shared memory,
 // dp4a on 4-byte words.
 // ACT-LABEL: .entry activation_rotation_kernel
@@ -40,6 +41,7 @@
 // ACT: ld.shared.v4.b32
 // ACT: ld.global.b32
 // ACT-COUNT-8: dp4a.s32.s32
+// ACT: fma.rn.f32
 // TARGET90: .target sm_90
 
 // Weight placement on 16 x 16 tiles: the f32 stage, f16 copies of weights

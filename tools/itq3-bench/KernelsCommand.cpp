@@ -159,9 +159,14 @@ using KernelMaker = std::function<TimedKernel(
     const MatmulKernelSpec &spec, const std::vector<uint8_t> &packed,
     std::string &error)>;
 
-/// Every config of kConfigs on one shape: encode, compile, time each M.
+/// Rows of M from which the prefill kernel runs instead of the decode one.
+constexpr int64_t kPrefillRows = 16;
+
+/// Every config of kConfigs on one shape: encode, compile the decode kernel
+/// and the prefill one (`prefill` adjusts its spec), time each M.
 bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
                   const char *prefix, const KernelMaker &make,
+                  const std::function<void(MatmulKernelSpec &)> &prefill,
                   std::vector<Row> &rows) {
   for (const Config &c : kConfigs) {
     auto codec = fmt::createCodec(c.format);
@@ -171,13 +176,17 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
     MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
                           s.n, s.k};
     spec.threads = opts.threads;
+    MatmulKernelSpec prefillSpec = spec;
+    prefill(prefillSpec);
     std::string error;
-    TimedKernel kernel = make(spec, packed, error);
-    if (!kernel) {
+    TimedKernel decode = make(spec, packed, error);
+    TimedKernel wide = decode ? make(prefillSpec, packed, error) : nullptr;
+    if (!wide) {
       std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
       return false;
     }
     for (int64_t m : opts.ms) {
+      TimedKernel &kernel = m >= kPrefillRows ? wide : decode;
       Inputs in(m, s);
       std::vector<double> times;
       for (int r = 0; r <= opts.reps; ++r) {
@@ -220,7 +229,10 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
           .count();
     };
   };
-  if (!benchConfigs(opts, s, w, "", cpu, rows))
+  // Prefill on the CPU: 64 activation rows per tile, so each decoded weight
+  // tile serves more rows.
+  auto prefill = [](MatmulKernelSpec &spec) { spec.tileM = 64; };
+  if (!benchConfigs(opts, s, w, "", cpu, prefill, rows))
     return false;
   for (int64_t m : opts.ms) {
     Inputs in(m, s);
@@ -241,32 +253,20 @@ bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
                      std::vector<Row> &rows) {
   std::vector<float> w = itq3::bench::makeMatrix(
       itq3::bench::MatrixKind::Gaussian, s.n, s.k, 1);
-  auto load = [&](const MatmulKernelSpec &spec,
-                  const std::vector<uint8_t> &packed, std::string &error) {
-    auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
-    return image ? std::shared_ptr<itq3::rt::GpuMatmul>(itq3::rt::GpuMatmul::create(
-                       driver, *image, packed.data(), error))
-                 : nullptr;
-  };
-  // Decode (M < 16) runs the dp4a kernels; prefill the mma.sync kernels of
-  // 16 x 16 tiles.
   KernelMaker gpu = [&](const MatmulKernelSpec &spec,
                         const std::vector<uint8_t> &packed,
                         std::string &error) -> TimedKernel {
-    MatmulKernelSpec prefillSpec = spec;
-    prefillSpec.tileM = prefillSpec.tileN = 16;
-    prefillSpec.mma = true;
-    std::shared_ptr<itq3::rt::GpuMatmul> decode = load(spec, packed, error);
-    std::shared_ptr<itq3::rt::GpuMatmul> prefill =
-        decode ? load(prefillSpec, packed, error) : nullptr;
-    if (!prefill)
+    auto image = mlir::itq3::compileGpuMatmulKernel(spec, opts.chip, 256, error);
+    std::shared_ptr<itq3::rt::GpuMatmul> matmul =
+        image ? itq3::rt::GpuMatmul::create(driver, *image, packed.data(), error)
+              : nullptr;
+    if (!matmul)
       return nullptr;
     bool int8 = spec.int8Activations;
-    return [decode, prefill, int8](Inputs &in, int64_t m) {
+    return [matmul, int8](Inputs &in, int64_t m) {
       float ms = 0;
       std::string why;
       const void *x = int8 ? (const void *)in.xq.data() : in.x.data();
-      auto &matmul = m >= 16 ? prefill : decode;
       if (!matmul->run(x, in.scales.data(), m, in.y.data(), ms, why)) {
         std::fprintf(stderr, "itq3-bench: %s\n", why.c_str());
         return -1.0;
@@ -274,7 +274,12 @@ bool benchShapeOnGpu(const Options &opts, itq3::rt::CudaDriver &driver,
       return ms * 1e-3;
     };
   };
-  if (!benchConfigs(opts, s, w, "GPU ", gpu, rows))
+  // Prefill on the GPU: the mma.sync kernels of 16 x 16 tiles.
+  auto prefill = [](MatmulKernelSpec &spec) {
+    spec.tileM = spec.tileN = 16;
+    spec.mma = true;
+  };
+  if (!benchConfigs(opts, s, w, "GPU ", gpu, prefill, rows))
     return false;
   for (int64_t m : opts.ms) {
     double seconds = 0;
@@ -408,8 +413,9 @@ int itq3::bench::runKernels(int argc, char **argv) {
   if (!parseOptions(argc, argv, opts))
     return 2;
   double peak = streamingReadGBs(opts.threads);
-  std::printf("CPU kernels and baseline on %u threads; peak = %u threads "
-              "summing 512 MiB, %.2f GB/s\n\n",
+  std::printf("CPU kernels and baseline on %u threads, kernels with tiles of "
+              "8 activation rows for M < 16 and 64 from M = 16; peak = %u "
+              "threads summing 512 MiB, %.2f GB/s\n\n",
               opts.threads, opts.threads, peak);
   std::vector<Row> rows;
   for (Shape s : opts.shapes)

@@ -17,7 +17,7 @@ table=$("$build/bin/itq3-bench" kernels --json "$root/bench/results/kernels-cpu.
   echo "\`bench/kernels.sh $*\` (\`itq3-bench kernels\`). Median of the runs after"
   echo "one warm-up. Kernels are JIT-compiled through \`--itq3-to-cpu-llvm\`;"
   echo "GB/s = (packed weight + activation + output bytes) / time; the"
-  echo "\\"peak\" is the same threads summing a 512 MiB buffer on the same machine."
+  echo "\"peak\" is the same threads summing a 512 MiB buffer on the same machine."
   echo "Baseline: a plain C++ triple loop over dense f32 weights (no"
   echo "quantization), compiled -O3, rows split over the same threads."
   echo

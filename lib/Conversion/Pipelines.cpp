@@ -27,6 +27,7 @@ static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
                            bool mma) {
   pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
   pm.addPass(createITQ3StageTiles(ITQ3StageTilesOptions{mma}));
+  pm.addPass(createITQ3FuseInverseFWHT());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());

@@ -9,6 +9,7 @@
 
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
 #include "itq3/Transforms/BlockDecoder.h"
+#include "PhaseBuilder.h"
 #include "mlir/IR/Matchers.h"
 
 namespace mlir::itq3 {
@@ -23,7 +24,6 @@ namespace {
 
 constexpr int64_t kRotationBlock = 256;
 constexpr int64_t kActivationBlock = 32;
-constexpr int64_t kButterflyStages = 8;
 
 /// A static upper bound of a tile dimension: the static size, or the
 /// constant operand of the arith.minsi that clamps an edge tile.
@@ -56,58 +56,6 @@ int64_t chunkSize(FormatAttr format, int64_t k) {
       return chunk;
   return format.getBlockSize();
 }
-
-/// Builders shared by the staged lowerings: constants, parallel phases and
-/// the butterfly stages of the FWHT over staged rows.
-class PhaseBuilder {
-protected:
-  PhaseBuilder(Operation *op) : b(op), loc(op->getLoc()) {}
-
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value dim(Value memref, int64_t d) {
-    return memref::DimOp::create(b, loc, memref, d);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-
-  /// An scf.parallel over [0, ub) for each bound; `body` gets the indices.
-  void parallel(ArrayRef<Value> ubs, function_ref<void(ValueRange)> body) {
-    SmallVector<Value> zeros(ubs.size(), index(0)), ones(ubs.size(), index(1));
-    auto loop = scf::ParallelOp::create(b, loc, zeros, ubs, ones);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    body(loop.getInductionVars());
-  }
-
-  /// Eight butterfly stages (u + v, u - v), strides 1..128, over each of the
-  /// `rows` staged rows of `buffer` ([rows x 256]); each stage is one
-  /// parallel phase over (row, pair). The 1/16 is left to the caller.
-  void butterflies(Value buffer, Value rows) {
-    for (int64_t s = 0; s < kButterflyStages; ++s) {
-      int64_t half = int64_t(1) << s;
-      parallel({rows, index(kRotationBlock / 2)}, [&](ValueRange iv) {
-        Value pair = iv[1];
-        // i = (pair / half) * 2 * half + pair % half
-        Value lo = add(mul(arith::DivUIOp::create(b, loc, pair, index(half)),
-                           index(2 * half)),
-                       arith::RemUIOp::create(b, loc, pair, index(half)));
-        Value hi = add(lo, index(half));
-        Value u = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], lo});
-        Value v = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[0], hi});
-        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, u, v),
-                                buffer, ValueRange{iv[0], lo});
-        memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, u, v),
-                                buffer, ValueRange{iv[0], hi});
-      });
-    }
-  }
-
-  OpBuilder b;
-  Location loc;
-};
 
 /// The stage buffers of a product on 16x8 blocks (itq3.mma): the
 /// activation rows, the weight rows and the block results.
@@ -272,7 +220,7 @@ private:
     });
     bool unrotate = op.getRotation() == Rotation::Weight;
     if (unrotate)
-      butterflies(buffer, n);
+      StageFWHTOp::create(b, loc, buffer, n);
     Value signs;
     if (unrotate && format.getSeed() != 0)
       signs = loadGlobal(b, loc, getOrCreateSignTable(module, format.getSeed(), k));
@@ -394,7 +342,7 @@ public:
       memref::StoreOp::create(b, loc, x, stage, ValueRange{zero, iv[0]});
     });
     if (op.getRotate())
-      butterflies(stage, index(1));
+      StageFWHTOp::create(b, loc, stage, index(1));
     parallel({index(block / kActivationBlock)}, [&](ValueRange iv) {
       quantizeGroup(stage, row, first, iv[0]);
     });

@@ -1,5 +1,5 @@
-// RUN: itq3-opt %s -itq3-tile -itq3-stage-tiles -canonicalize -convert-itq3-to-gpu="block-size=128" | FileCheck %s
-// RUN: itq3-opt %s -itq3-tile="tile-m=16 tile-n=16" -itq3-stage-tiles="mma=true" -canonicalize -convert-itq3-to-gpu="block-size=128" | FileCheck %s --check-prefix=MMA
+// RUN: itq3-opt %s -itq3-tile -itq3-stage-tiles -itq3-fuse-inverse-fwht -canonicalize -convert-itq3-to-gpu="block-size=128" | FileCheck %s
+// RUN: itq3-opt %s -itq3-tile="tile-m=16 tile-n=16" -itq3-stage-tiles="mma=true" -itq3-fuse-inverse-fwht -canonicalize -convert-itq3-to-gpu="block-size=128" | FileCheck %s --check-prefix=MMA
 
 // One block per tile of 32 weight rows; the stage buffer is workgroup memory;
 // each phase is a loop over the block's threads closed by a barrier: zeroing

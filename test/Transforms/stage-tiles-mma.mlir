@@ -31,7 +31,7 @@ func.func @int8_blocks(%x: memref<?x512xi8>, %s: memref<?x16xf32>, %w: memref<64
 
 // -----
 
-// Weight placement on f16 blocks: decode and butterflies in f32 as before,
+// Weight placement on f16 blocks: decode and FWHT in f32 as before,
 // then weights and (signed, 1/16-scaled) activations rounded to f16, one
 // accumulating itq3.mma over the chunk per 16x8 block, and the f32 sums
 // copied to the result after the last chunk.
@@ -43,7 +43,7 @@ func.func @int8_blocks(%x: memref<?x512xi8>, %s: memref<?x16xf32>, %w: memref<64
 // CHECK: %[[WH:.*]] = memref.alloca() : memref<16x256xf16>
 // CHECK: %[[ACC:.*]] = memref.alloca() : memref<16x16xf32>
 // CHECK: scf.for
-// CHECK-COUNT-8: arith.subf
+// CHECK: itq3.stage_fwht %[[STAGE]]
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 // CHECK: memref.store %{{.*}}, %[[WH]]
 // CHECK: arith.mulf %{{.*}}, %[[SIXTEENTH]]

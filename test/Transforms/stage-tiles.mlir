@@ -2,8 +2,8 @@
 // RUN: itq3-opt %s -itq3-tile="tile-n=48" -itq3-stage-tiles -canonicalize -split-input-file | FileCheck %s --check-prefix=EDGE
 
 // Weight placement of a seeded itq3_s tile: decode the 256-chunk into a
-// [32 x 256] f32 stage (scales applied), 8 butterfly stages over it, then the
-// product with the signs and 1/16 folded onto the activations.
+// [32 x 256] f32 stage (scales applied), the FWHT of the staged rows in place,
+// then the product with the signs and 1/16 folded onto the activations.
 // CHECK-DAG: memref.global "private" constant @__itq3_grid : memref<2048xi8>
 // CHECK-DAG: memref.global "private" constant @__itq3_signs_3_512 : memref<512xf32>
 // CHECK-LABEL: func @weight_rotation
@@ -14,7 +14,7 @@
 // CHECK: scf.for
 // CHECK: scf.parallel
 // CHECK: memref.store %{{.*}}, %[[STAGE]]
-// CHECK-COUNT-8: arith.subf
+// CHECK: itq3.stage_fwht %[[STAGE]] rows(%{{.*}}) : memref<32x256xf32>
 // CHECK: memref.get_global @__itq3_signs_3_512
 // CHECK: scf.parallel
 // CHECK: arith.mulf %{{.*}}, %[[SIXTEENTH]]
@@ -32,7 +32,7 @@ func.func @weight_rotation(%x: memref<1x512xf32>, %w: memref<64x220xi8>, %y: mem
 // CHECK-LABEL: func @activation_rotation
 // CHECK-DAG: memref.alloca() : memref<32x256xi8>
 // CHECK-DAG: memref.alloca() : memref<32x8xf32>
-// CHECK-NOT: arith.subf
+// CHECK-NOT: itq3.stage_fwht
 // CHECK: arith.muli %{{.*}} : i32
 // CHECK: arith.sitofp
 // CHECK-NOT: itq3.matmul_into
@@ -58,15 +58,15 @@ func.func @edge_tiles(%x: memref<?x96xf32>, %w: memref<100x54xi8>, %y: memref<?x
 // -----
 
 // Activations: one tile per (row, 256-block); stage the block times the
-// seeded signs, 8 butterfly stages, then per 32 the scale (a division by
-// 127) and the rounded int8 values.
+// seeded signs, its FWHT in place, then per 32 the scale (a division by 127)
+// and the rounded int8 values.
 // CHECK-LABEL: func @quantize_activations
 // CHECK-SAME: (%[[X:.*]]: memref<?x512xf32>, %[[Q:.*]]: memref<?x512xi8>, %[[S:.*]]: memref<?x16xf32>)
 // CHECK: memref.get_global @__itq3_signs_7_512
 // CHECK: scf.forall (%[[ROW:.*]], %{{.*}}) in (%{{.*}}, 2)
 // CHECK: %[[STAGE:.*]] = memref.alloca() : memref<1x256xf32>
 // CHECK: memref.store %{{.*}}, %[[STAGE]]
-// CHECK-COUNT-8: arith.subf
+// CHECK: itq3.stage_fwht %[[STAGE]] rows(%{{.*}}) : memref<1x256xf32>
 // CHECK: arith.divf %{{.*}}, %{{.*}} : f32
 // CHECK: memref.store %{{.*}}, %[[S]][%[[ROW]], %{{.*}}] : memref<?x16xf32>
 // CHECK: memref.store %{{.*}}, %[[Q]][%[[ROW]], %{{.*}}] : memref<?x512xi8>

@@ -83,11 +83,11 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     1. decode: the weight tile's chunk is decoded into a stage buffer
        [tile-n x chunk] with its sub-block scales applied (float path), or
        into int8 codes plus one scale per 32 (int8 path);
-    2. for `rotation<weight>`: the inverse FWHT-256 of every staged row, as
-       8 butterfly stages over the stage buffer. Scales are applied before
-       the transform and nothing is rounded back to an integer, so this is
-       exact up to float rounding; the 1/16 and the sign diagonal D are
-       folded into the product;
+    2. for `rotation<weight>`: the inverse FWHT-256 of every staged row, in
+       the stage buffer (`itq3.stage_fwht`, which `--itq3-fuse-inverse-fwht`
+       expands). Scales are applied before the transform and nothing is
+       rounded back to an integer, so this is exact up to float rounding;
+       the 1/16 and the sign diagonal D are folded into the product;
     3. product: y[m, n] += sum over the chunk, in f32 (float path), or per
        32 an integer dot product scaled by the weight and activation scales.
 
@@ -114,6 +114,22 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     Option<"mma", "mma", "bool", /*default=*/"false",
            "Products on 16x8 itq3.mma blocks where the tile shape allows">,
   ];
+}
+
+def ITQ3FuseInverseFWHT : Pass<"itq3-fuse-inverse-fwht"> {
+  let summary = "Expand the FWHT of staged tiles into butterfly phases over the stage";
+  let description = [{
+    Every `itq3.stage_fwht` (from `--itq3-stage-tiles`: the un-rotation of
+    a decoded weight tile for `rotation<weight>`, and the rotation of staged
+    activation blocks) becomes 8 butterfly stages of strides 1, 2, ..., 128,
+    each one phase (`scf.parallel` over (row, pair)) writing `u + v` and
+    `u - v` in place. The transform stays in the stage buffer (shared memory
+    on GPUs), and the GPU mapping's barrier after each phase keeps every
+    stage's reads after the previous stage's writes.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // ITQ3_TRANSFORMS_PASSES_TD

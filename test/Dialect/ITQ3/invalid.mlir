@@ -275,3 +275,11 @@ func.func @mma_length(%x: memref<16x32xi8>, %w: memref<8x32xi8>, %d: memref<16x8
   itq3.mma %x[%i, %i], %w[%i, %i] into %d[%i, %i] length(16) : memref<16x32xi8>, memref<8x32xi8>, memref<16x8xi32>
   return
 }
+
+// -----
+
+func.func @stage_fwht_width(%stage: memref<32x128xf32>, %n: index) {
+  // expected-error @+1 {{rows must be 256 wide, got 'memref<32x128xf32>'}}
+  itq3.stage_fwht %stage rows(%n) : memref<32x128xf32>
+  return
+}

@@ -117,3 +117,10 @@ func.func @mma(%x: memref<16x256xi8>, %w: memref<32x256xi8>, %d: memref<128x32xi
   itq3.mma %xh[%i, %i], %wh[%i, %i] into %acc[%i, %i] length(256) accumulate : memref<16x256xf16>, memref<16x256xf16>, memref<16x16xf32>
   return
 }
+
+// CHECK-LABEL: func @stage_fwht
+// CHECK: itq3.stage_fwht %{{.*}} rows(%{{.*}}) : memref<32x256xf32>
+func.func @stage_fwht(%stage: memref<32x256xf32>, %n: index) {
+  itq3.stage_fwht %stage rows(%n) : memref<32x256xf32>
+  return
+}

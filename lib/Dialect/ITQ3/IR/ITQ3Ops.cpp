@@ -312,3 +312,14 @@ LogicalResult MmaOp::verify() {
       return emitOpError("rows must be contiguous, got ") << buffer.getType();
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// StageFWHTOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StageFWHTOp::verify() {
+  MemRefType type = getBuffer().getType();
+  if (type.isDynamicDim(1) || type.getDimSize(1) != 256)
+    return emitOpError("rows must be 256 wide, got ") << type;
+  return success();
+}

@@ -324,4 +324,30 @@ def ITQ3_MmaOp : ITQ3_Op<"mma"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// itq3.stage_fwht
+//===----------------------------------------------------------------------===//
+
+def ITQ3_StageFWHTOp : ITQ3_Op<"stage_fwht"> {
+  let summary = "Unnormalized FWHT-256 in place over the staged rows of a tile";
+  let description = [{
+    Replaces each of the first `rows` rows of `buffer` [R x 256] by 16 H
+    times it: the sums and differences of the fast Walsh-Hadamard
+    transform without its 1/16 (H is its own inverse, so this is also the
+    inverse transform up to that factor, which callers fold elsewhere).
+    `--itq3-stage-tiles` places it where a staged weight tile is un-rotated
+    (`rotation<weight>`) and where staged activations are rotated;
+    `--itq3-fuse-inverse-fwht` expands it into the 8 butterfly phases.
+
+    ```mlir
+    itq3.stage_fwht %stage rows(%n) : memref<32x256xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$buffer,
+    Index:$rows);
+  let assemblyFormat = "$buffer `rows` `(` $rows `)` attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
 #endif // ITQ3_OPS_TD

@@ -125,11 +125,13 @@ private:
       return success();
     if (failed(checkFinite(op, *values)))
       return failure();
+    DenseElementsAttr nk = weightAsNK(*values, bType, *layout);
+    if (failed(checkEncodable(op, nk, n, k)))
+      return failure();
 
     OpBuilder builder(op);
     Location loc = op.getLoc();
-    auto weight = arith::ConstantOp::create(
-        builder, loc, weightAsNK(*values, bType, *layout));
+    auto weight = arith::ConstantOp::create(builder, loc, nk);
     auto packedType =
         PackedWeightType::get(&getContext(), {n, k}, formatAttr);
     auto packed = QuantizeOp::create(builder, loc, packedType, weight);
@@ -154,6 +156,32 @@ private:
       if (!std::isfinite(values[i]))
         return op.emitError("weight element ")
                << i << " is " << values[i] << "; cannot quantize it";
+    return success();
+  }
+
+  /// Errors out on finite weights too large for the format's fp16 scales.
+  /// Every codec encodes rows whose magnitudes stay below kSafeMagnitude,
+  /// so only rows above it are trial-encoded.
+  LogicalResult checkEncodable(linalg::MatmulOp op, DenseElementsAttr nk,
+                               int64_t n, int64_t k) {
+    constexpr float kSafeMagnitude = 1e4f;
+    auto codec = createCodec(formatAttr);
+    std::vector<float> weights(nk.getValues<float>().begin(),
+                               nk.getValues<float>().end());
+    std::vector<uint8_t> bytes(codec->rowBytes(k) * n);
+    for (int64_t r = 0; r < n; ++r) {
+      const float *row = weights.data() + r * k;
+      float largest = 0;
+      for (int64_t c = 0; c < k; ++c)
+        largest = std::max(largest, std::fabs(row[c]));
+      if (largest <= kSafeMagnitude ||
+          codec->encodeRows(row, 1, k, bytes.data()).ok())
+        continue;
+      // Rows 0..r again, so that the codec's message names the right row.
+      return op.emitError("cannot quantize the weight: ")
+             << codec->encodeRows(weights.data(), r + 1, k, bytes.data())
+                    .message();
+    }
     return success();
   }
 

@@ -29,3 +29,15 @@ func.func @k_not_divisible(%x: tensor<1x96xf32>) -> tensor<1x4xf32> {
                      outs(%acc : tensor<1x4xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
+
+// -----
+
+// A finite weight beyond what the format's fp16 scales reach is an error
+// naming the first such row of W, not a quantize left unfolded.
+func.func @beyond_fp16_scale(%x: tensor<1x256xf32>, %acc: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %b = arith.constant dense<3.0e30> : tensor<256x2xf32>
+  // expected-error @+1 {{cannot quantize the weight: weight magnitude 4.8e+31 at row 0, columns 0..255 (after FWHT rotation) is out of range for format itq3_s}}
+  %y = linalg.matmul ins(%x, %b : tensor<1x256xf32>, tensor<256x2xf32>)
+                     outs(%acc : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}

@@ -95,6 +95,9 @@ Options parseArgs(int argc, char **argv) {
     fail(std::string("--model is required\n") + usage);
   if (o.prompt.empty() == o.textFile.empty())
     fail(std::string("give exactly one of --prompt and --perplexity\n") + usage);
+  // Checked before the (possibly long) model load.
+  if (o.format != "reference" && !format::parseFormatName(o.format))
+    fail("unknown format '" + o.format + "'");
   return o;
 }
 
@@ -134,15 +137,13 @@ void printReport(const QuantReport &r) {
 QuantReport quantize(Model &m, const Options &o) {
   if (o.format == "reference")
     return referenceReport(m);
-  std::optional<format::FormatKind> kind = format::parseFormatName(o.format);
-  if (!kind)
-    fail("unknown format '" + o.format + "'");
+  format::FormatKind kind = *format::parseFormatName(o.format);
   auto t0 = std::chrono::steady_clock::now();
   QuantReport r;
   format::CodecOptions co;
   co.signSeed = o.signSeed;
   Progress bar("quantizing to " + o.format);
-  if (Status s = quantizeModel(m, *kind, co, o.threads, r,
+  if (Status s = quantizeModel(m, kind, co, o.threads, r,
                                [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); });
       !s)
     fail(s.message());

@@ -123,15 +123,13 @@ private:
     std::optional<std::vector<float>> values = readFloats(bValues);
     if (!values)
       return success();
-    if (failed(checkFinite(op, *values)))
-      return failure();
-    DenseElementsAttr nk = weightAsNK(*values, bType, *layout);
-    if (failed(checkEncodable(op, nk, n, k)))
+    if (failed(checkEncodable(op, *values, *layout, n, k)))
       return failure();
 
     OpBuilder builder(op);
     Location loc = op.getLoc();
-    auto weight = arith::ConstantOp::create(builder, loc, nk);
+    auto weight = arith::ConstantOp::create(
+        builder, loc, weightAsNK(*values, bType, *layout));
     auto packedType =
         PackedWeightType::get(&getContext(), {n, k}, formatAttr);
     auto packed = QuantizeOp::create(builder, loc, packedType, weight);
@@ -149,39 +147,39 @@ private:
     return success();
   }
 
-  /// Errors out on weights no codec can encode (NaN, Inf), naming the
-  /// matmul, rather than leaving an unfoldable quantize behind.
-  static LogicalResult checkFinite(linalg::MatmulOp op, ArrayRef<float> values) {
-    for (size_t i = 0; i < values.size(); ++i)
+  /// Errors out, naming the matmul, on weights the codec cannot encode
+  /// (NaN, Inf, magnitudes beyond the format's fp16 scales) rather than
+  /// leaving an unfoldable quantize behind. Every codec encodes rows whose
+  /// magnitudes stay below kSafeMagnitude, so only rows above it are
+  /// trial-encoded.
+  LogicalResult checkEncodable(linalg::MatmulOp op, ArrayRef<float> values,
+                               WeightLayout layout, int64_t n, int64_t k) {
+    constexpr float kSafeMagnitude = 1e4f;
+    auto at = [&](int64_t row, int64_t col) {
+      return layout == WeightLayout::KN ? col * n + row : row * k + col;
+    };
+    std::vector<float> largest(n, 0.0f);
+    for (size_t i = 0; i < values.size(); ++i) {
       if (!std::isfinite(values[i]))
         return op.emitError("weight element ")
                << i << " is " << values[i] << "; cannot quantize it";
-    return success();
-  }
-
-  /// Errors out on finite weights too large for the format's fp16 scales.
-  /// Every codec encodes rows whose magnitudes stay below kSafeMagnitude,
-  /// so only rows above it are trial-encoded.
-  LogicalResult checkEncodable(linalg::MatmulOp op, DenseElementsAttr nk,
-                               int64_t n, int64_t k) {
-    constexpr float kSafeMagnitude = 1e4f;
-    auto codec = createCodec(formatAttr);
-    std::vector<float> weights(nk.getValues<float>().begin(),
-                               nk.getValues<float>().end());
-    std::vector<uint8_t> bytes(codec->rowBytes(k) * n);
-    for (int64_t r = 0; r < n; ++r) {
-      const float *row = weights.data() + r * k;
-      float largest = 0;
-      for (int64_t c = 0; c < k; ++c)
-        largest = std::max(largest, std::fabs(row[c]));
-      if (largest <= kSafeMagnitude ||
-          codec->encodeRows(row, 1, k, bytes.data()).ok())
-        continue;
-      // Rows 0..r again, so that the codec's message names the right row.
-      return op.emitError("cannot quantize the weight: ")
-             << codec->encodeRows(weights.data(), r + 1, k, bytes.data())
-                    .message();
+      float &rowMax = largest[layout == WeightLayout::KN ? i % n : i / k];
+      rowMax = std::max(rowMax, std::fabs(values[i]));
     }
+    auto codec = createCodec(formatAttr);
+    auto encodeRows = [&](int64_t first, int64_t count) {
+      std::vector<float> rows(count * k);
+      for (int64_t r = 0; r < count; ++r)
+        for (int64_t c = 0; c < k; ++c)
+          rows[r * k + c] = values[at(first + r, c)];
+      std::vector<uint8_t> bytes(codec->rowBytes(k) * count);
+      return codec->encodeRows(rows.data(), count, k, bytes.data());
+    };
+    for (int64_t r = 0; r < n; ++r)
+      if (largest[r] > kSafeMagnitude && !encodeRows(r, 1).ok())
+        // Rows 0..r again, so that the codec's message names the right row.
+        return op.emitError("cannot quantize the weight: ")
+               << encodeRows(0, r + 1).message();
     return success();
   }
 

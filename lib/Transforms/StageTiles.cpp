@@ -426,8 +426,7 @@ struct StageTilesPass
   /// mma step); 0 otherwise.
   int64_t mmaRows(MatmulIntoOp op, int64_t weightRows) {
     std::optional<int64_t> rows = staticBound(op.getInput(), 0);
-    bool integer = op.getInput().getType().getElementType().isInteger(8);
-    int64_t step = integer ? 32 : 16;
+    int64_t step = MmaOp::stepFor(op.getInput().getType().getElementType());
     int64_t k = op.getInput().getType().getDimSize(1);
     if (!mma || !rows || *rows % MmaOp::kRows != 0 ||
         weightRows % MmaOp::kCols != 0 ||

@@ -178,15 +178,17 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
     spec.threads = opts.threads;
     MatmulKernelSpec prefillSpec = spec;
     prefill(prefillSpec);
-    std::string error;
-    TimedKernel decode = make(spec, packed, error);
-    TimedKernel wide = decode ? make(prefillSpec, packed, error) : nullptr;
-    if (!wide) {
-      std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
-      return false;
-    }
+    // Compiled when first needed: decode, prefill or both.
+    TimedKernel decode, wide;
     for (int64_t m : opts.ms) {
-      TimedKernel &kernel = m >= kPrefillRows ? wide : decode;
+      bool isPrefill = m >= kPrefillRows;
+      TimedKernel &kernel = isPrefill ? wide : decode;
+      std::string error;
+      if (!kernel && !(kernel = make(isPrefill ? prefillSpec : spec, packed,
+                                     error))) {
+        std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+        return false;
+      }
       Inputs in(m, s);
       std::vector<double> times;
       for (int r = 0; r <= opts.reps; ++r) {

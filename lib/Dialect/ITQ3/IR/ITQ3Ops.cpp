@@ -290,10 +290,6 @@ LogicalResult DotI8Op::verify() {
 // MmaOp
 //===----------------------------------------------------------------------===//
 
-int64_t MmaOp::getStep() {
-  return getLhs().getType().getElementType().isInteger(8) ? 32 : 16;
-}
-
 LogicalResult MmaOp::verify() {
   Type element = getLhs().getType().getElementType();
   if (getRhs().getType().getElementType() != element)

@@ -318,8 +318,12 @@ def ITQ3_MmaOp : ITQ3_Op<"mma"> {
   let extraClassDeclaration = [{
     /// Rows of lhs and rhs per op (the mma.sync M and N).
     static constexpr int64_t kRows = 16, kCols = 8;
-    /// Columns per mma.sync step: 32 for int8, 16 for f16.
-    int64_t getStep();
+    /// Columns per mma.sync step for operands of `element`: 32 for int8,
+    /// 16 for f16.
+    static int64_t stepFor(Type element) {
+      return element.isInteger(8) ? 32 : 16;
+    }
+    int64_t getStep() { return stepFor(getLhs().getType().getElementType()); }
   }];
   let hasVerifier = 1;
 }

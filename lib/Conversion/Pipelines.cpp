@@ -11,6 +11,8 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -21,6 +23,28 @@
 
 using namespace mlir;
 using namespace mlir::itq3;
+
+/// Tensor-level input (itq3.matmul on packed constants or parameters, from
+/// --itq3-quantize-weights) to the buffer form that kernels start from:
+/// the rotation placed, weights folded to packed constants, then buffers.
+/// Results become out-parameters written in place (no copy), and the
+/// buffers in between are freed. Buffer-level input passes through as it
+/// is.
+static void addBufferization(OpPassManager &pm, const std::string &rotation) {
+  pm.addPass(createITQ3PlaceRotation(ITQ3PlaceRotationOptions{rotation}));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.hoistDynamicAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  bufferization::buildBufferDeallocationPipeline(pm);
+}
 
 /// The target-independent part: tiles, then staged loops.
 static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
@@ -35,6 +59,7 @@ static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
 
 void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
+  addBufferization(pm, options.rotation);
   addStagedTiles(pm, options.tileM, options.tileN, options.mma);
   pm.addPass(createConvertITQ3ToCPU());
   // Tiles run one after another here; threads split N between calls.
@@ -53,9 +78,11 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
 
 void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
                                         const PtxPipelineOptions &options) {
+  addBufferization(pm, options.rotation);
   addStagedTiles(pm, options.tileM, options.tileN, options.mma);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
+  pm.addPass(createITQ3BindDeviceBuffers());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createConvertITQ3ToNVVM());
 }
@@ -78,13 +105,13 @@ void mlir::itq3::buildPtxPipeline(OpPassManager &pm,
 void mlir::itq3::registerITQ3Pipelines() {
   PassPipelineRegistration<PtxPipelineOptions>(
       "itq3-to-ptx",
-      "Lower itq3.matmul_into kernels to GPU kernels with shared-memory "
+      "Lower itq3.matmul (tensors) or itq3.matmul_into kernels to GPU kernels with shared-memory "
       "stages, barriers, dp4a and mma.sync, serialized into a gpu.binary "
       "(PTX or cubin)",
       buildPtxPipeline);
   PassPipelineRegistration<CpuPipelineOptions>(
       "itq3-to-cpu-llvm",
-      "Lower itq3.matmul_into kernels through tiles and staged loops to the "
+      "Lower itq3.matmul (tensors) or itq3.matmul_into kernels through tiles and staged loops to the "
       "LLVM dialect",
       buildCpuLLVMPipeline);
 }

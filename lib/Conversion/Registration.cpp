@@ -1,6 +1,8 @@
 //===- Registration.cpp - interfaces the lowering pipelines rely on -------===//
 //
-// The generic to-LLVM conversions (convert-gpu-to-nvvm, gpu-to-llvm, ...)
+// One-shot bufferization finds how to bufferize itq3 and func ops through
+// BufferizableOpInterface, and buffer-results-to-out-params which buffers
+// it may hoist to the caller through AllocationOpInterface. The generic to-LLVM conversions (convert-gpu-to-nvvm, gpu-to-llvm, ...)
 // find each dialect's patterns through ConvertToLLVMPatternInterface, and
 // gpu-module-to-binary serializes through the NVVM target attribute's
 // interface: both are external models that must be in the registry. Listed
@@ -8,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "itq3/Conversion/Pipelines.h"
+
+#include "itq3/Dialect/ITQ3/Transforms/BufferizableOpInterfaceImpl.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -18,6 +22,8 @@
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -26,6 +32,10 @@
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 
 void mlir::itq3::registerLoweringInterfaces(DialectRegistry &registry) {
+  itq3::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  memref::registerAllocationOpInterfaceExternalModels(registry);
   arith::registerConvertArithToLLVMInterface(registry);
   cf::registerConvertControlFlowToLLVMInterface(registry);
   registerConvertFuncToLLVMInterface(registry);

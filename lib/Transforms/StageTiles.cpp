@@ -10,6 +10,7 @@
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
 #include "itq3/Transforms/BlockDecoder.h"
 #include "PhaseBuilder.h"
+#include "TileLoop.h"
 #include "mlir/IR/Matchers.h"
 
 namespace mlir::itq3 {
@@ -323,10 +324,8 @@ public:
     if (std::optional<int64_t> seed = op.getSeed())
       signs = loadGlobal(
           b, loc, getOrCreateSignTable(module, uint64_t(*seed), k));
-    auto forall = scf::ForallOp::create(
-        b, loc,
-        ArrayRef<OpFoldResult>{dim(op.getInput(), 0), b.getIndexAttr(k / block)},
-        ValueRange{}, std::nullopt);
+    scf::ForallOp forall = createTileLoop(b, loc, dim(op.getInput(), 0),
+                                          b.getIndexAttr(k / block));
     b.setInsertionPointToStart(forall.getBody());
     Value row = forall.getInductionVar(0);
     Value first = mul(forall.getInductionVar(1), index(block));

@@ -1,6 +1,8 @@
 //===- Tile.cpp - itq3.matmul_into -> scf.forall over tiles ---------------===//
 #include "itq3/Transforms/Passes.h"
 
+#include "TileLoop.h"
+
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
@@ -69,9 +71,8 @@ void tile(MatmulIntoOp op, int64_t tileM, int64_t tileN) {
   TiledDim n{dimOf(b, loc, op.getWeight(), 0), tileN};
   OpFoldResult zero = b.getIndexAttr(0);
 
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{m.count(b, loc), n.count(b, loc)},
-      ValueRange{}, std::nullopt);
+  scf::ForallOp forall =
+      createTileLoop(b, loc, m.count(b, loc), n.count(b, loc));
   b.setInsertionPointToStart(forall.getBody());
   Value i = forall.getInductionVar(0), j = forall.getInductionVar(1);
   Value m0 = m.offset(b, loc, i), n0 = n.offset(b, loc, j);

@@ -10,6 +10,8 @@
 #include "itq3/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -27,6 +29,7 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<mlir::itq3::ITQ3Dialect, mlir::arith::ArithDialect,
+                  mlir::bufferization::BufferizationDialect,
                   mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
                   mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect,
                   mlir::LLVM::LLVMDialect, mlir::linalg::LinalgDialect,
@@ -35,6 +38,8 @@ int main(int argc, char **argv) {
   mlir::itq3::registerLoweringInterfaces(registry);
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  mlir::bufferization::registerOneShotBufferizePass();
+  mlir::bufferization::registerBufferResultsToOutParamsPass();
   mlir::itq3::registerITQ3TransformsPasses();
   mlir::itq3::registerITQ3ConversionPasses();
   mlir::itq3::registerITQ3Pipelines();

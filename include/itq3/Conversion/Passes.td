@@ -67,4 +67,26 @@ def ConvertITQ3ToGPU : Pass<"convert-itq3-to-gpu", "::mlir::func::FuncOp"> {
   ];
 }
 
+def ITQ3BindDeviceBuffers
+    : Pass<"itq3-bind-device-buffers", "::mlir::ModuleOp"> {
+  let summary = "Give the GPU kernels of host functions device buffers";
+  let description = [{
+    Runs after `--convert-itq3-to-gpu`, on functions that launch kernels.
+    Kernels cannot read host memory, so:
+
+    - a buffer made on the host (`memref.alloc`, e.g. the int8 activations
+      between the quantizer and the matmul) becomes `gpu.alloc` and its
+      `memref.dealloc` a `gpu.dealloc`;
+    - a weight (`memref.get_global` of a global marked `itq3.weight`, which
+      is how bufferization keeps packed constants) becomes a parameter of
+      the function, appended after the others, with the attribute
+      `itq3.weight = @global`: the runtime uploads each weight once and
+      binds its device copy, instead of copying it on every call.
+
+    Functions that are called from elsewhere in the module keep their
+    signature; a weight read there is an error.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // ITQ3_CONVERSION_PASSES_TD

@@ -8,6 +8,13 @@
 namespace mlir::itq3 {
 
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<std::string> rotation{
+      *this, "rotation",
+      llvm::cl::desc("Where tensor-level matmuls of rotated formats undo the "
+                     "rotation: activation (rotate and quantize x once, int8 "
+                     "products) or weight (inverse FWHT of staged weight "
+                     "tiles, f32 products); buffer-level ops keep theirs"),
+      llvm::cl::init("activation")};
   Option<int64_t> tileM{*this, "tile-m",
                         llvm::cl::desc("Activation rows per tile"),
                         llvm::cl::init(8)};
@@ -21,6 +28,13 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
 };
 
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
+  Option<std::string> rotation{
+      *this, "rotation",
+      llvm::cl::desc("Where tensor-level matmuls of rotated formats undo the "
+                     "rotation: activation (rotate and quantize x once, int8 "
+                     "products) or weight (inverse FWHT of staged weight "
+                     "tiles, f32 products); buffer-level ops keep theirs"),
+      llvm::cl::init("activation")};
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("Target GPU: sm_80, sm_86, sm_89, sm_90"),
                            llvm::cl::init("sm_80")};
@@ -48,15 +62,18 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
                    llvm::cl::init(true)};
 };
 
+/// [tensor-level itq3.matmul -> rotation placed -> buffers ->]
 /// itq3.matmul_into kernels -> tiles -> staged loops -> gpu.launch with
-/// shared-memory stages and barriers -> NVVM (dp4a, mma.sync) -> gpu.binary. The two
-/// halves: up to outlined gpu.func kernels, then NVVM and serialization.
+/// shared-memory stages and barriers, device buffers -> NVVM (dp4a,
+/// mma.sync) -> gpu.binary. The two halves: up to outlined gpu.func kernels,
+/// then NVVM and serialization.
 void buildPtxPipeline(OpPassManager &pm, const PtxPipelineOptions &options);
 void buildGpuKernelPipeline(OpPassManager &pm,
                             const PtxPipelineOptions &options);
 void buildGpuBinaryPipeline(OpPassManager &pm,
                             const PtxPipelineOptions &options);
 
+/// [tensor-level itq3.matmul -> rotation placed -> buffers ->]
 /// itq3.matmul_into kernels -> tiles -> staged loops -> LLVM dialect, ready
 /// for translation to LLVM IR (JIT or object code).
 void buildCpuLLVMPipeline(OpPassManager &pm, const CpuPipelineOptions &options);

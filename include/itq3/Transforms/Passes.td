@@ -56,12 +56,15 @@ def ITQ3Tile : Pass<"itq3-tile"> {
     `scf.forall (%i, %j) in (ceil(M / tile-m), ceil(N / tile-n))` whose body
     runs `itq3.matmul_into` on subviews: rows [i*tile-m, +tile-m) of the
     activations, rows [j*tile-n, +tile-n) of the packed weight bytes. Edge
-    tiles are clamped with `arith.minsi`; when a dimension is static and
+    tiles are clamped with `arith.minsi`. The loop's dimensions are mapped
+    to GPU blocks (`#gpu.block<y>`, `#gpu.block<x>`), which also keeps a
+    loop of one tile from being folded away. When a dimension is static and
     divisible the tile size stays static, so later passes can size
     shared-memory stages. A static M smaller than tile-m gives one tile of M
     rows (decode: M = 1..8).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
   let options = [
@@ -108,6 +111,7 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     and N are zeros. Elsewhere the product stays on dot products.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
   let options = [

@@ -8,6 +8,7 @@
 #include "itq3/Conversion/Passes.h"
 
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "itq3/Dialect/ITQ3/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -63,9 +64,16 @@ void distribute(scf::ParallelOp parallel, Value worker, Value workers) {
 
 /// Whether `op`, defined outside the launch, is recomputed inside instead of
 /// passed in: constants, constant tables (a host address would be useless on
-/// the device) and dimensions of buffers.
+/// the device) and dimensions of buffers. Weights are globals too, but
+/// --itq3-bind-device-buffers turns them into parameters instead of copying
+/// them into every kernel.
 bool sinkable(Operation *op) {
-  return isa<arith::ConstantOp, memref::GetGlobalOp, memref::DimOp>(op);
+  if (auto read = dyn_cast<memref::GetGlobalOp>(op)) {
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+        read, read.getNameAttr());
+    return !global || !global->hasAttr(kWeightGlobalAttrName);
+  }
+  return isa<arith::ConstantOp, memref::DimOp>(op);
 }
 
 /// Clones the sinkable producers of values used in the launch into it, so the

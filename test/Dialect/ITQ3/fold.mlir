@@ -73,3 +73,21 @@ func.func @fold_fwht(%x: tensor<2x256xf32>) -> (tensor<2x256xf32>, tensor<2x256x
   %t = itq3.fwht %s signs(5) : tensor<2x256xf32>
   return %b, %t : tensor<2x256xf32>, tensor<2x256xf32>
 }
+
+// -----
+
+// The rotation of activations folds into their quantizer (one pass over x);
+// a rotation with other users stays for them.
+// CHECK-LABEL: func @fuse_rotation_into_quantize_act
+// CHECK-SAME: (%[[X:.*]]: tensor<?x256xf32>)
+// CHECK: itq3.quantize_act %[[X]] rotate signs(3) :
+// CHECK: %[[R:.*]] = itq3.fwht %[[X]] : tensor<?x256xf32>
+// CHECK: itq3.quantize_act %[[X]] rotate :
+// CHECK: return %[[R]]
+func.func @fuse_rotation_into_quantize_act(%x: tensor<?x256xf32>) -> (tensor<?x256xi8>, tensor<?x256xi8>, tensor<?x256xf32>) {
+  %r = itq3.fwht %x signs(3) : tensor<?x256xf32>
+  %v, %s = itq3.quantize_act %r : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
+  %p = itq3.fwht %x : tensor<?x256xf32>
+  %u, %t = itq3.quantize_act %p : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
+  return %v, %u, %p : tensor<?x256xi8>, tensor<?x256xi8>, tensor<?x256xf32>
+}

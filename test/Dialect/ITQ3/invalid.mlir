@@ -174,6 +174,22 @@ func.func @matmul_int8_k(%x: tensor<1x40xi8>, %s: tensor<1x1xf32>, %w: !itq3.pac
 
 // -----
 
+func.func @quantize_act_rotate_block(%x: tensor<2x96xf32>) {
+  // expected-error @+1 {{K must be a static multiple of 256, got 96}}
+  %v, %s = itq3.quantize_act %x rotate : tensor<2x96xf32> -> tensor<2x96xi8>, tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_signs(%x: tensor<2x256xf32>) {
+  // expected-error @+1 {{signs(seed) needs rotate}}
+  %v, %s = itq3.quantize_act %x signs(5) : tensor<2x256xf32> -> tensor<2x256xi8>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
 func.func @matmul_int8_scales(%x: tensor<1x256xi8>, %s: tensor<1x4xf32>, %w: !itq3.packed<8x256, q8>) {
   // expected-error @+1 {{scales must have shape [1, 8], got [1, 4]}}
   %y = itq3.matmul %x, %w scales %s rotation<none> : tensor<1x256xi8>, !itq3.packed<8x256, q8>, tensor<1x4xf32> -> tensor<1x8xf32>
@@ -247,7 +263,7 @@ func.func @quantize_act_into_signs(%x: memref<1x256xf32>, %q: memref<1x256xi8>, 
 // -----
 
 func.func @quantize_act_into_scales(%x: memref<1x256xf32>, %q: memref<1x256xi8>, %s: memref<1x4xf32>) {
-  // expected-error @+1 {{scales must have shape [1, 8], got [1, 4]}}
+  // expected-error @+1 {{scales must have shape [1, 8] (one per 32 values), got [1, 4]}}
   itq3.quantize_act_into %x into %q, %s : memref<1x256xf32>, memref<1x256xi8>, memref<1x4xf32>
   return
 }

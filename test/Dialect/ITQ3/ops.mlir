@@ -55,6 +55,13 @@ func.func @quantize_act(%x: tensor<?x256xf32>) -> (tensor<?x256xi8>, tensor<?x8x
   return %v, %s : tensor<?x256xi8>, tensor<?x8xf32>
 }
 
+// CHECK-LABEL: func @quantize_act_rotate
+// CHECK: itq3.quantize_act %{{.*}} rotate signs(7) : tensor<2x512xf32> -> tensor<2x512xi8>, tensor<2x16xf32>
+func.func @quantize_act_rotate(%x: tensor<2x512xf32>) -> (tensor<2x512xi8>, tensor<2x16xf32>) {
+  %v, %s = itq3.quantize_act %x rotate signs(7) : tensor<2x512xf32> -> tensor<2x512xi8>, tensor<2x16xf32>
+  return %v, %s : tensor<2x512xi8>, tensor<2x16xf32>
+}
+
 // CHECK-LABEL: func @matmul_weight_rotation
 // CHECK: itq3.matmul %{{.*}}, %{{.*}} rotation<weight> : tensor<1x256xf32>, !itq3.packed<64x256, itq3_s> -> tensor<1x64xf32>
 func.func @matmul_weight_rotation(%x: tensor<1x256xf32>, %w: !itq3.packed<64x256, itq3_s>) -> tensor<1x64xf32> {

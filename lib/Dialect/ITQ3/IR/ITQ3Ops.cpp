@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -142,21 +143,64 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
 // QuantizeActOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult QuantizeActOp::verify() {
-  ArrayRef<int64_t> input = getInput().getType().getShape();
-  if (ShapedType::isDynamic(input[1]) || input[1] % kActivationBlock != 0)
-    return emitOpError("K must be a static multiple of ")
-           << kActivationBlock << ", got " << input[1];
-  if (failed(verifyCompatibleShape(getValues().getType().getShape(), input)))
-    return emitOpError("values must have the input's shape [")
-           << input << "]";
-  ArrayRef<int64_t> scales = getScales().getType().getShape();
-  if (!compatibleDims(scales[0], input[0]) ||
-      scales[1] != input[1] / kActivationBlock)
-    return emitOpError("scales must have shape [")
-           << input[0] << ", " << input[1] / kActivationBlock
+/// The rules shared by itq3.quantize_act and itq3.quantize_act_into: K splits
+/// into activation blocks (rotation blocks with `rotate`), values have the
+/// input's shape and scales one column per 32 of it.
+static LogicalResult verifyActivationQuantizer(Operation *op, ShapedType input,
+                                               ShapedType values,
+                                               ShapedType scalesType,
+                                               bool rotate,
+                                               std::optional<int64_t> seed) {
+  ArrayRef<int64_t> x = input.getShape();
+  int64_t block = rotate ? kRotationBlock : kActivationBlock;
+  if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
+    return op->emitOpError("K must be a static multiple of ")
+           << block << ", got " << x[1];
+  if (seed && !rotate)
+    return op->emitOpError("signs(seed) needs rotate");
+  if (seed && *seed == 0)
+    return op->emitOpError("sign seed must be non-zero (omit signs for none)");
+  if (failed(verifyCompatibleShape(values.getShape(), x)))
+    return op->emitOpError("values must have the input's shape [") << x << "]";
+  ArrayRef<int64_t> scales = scalesType.getShape();
+  if (!compatibleDims(scales[0], x[0]) ||
+      scales[1] != x[1] / kActivationBlock)
+    return op->emitOpError("scales must have shape [")
+           << x[0] << ", " << x[1] / kActivationBlock
            << "] (one per 32 values), got [" << scales << "]";
   return success();
+}
+
+LogicalResult QuantizeActOp::verify() {
+  return verifyActivationQuantizer(*this, getInput().getType(),
+                                   getValues().getType(), getScales().getType(),
+                                   getRotate(), getSeed());
+}
+
+namespace {
+/// quantize_act(fwht(x) signs(s)) -> quantize_act(x) rotate signs(s): one
+/// pass over the activations instead of a rotated copy of them.
+struct FuseRotationIntoQuantizeAct : public OpRewritePattern<QuantizeActOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeActOp op,
+                                PatternRewriter &rewriter) const override {
+    auto fwht = op.getInput().getDefiningOp<FWHTOp>();
+    if (op.getRotate() || !fwht)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getInputMutable().assign(fwht.getInput());
+      op.setRotate(true);
+      op.setSeedAttr(fwht.getSeedAttr());
+    });
+    return success();
+  }
+};
+} // namespace
+
+void QuantizeActOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                MLIRContext *context) {
+  results.add<FuseRotationIntoQuantizeAct>(context);
 }
 
 //===----------------------------------------------------------------------===//
@@ -251,24 +295,9 @@ LogicalResult MatmulIntoOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantizeActIntoOp::verify() {
-  ArrayRef<int64_t> x = getInput().getType().getShape();
-  int64_t block = getRotate() ? kRotationBlock : kActivationBlock;
-  if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
-    return emitOpError("K must be a static multiple of ")
-           << block << ", got " << x[1];
-  if (getSeed() && !getRotate())
-    return emitOpError("signs(seed) needs rotate");
-  if (std::optional<int64_t> seed = getSeed(); seed && *seed == 0)
-    return emitOpError("sign seed must be non-zero (omit signs for none)");
-  if (failed(verifyCompatibleShape(getValues().getType().getShape(), x)))
-    return emitOpError("values must have the input's shape [") << x << "]";
-  ArrayRef<int64_t> scales = getScales().getType().getShape();
-  if (!compatibleDims(scales[0], x[0]) ||
-      scales[1] != x[1] / kActivationBlock)
-    return emitOpError("scales must have shape [")
-           << x[0] << ", " << x[1] / kActivationBlock << "], got [" << scales
-           << "]";
-  return success();
+  return verifyActivationQuantizer(*this, getInput().getType(),
+                                   getValues().getType(), getScales().getType(),
+                                   getRotate(), getSeed());
 }
 
 //===----------------------------------------------------------------------===//

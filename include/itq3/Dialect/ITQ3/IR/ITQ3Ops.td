@@ -116,17 +116,35 @@ def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act", [Pure]> {
     `values = round(x / scale)`. K must be a multiple of 32; M may be
     dynamic.
 
+    With `rotate`, every 256-block of a row is first rotated as `itq3.fwht`
+    does (after the seeded signs of `signs(seed)`), so K must be a multiple
+    of 256. The canonicalizer folds `quantize_act(fwht(x))` into this form,
+    which is what the buffer form `itq3.quantize_act_into` computes in one
+    pass over the activations.
+
     ```mlir
     %v, %s = itq3.quantize_act %x : tensor<1x4096xf32>
                -> tensor<1x4096xi8>, tensor<1x128xf32>
+    %rv, %rs = itq3.quantize_act %x rotate signs(7) : tensor<1x4096xf32>
+               -> tensor<1x4096xi8>, tensor<1x128xf32>
     ```
   }];
-  let arguments = (ins ITQ3_FloatTensor2D:$input);
+  let arguments = (ins ITQ3_FloatTensor2D:$input, UnitAttr:$rotate,
+                       OptionalAttr<I64Attr>:$seed);
   let results = (outs 2DTensorOf<[I8]>:$values, 2DTensorOf<[F32]>:$scales);
   let assemblyFormat = [{
-    $input attr-dict `:` type($input) `->` type($values) `,` type($scales)
+    $input (`rotate` $rotate^)? (`signs` `(` $seed^ `)`)? attr-dict
+    `:` type($input) `->` type($values) `,` type($scales)
   }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$values, "::mlir::Type":$scales,
+                   "::mlir::Value":$input), [{
+      build($_builder, $_state, values, scales, input, /*rotate=*/false,
+            /*seed=*/nullptr);
+    }]>
+  ];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 //===----------------------------------------------------------------------===//

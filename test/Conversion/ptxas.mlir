@@ -15,6 +15,14 @@
 // RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_90" -o %t.90.mlir
 // RUN: %extract_ptx %t.90.mlir %t.90
 // RUN: %ptxas -arch=sm_90 %t.90-0.ptx -o /dev/null
+// The kernels compiled from a tensor-level model matmul, both placements.
+// RUN: itq3-opt %S/pipelines-from-tensors.mlir --itq3-quantize-weights="seed=3" --itq3-to-ptx="chip=sm_90 rotation=activation" -o %t.tensor-act.mlir
+// RUN: %extract_ptx %t.tensor-act.mlir %t.tensor-act
+// RUN: %ptxas -arch=sm_90 %t.tensor-act-0.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_90 %t.tensor-act-1.ptx -o /dev/null
+// RUN: itq3-opt %S/pipelines-from-tensors.mlir --itq3-quantize-weights="seed=3" --itq3-to-ptx="chip=sm_90 rotation=weight" -o %t.tensor-wgt.mlir
+// RUN: %extract_ptx %t.tensor-wgt.mlir %t.tensor-wgt
+// RUN: %ptxas -arch=sm_90 %t.tensor-wgt-0.ptx -o /dev/null
 // The tensor-core kernels (prefill tiles: m16n8k16 f16, m16n8k32 s8).
 // RUN: itq3-opt %S/itq3-to-ptx.mlir --itq3-to-ptx="chip=sm_80 tile-m=16 tile-n=16" -o %t.mma80.mlir
 // RUN: %extract_ptx %t.mma80.mlir %t.mma80

@@ -1,5 +1,6 @@
 // RUN: itq3-opt %s -itq3-tile -split-input-file | FileCheck %s
 // RUN: itq3-opt %s -itq3-tile="tile-m=16 tile-n=48" -split-input-file | FileCheck %s --check-prefix=ODD
+// RUN: itq3-opt %s -itq3-tile -canonicalize -split-input-file | FileCheck %s --check-prefix=ONE
 
 // Decode shape: M = 1 gives one tile row; N = 64 splits into two full tiles
 // of 32, so every subview keeps a static shape.
@@ -12,6 +13,7 @@
 // CHECK: %[[WS:.*]] = memref.subview %[[W]][%[[N0]], 0] [32, 220] [1, 1]
 // CHECK: %[[YS:.*]] = memref.subview %[[Y]][%[[M0]], %[[N0]]] [1, 32] [1, 1]
 // CHECK: itq3.matmul_into %[[XS]], %[[WS]] into %[[YS]] format<itq3_s> rotation<weight>
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
 // CHECK-NOT: itq3.matmul_into
 func.func @decode(%x: memref<1x512xf32>, %w: memref<64x220xi8>, %y: memref<1x64xf32>) {
   itq3.matmul_into %x, %w into %y format<itq3_s> rotation<weight>
@@ -51,5 +53,20 @@ func.func @prefill(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: memref<100x144
 func.func @no_rows(%x: memref<0x256xf32>, %w: memref<64x110xi8>, %y: memref<0x64xf32>) {
   itq3.matmul_into %x, %w into %y format<iq3> rotation<none>
     : memref<0x256xf32>, memref<64x110xi8>, memref<0x64xf32>
+  return
+}
+
+// -----
+
+// A kernel of a single tile keeps its tile loop through the canonicalizer
+// (the block mapping stops it from folding the loop away): on GPUs the code
+// around the loop is host code.
+// ONE-LABEL: func @single_tile
+// ONE: scf.forall (%{{.*}}, %{{.*}}) in (1, 1) {
+// ONE: itq3.matmul_into
+// ONE: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+func.func @single_tile(%x: memref<3x256xf32>, %w: memref<8x144xi8>, %y: memref<3x8xf32>) {
+  itq3.matmul_into %x, %w into %y format<q4> rotation<none>
+    : memref<3x256xf32>, memref<8x144xi8>, memref<3x8xf32>
   return
 }

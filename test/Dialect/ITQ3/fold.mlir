@@ -83,7 +83,7 @@ func.func @fold_fwht(%x: tensor<2x256xf32>) -> (tensor<2x256xf32>, tensor<2x256x
 // CHECK: itq3.quantize_act %[[X]] rotate signs(3) :
 // CHECK: %[[R:.*]] = itq3.fwht %[[X]] : tensor<?x256xf32>
 // CHECK: itq3.quantize_act %[[X]] rotate :
-// CHECK: return %[[R]]
+// CHECK: return %{{.*}}, %{{.*}}, %[[R]] :
 func.func @fuse_rotation_into_quantize_act(%x: tensor<?x256xf32>) -> (tensor<?x256xi8>, tensor<?x256xi8>, tensor<?x256xf32>) {
   %r = itq3.fwht %x signs(3) : tensor<?x256xf32>
   %v, %s = itq3.quantize_act %r : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>

@@ -7,14 +7,18 @@
 
 namespace mlir::itq3 {
 
+/// The rotation= option of both pipelines: it only acts on tensor-level
+/// matmuls, through --itq3-place-rotation.
+inline constexpr const char kRotationOptionHelp[] =
+    "Where tensor-level matmuls of rotated formats undo the rotation: "
+    "activation (rotate and quantize x once, int8 products) or weight "
+    "(inverse FWHT of staged weight tiles, f32 products); buffer-level ops "
+    "keep theirs";
+
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
-  Option<std::string> rotation{
-      *this, "rotation",
-      llvm::cl::desc("Where tensor-level matmuls of rotated formats undo the "
-                     "rotation: activation (rotate and quantize x once, int8 "
-                     "products) or weight (inverse FWHT of staged weight "
-                     "tiles, f32 products); buffer-level ops keep theirs"),
-      llvm::cl::init("activation")};
+  Option<std::string> rotation{*this, "rotation",
+                               llvm::cl::desc(kRotationOptionHelp),
+                               llvm::cl::init("activation")};
   Option<int64_t> tileM{*this, "tile-m",
                         llvm::cl::desc("Activation rows per tile"),
                         llvm::cl::init(8)};
@@ -28,13 +32,9 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
 };
 
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
-  Option<std::string> rotation{
-      *this, "rotation",
-      llvm::cl::desc("Where tensor-level matmuls of rotated formats undo the "
-                     "rotation: activation (rotate and quantize x once, int8 "
-                     "products) or weight (inverse FWHT of staged weight "
-                     "tiles, f32 products); buffer-level ops keep theirs"),
-      llvm::cl::init("activation")};
+  Option<std::string> rotation{*this, "rotation",
+                               llvm::cl::desc(kRotationOptionHelp),
+                               llvm::cl::init("activation")};
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("Target GPU: sm_80, sm_86, sm_89, sm_90"),
                            llvm::cl::init("sm_80")};

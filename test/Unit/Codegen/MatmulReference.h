@@ -126,6 +126,46 @@ inline void quantizeActivations(const std::vector<float> &x,
   }
 }
 
+/// Every row of `rows` (each `k` long) rotated as rotated formats store
+/// weights and as the activation placement rotates activations: H D r.
+inline std::vector<float> rotatedRows(std::vector<float> rows, int64_t k,
+                                      uint64_t seed) {
+  for (size_t r = 0; r < rows.size() / k; ++r)
+    fmt::rotateRow(&rows[r * k], k, seed);
+  return rows;
+}
+
+/// The int8 activations of the integer path and the floats they stand for.
+struct Int8Activations {
+  std::vector<int8_t> q;
+  std::vector<float> scales, dequantized;
+};
+
+inline Int8Activations int8Activations(const std::vector<float> &x) {
+  Int8Activations a;
+  quantizeActivations(x, a.q, a.scales);
+  a.dequantized.resize(a.q.size());
+  for (size_t i = 0; i < a.q.size(); ++i)
+    a.dequantized[i] = a.q[i] * a.scales[i / 32];
+  return a;
+}
+
+/// The float weights of an N x K case.
+inline std::vector<float> testWeights(int64_t n, int64_t k) {
+  return gaussian(n * k, 7);
+}
+
+/// testWeights(n, k) as `codec` packs them and as they decode.
+inline void encodeTestWeights(const fmt::Codec &codec, int64_t n, int64_t k,
+                              std::vector<uint8_t> &packed,
+                              std::vector<float> &decoded) {
+  std::vector<float> weights = testWeights(n, k);
+  packed.assign(codec.matrixBytes(n, k), 0);
+  ASSERT_TRUE(codec.encodeRows(weights.data(), n, k, packed.data()).ok());
+  decoded.assign(n * k, 0.0f);
+  ASSERT_TRUE(codec.decodeRows(packed.data(), n, k, decoded.data()).ok());
+}
+
 /// Runs a compiled kernel: float `x` for float kernels, or int8 `q` with
 /// `scales` for int8 kernels; writes y (m x n).
 using RunKernel = std::function<void(const float *x, const int8_t *q,
@@ -139,16 +179,12 @@ inline void expectMatchesReference(
     const Case &c, const std::function<void(const std::vector<uint8_t> &)> &load,
     const RunKernel &run) {
   auto codec = fmt::createCodec(c.format, fmt::CodecOptions{c.seed});
-  std::vector<float> weights = gaussian(c.n * c.k, 7);
-  std::vector<uint8_t> packed(codec->matrixBytes(c.n, c.k));
-  ASSERT_TRUE(codec->encodeRows(weights.data(), c.n, c.k, packed.data()).ok());
-  std::vector<float> decoded(c.n * c.k);
-  ASSERT_TRUE(codec->decodeRows(packed.data(), c.n, c.k, decoded.data()).ok());
+  std::vector<uint8_t> packed;
+  std::vector<float> decoded;
+  ASSERT_NO_FATAL_FAILURE(encodeTestWeights(*codec, c.n, c.k, packed, decoded));
   // The int8 path of a rotated format multiplies in the rotated domain.
-  std::vector<float> stored = decoded;
-  if (c.rotatesActivations())
-    for (int64_t j = 0; j < c.n; ++j)
-      fmt::rotateRow(&stored[j * c.k], c.k, c.seed);
+  std::vector<float> stored =
+      c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
   load(packed);
 
   for (int64_t m : c.ms) {
@@ -161,19 +197,12 @@ inline void expectMatchesReference(
       EXPECT_LT(relativeError(y, exact), c.floatTolerance());
       continue;
     }
-    std::vector<float> rotated = x;
-    if (c.rotatesActivations())
-      for (int64_t i = 0; i < m; ++i)
-        fmt::rotateRow(&rotated[i * c.k], c.k, c.seed);
-    std::vector<int8_t> q;
-    std::vector<float> scales;
-    quantizeActivations(rotated, q, scales);
-    run(nullptr, q.data(), scales.data(), m, y.data());
+    Int8Activations a = int8Activations(
+        c.rotatesActivations() ? rotatedRows(x, c.k, c.seed) : x);
+    run(nullptr, a.q.data(), a.scales.data(), m, y.data());
     // Exact against the same quantized activations...
-    std::vector<float> dequantized(q.size());
-    for (size_t i = 0; i < q.size(); ++i)
-      dequantized[i] = q[i] * scales[i / 32];
-    EXPECT_LT(relativeError(y, referenceProduct(dequantized, stored, m, c.n, c.k)),
+    EXPECT_LT(relativeError(y, referenceProduct(a.dequantized, stored, m, c.n,
+                                                c.k)),
               1e-5);
     // ...and within int8 activation error of the float product.
     EXPECT_LT(relativeError(y, exact), 2e-2);

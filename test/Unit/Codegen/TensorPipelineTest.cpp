@@ -78,23 +78,29 @@ class TensorPipelineTest : public ::testing::TestWithParam<TensorCase> {};
 TEST_P(TensorPipelineTest, MatchesReference) {
   const TensorCase &c = GetParam();
   auto codec = fmt::createCodec(c.format, fmt::CodecOptions{c.seed});
-  std::vector<float> weights = gaussian(c.n * c.k, 7);
-  std::vector<uint8_t> packed(codec->matrixBytes(c.n, c.k));
-  ASSERT_TRUE(codec->encodeRows(weights.data(), c.n, c.k, packed.data()).ok());
-  std::vector<float> decoded(c.n * c.k);
-  ASSERT_TRUE(codec->decodeRows(packed.data(), c.n, c.k, decoded.data()).ok());
+  // The compiler quantizes the same Gaussian floats that lib/Format packs
+  // here for the reference.
+  std::vector<uint8_t> packed;
+  std::vector<float> decoded;
+  ASSERT_NO_FATAL_FAILURE(encodeTestWeights(*codec, c.n, c.k, packed, decoded));
 
   CpuPipelineOptions options;
   options.rotation = std::string(c.rotation);
   std::string error;
   auto layer =
-      CpuFunction::compile(layerSource(c, weights), "layer", options, error);
+      CpuFunction::compile(layerSource(c, testWeights(c.n, c.k)), "layer",
+                           options, error);
   ASSERT_TRUE(layer) << error;
   using Fn = void (*)(StridedMemRefType<float, 2> *,
                       StridedMemRefType<float, 2> *);
   auto call = reinterpret_cast<Fn>(layer->entry());
 
   bool activationPlacement = std::string(c.rotation) == "activation";
+  // The activation placement multiplies in the rotated domain.
+  std::vector<float> stored =
+      activationPlacement && codec->isRotated()
+          ? rotatedRows(decoded, c.k, c.seed)
+          : decoded;
   for (int64_t m : {1, 3, 17}) {
     SCOPED_TRACE("M = " + std::to_string(m));
     std::vector<float> x = gaussian(m * c.k, 100 + m);
@@ -108,21 +114,10 @@ TEST_P(TensorPipelineTest, MatchesReference) {
       continue;
     }
     // The compiled function rotated (for rotated formats) and quantized x
-    // itself: the same arithmetic on the host side must agree exactly.
-    std::vector<float> rotated = x, stored = decoded;
-    if (codec->isRotated()) {
-      for (int64_t i = 0; i < m; ++i)
-        fmt::rotateRow(&rotated[i * c.k], c.k, c.seed);
-      for (int64_t j = 0; j < c.n; ++j)
-        fmt::rotateRow(&stored[j * c.k], c.k, c.seed);
-    }
-    std::vector<int8_t> q;
-    std::vector<float> scales;
-    quantizeActivations(rotated, q, scales);
-    std::vector<float> dequantized(q.size());
-    for (size_t i = 0; i < q.size(); ++i)
-      dequantized[i] = q[i] * scales[i / 32];
-    EXPECT_LT(relativeError(y, referenceProduct(dequantized, stored, m, c.n,
+    // itself: the host reference of the same arithmetic must agree.
+    Int8Activations a = int8Activations(
+        codec->isRotated() ? rotatedRows(x, c.k, c.seed) : x);
+    EXPECT_LT(relativeError(y, referenceProduct(a.dequantized, stored, m, c.n,
                                                 c.k)),
               1e-5);
     EXPECT_LT(relativeError(y, exact), 2e-2);

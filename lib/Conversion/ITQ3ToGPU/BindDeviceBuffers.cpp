@@ -125,7 +125,11 @@ struct BindDeviceBuffersPass
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || func.getOps<gpu::LaunchOp>().empty())
         continue;
-      SmallVector<memref::AllocOp> allocs(func.getOps<memref::AllocOp>());
+      SmallVector<memref::AllocOp> allocs;
+      func.walk([&](memref::AllocOp alloc) {
+        if (!alloc->getParentOfType<gpu::LaunchOp>())
+          allocs.push_back(alloc);
+      });
       for (memref::AllocOp alloc : allocs)
         if (failed(allocateOnDevice(alloc)))
           return signalPassFailure();

@@ -84,8 +84,8 @@ struct ReadOnlyProducer
   }
 };
 
-/// A new buffer of `like`'s shape whose dynamic sizes are those of `sizes`
-/// (a buffer of the same rank).
+/// A new buffer for the result `tensor`, whose dynamic sizes are those of
+/// the buffer `sizes` (of the same rank).
 FailureOr<Value> allocateLike(RewriterBase &rewriter, Location loc,
                               Value tensor, Value sizes,
                               const BufferizationOptions &options) {

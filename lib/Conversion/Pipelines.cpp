@@ -11,8 +11,6 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -27,23 +25,10 @@ using namespace mlir::itq3;
 /// Tensor-level input (itq3.matmul on packed constants or parameters, from
 /// --itq3-quantize-weights) to the buffer form that kernels start from:
 /// the rotation placed, weights folded to packed constants, then buffers.
-/// Results become out-parameters written in place (no copy), and the
-/// buffers in between are freed. Buffer-level input passes through as it
-/// is.
 static void addBufferization(OpPassManager &pm, const std::string &rotation) {
   pm.addPass(createITQ3PlaceRotation(ITQ3PlaceRotationOptions{rotation}));
   pm.addPass(createCanonicalizerPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferResultsToOutParamsPassOptions outParams;
-  outParams.hoistStaticAllocs = true;
-  outParams.hoistDynamicAllocs = true;
-  outParams.modifyPublicFunctions = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createITQ3Bufferize());
 }
 
 /// The target-independent part: tiles, then staged loops.

@@ -50,6 +50,55 @@ func.func @no_kernels(%n: index) {
 
 // -----
 
+// Kernels launched inside host control flow count too; a buffer no kernel
+// uses stays on the host, and reading a buffer's sizes is host work that
+// device buffers allow.
+// CHECK-LABEL: func @nested
+// CHECK: %[[HOST:.*]] = memref.alloc
+// CHECK: gpu.alloc async
+// CHECK: memref.dim
+// CHECK: scf.if
+// CHECK: gpu.launch
+// CHECK: memref.dealloc %[[HOST]]
+// CHECK: gpu.dealloc async
+func.func @nested(%n: index, %go: i1) -> index {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %host = memref.alloc(%n) : memref<?xf32>
+  %b = memref.alloc(%n) : memref<?xf32>
+  %size = memref.dim %b, %c0 : memref<?xf32>
+  scf.if %go {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      %f = arith.constant 1.0 : f32
+      memref.store %f, %b[%tx] : memref<?xf32>
+      gpu.terminator
+    }
+  }
+  memref.dealloc %host : memref<?xf32>
+  memref.dealloc %b : memref<?xf32>
+  return %size : index
+}
+
+// -----
+
+func.func @freed_through_a_view(%n: index) {
+  %c1 = arith.constant 1 : index
+  // expected-error @+1 {{a buffer that both host code and GPU kernels use cannot be placed on the device}}
+  %b = memref.alloc(%n) : memref<?xf32>
+  %cast = memref.cast %b : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    %f = arith.constant 1.0 : f32
+    memref.store %f, %cast[%tx] : memref<?xf32, strided<[1], offset: ?>>
+    gpu.terminator
+  }
+  memref.dealloc %cast : memref<?xf32, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
 func.func @host_reads_it(%n: index) -> f32 {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -17,3 +17,19 @@ func.func @kernel(%x: memref<?x256xf32>, %w: memref<64x110xi8>, %y: memref<?x64x
     : memref<?x256xf32>, memref<64x110xi8>, memref<?x64xf32>
   return
 }
+
+// A buffer-level kernel that allocates and frees its own buffer is left as
+// it is by the bufferization that tensor-level input gets.
+// CHECK-LABEL: llvm.func @own_buffer
+// CHECK: llvm.call @malloc
+// CHECK: llvm.call @free
+func.func @own_buffer(%x: memref<?x256xf32>, %w: memref<64x110xi8>, %y: memref<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %m = memref.dim %x, %c0 : memref<?x256xf32>
+  %t = memref.alloc(%m) : memref<?x64xf32>
+  itq3.matmul_into %x, %w into %t format<itq3_s> rotation<weight>
+    : memref<?x256xf32>, memref<64x110xi8>, memref<?x64xf32>
+  memref.copy %t, %y : memref<?x64xf32> to memref<?x64xf32>
+  memref.dealloc %t : memref<?x64xf32>
+  return
+}

@@ -49,6 +49,26 @@ def ITQ3PlaceRotation : Pass<"itq3-place-rotation"> {
   ];
 }
 
+def ITQ3Bufferize : Pass<"itq3-bufferize", "::mlir::ModuleOp"> {
+  let summary = "Tensor-level itq3 functions to the buffer form kernels start from";
+  let description = [{
+    When the module holds tensor-level code (tensor or `!itq3.packed`
+    values), runs one-shot bufferization with function boundaries and
+    identity layouts (itq3's ops bufferize through their
+    BufferizableOpInterface models: packed constants become weight globals,
+    `itq3.matmul` and `itq3.quantize_act` new buffers written by their
+    `_into` forms), then `buffer-results-to-out-params` with hoisted
+    allocations, so results are written in place of the caller's buffer
+    with no copy, then the deallocation pipeline, which frees the buffers in
+    between. A module of buffer-level kernels only is left as it is.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def ITQ3Tile : Pass<"itq3-tile"> {
   let summary = "Split itq3.matmul_into into an scf.forall over tiles of M and N";
   let description = [{

@@ -23,15 +23,34 @@ using namespace mlir::itq3;
 
 namespace {
 
-/// Whether every use of `buffer` is inside a kernel, frees it, or is a view
-/// of it (a cast, a subview) that only kernels use: what makes it safe to
-/// hold on the device.
-bool onlyKernelsUse(Value buffer) {
-  return llvm::all_of(buffer.getUsers(), [](Operation *user) {
-    if (isa<memref::DeallocOp>(user) || user->getParentOfType<gpu::LaunchOp>())
+bool inKernel(Operation *op) { return op->getParentOfType<gpu::LaunchOp>(); }
+
+/// Views (casts, subviews) that host code makes of a buffer for kernels.
+bool isView(Operation *op) {
+  return isa<memref::CastOp, ViewLikeOpInterface>(op);
+}
+
+/// Whether a kernel uses `buffer`, directly or through views.
+bool kernelsUse(Value buffer) {
+  return llvm::any_of(buffer.getUsers(), [](Operation *user) {
+    return inKernel(user) ||
+           (isView(user) && llvm::any_of(user->getResults(), kernelsUse));
+  });
+}
+
+/// Whether host code only reads the sizes of `buffer`, frees it (itself, not
+/// a view of it) or makes views of it that kernels alone use: what makes it
+/// safe to hold on the device.
+bool onlyKernelsAccess(Value buffer, bool viewed = false) {
+  return llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+    if (inKernel(user) || isa<memref::DimOp>(user))
       return true;
-    return isa<memref::CastOp, ViewLikeOpInterface>(user) &&
-           llvm::all_of(user->getResults(), onlyKernelsUse);
+    if (isa<memref::DeallocOp>(user))
+      return !viewed;
+    return isView(user) &&
+           llvm::all_of(user->getResults(), [](Value view) {
+             return onlyKernelsAccess(view, /*viewed=*/true);
+           });
   });
 }
 
@@ -48,8 +67,11 @@ void waitFor(OpBuilder &b, Location loc, Value token) {
   gpu::WaitOp::create(b, loc, Type(), token);
 }
 
+/// A buffer that no kernel uses stays on the host.
 LogicalResult allocateOnDevice(memref::AllocOp alloc) {
-  if (!onlyKernelsUse(alloc.getResult()))
+  if (!kernelsUse(alloc.getResult()))
+    return success();
+  if (!onlyKernelsAccess(alloc.getResult()))
     return alloc.emitError("a buffer that both host code and GPU kernels "
                            "use cannot be placed on the device");
   OpBuilder b(alloc);
@@ -94,7 +116,7 @@ LogicalResult bindWeights(func::FuncOp func, SymbolTableCollection &symbols,
                           "parameters, but other code calls it");
   llvm::DenseMap<Attribute, Value> parameters;
   for (memref::GetGlobalOp read : reads) {
-    if (!onlyKernelsUse(read.getResult()))
+    if (!onlyKernelsAccess(read.getResult()))
       return read.emitError("a weight that host code reads cannot be "
                             "bound to its device copy");
     Value &parameter = parameters[read.getNameAttr()];
@@ -123,7 +145,10 @@ struct BindDeviceBuffersPass
     ModuleOp module = getOperation();
     SymbolTableCollection symbols;
     for (auto func : module.getOps<func::FuncOp>()) {
-      if (func.isExternal() || func.getOps<gpu::LaunchOp>().empty())
+      bool launches =
+          func.walk([](gpu::LaunchOp) { return WalkResult::interrupt(); })
+              .wasInterrupted();
+      if (!launches)
         continue;
       SmallVector<memref::AllocOp> allocs;
       func.walk([&](memref::AllocOp alloc) {

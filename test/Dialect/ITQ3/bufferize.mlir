@@ -39,14 +39,25 @@ func.func @constant(%x: tensor<3x256xf32>) -> tensor<3x8xf32> {
 
 // -----
 
-// Two constants, two globals with distinct names.
-// CHECK-COUNT-2: memref.global "private" constant @itq3_weight
+// Two weights, two globals with distinct names; a weight used again (here
+// by a second function) is stored once.
+// CHECK-DAG: memref.global "private" constant @[[A:itq3_weight[_0-9]*]] : memref<2x34xi8> = dense<1>
+// CHECK-DAG: memref.global "private" constant @[[B:itq3_weight[_0-9]*]] : memref<2x34xi8> = dense<2>
+// CHECK-NOT: memref.global
 // CHECK-LABEL: func @two_weights
-// CHECK-COUNT-2: memref.get_global
+// CHECK: memref.get_global @[[A]]
+// CHECK: memref.get_global @[[B]]
+// CHECK-LABEL: func @shared_weight
+// CHECK: memref.get_global @[[A]]
 func.func @two_weights(%x: tensor<1x32xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>) {
   %a = itq3.constant dense<1> : tensor<2x34xi8> -> !itq3.packed<2x32, q8>
   %b = itq3.constant dense<2> : tensor<2x34xi8> -> !itq3.packed<2x32, q8>
   %y = itq3.matmul %x, %a rotation<none> : tensor<1x32xf32>, !itq3.packed<2x32, q8> -> tensor<1x2xf32>
   %z = itq3.matmul %x, %b rotation<none> : tensor<1x32xf32>, !itq3.packed<2x32, q8> -> tensor<1x2xf32>
   return %y, %z : tensor<1x2xf32>, tensor<1x2xf32>
+}
+func.func @shared_weight(%x: tensor<1x32xf32>) -> tensor<1x2xf32> {
+  %a = itq3.constant dense<1> : tensor<2x34xi8> -> !itq3.packed<2x32, q8>
+  %y = itq3.matmul %x, %a rotation<none> : tensor<1x32xf32>, !itq3.packed<2x32, q8> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }

@@ -122,20 +122,34 @@ struct ConstantOpInterface
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return op->emitOpError("needs an enclosing module for its global");
+    memref::GlobalOp global = weightGlobal(rewriter, constant, module, state);
+    rewriter.setInsertionPoint(op);
+    replaceOpWithNewBufferizedOp<memref::GetGlobalOp>(
+        rewriter, op, global.getType(), global.getSymName());
+    return success();
+  }
+
+  /// The global holding the constant's bytes: one per distinct weight, so a
+  /// weight shared by several functions is stored (and uploaded) once.
+  static memref::GlobalOp weightGlobal(RewriterBase &rewriter,
+                                       itq3::ConstantOp constant,
+                                       ModuleOp module,
+                                       BufferizationState &state) {
     MemRefType type = storageBufferType(constant.getType());
+    for (auto global : module.getOps<memref::GlobalOp>())
+      if (global->hasAttr(kWeightGlobalAttrName) && global.getType() == type &&
+          global.getInitialValueAttr() == constant.getValue())
+        return global;
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(module.getBody());
     // 64-byte alignment: whole cache lines, and every vector load width.
     auto global = memref::GlobalOp::create(
-        rewriter, op->getLoc(), "itq3_weight",
+        rewriter, constant.getLoc(), "itq3_weight",
         rewriter.getStringAttr("private"), type, constant.getValue(),
         /*constant=*/true, rewriter.getI64IntegerAttr(64));
     global->setAttr(kWeightGlobalAttrName, rewriter.getUnitAttr());
     state.getSymbolTables().getSymbolTable(module).insert(global);
-    rewriter.setInsertionPoint(op);
-    replaceOpWithNewBufferizedOp<memref::GetGlobalOp>(rewriter, op, type,
-                                                      global.getSymName());
-    return success();
+    return global;
   }
 };
 

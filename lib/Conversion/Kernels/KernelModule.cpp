@@ -16,7 +16,9 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
 using namespace mlir::itq3;
@@ -52,9 +54,24 @@ bool KernelModule::jit(const std::string &name,
                        std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!host) {
+    error = "cannot describe this CPU: " + llvm::toString(host.takeError());
+    return false;
+  }
+  auto machine = host->createTargetMachine();
+  if (!machine) {
+    error = "cannot target this CPU: " + llvm::toString(machine.takeError());
+    return false;
+  }
+  // The optimizer needs this CPU's machine: without it, the vectorizers see
+  // no vector registers and leave every loop scalar. `options` only refers
+  // to the transformer, so it lives here until the engine is built.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(3, 0, machine->get());
   ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(3, 0, nullptr);
-  auto created = ExecutionEngine::create(*module, options);
+  options.transformer = transformer;
+  auto created = ExecutionEngine::create(*module, options, std::move(*machine));
   if (!created) {
     error = "cannot JIT-compile " + name + ": " +
             llvm::toString(created.takeError());

@@ -64,8 +64,9 @@ bool KernelModule::jit(const std::string &name,
     error = "cannot target this CPU: " + llvm::toString(machine.takeError());
     return false;
   }
-  // The optimizer needs this CPU's machine: without it, the vectorizers see
-  // no vector registers and leave every loop scalar. `options` only refers
+  // The optimizer needs this CPU's machine: without it, the default cost
+  // model has no vector registers wider than a scalar, and the vectorizers
+  // leave every loop scalar. `options` only refers
   // to the transformer, so it lives here until the engine is built.
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(3, 0, machine->get());

@@ -112,25 +112,33 @@ Value BlockDecoder::codeQ3(Value row, Value base, Value e) {
   return i.sub(i.shl(q, i.c(1)), i.c(7));
 }
 
-// Grid container: 9-bit index (qs low byte, qh high bit) of the 4-tuple of
-// weight e, the tuple's magnitude, then the explicit sign bit.
-Value BlockDecoder::codeGrid(Value row, Value base, Value e) {
+// Grid container: each 4-tuple has a 9-bit index (qs low byte, qh high bit)
+// into the grid of magnitudes; each weight has an explicit sign bit. The
+// tuple starting at weight e (a multiple of 4) shares its index and its
+// byte of signs, so they are read once for the 4 codes.
+SmallVector<Value> BlockDecoder::codesGrid(Value row, Value base, Value e) {
   I32 i{b, loc};
   Value e32 = i.fromIndex(e);
   auto at = [&](int64_t field, Value k) {
     return byteAt(row, arith::AddIOp::create(
                            b, loc, base, i.toIndex(i.add(k, i.c(field)))));
   };
-  Value group = i.shr(e32, i.c(2));
-  Value high = i.band(i.shr(at(kGridQh, i.shr(group, i.c(3))), i.band(group, 7)), 1);
-  Value index = i.bor(at(kGridQs, group), i.shl(high, i.c(8)));
-  Value entry = i.add(i.shl(index, i.c(2)), i.band(e32, 3));
-  Value magnitude = arith::ExtUIOp::create(
-      b, loc, b.getI32Type(),
-      memref::LoadOp::create(b, loc, gridTable, ValueRange{i.toIndex(entry)}));
-  Value sign = i.band(i.shr(at(kGridSigns, i.shr(e32, i.c(3))), i.band(e32, 7)), 1);
-  // (1 - 2 * sign) * magnitude
-  return i.mul(i.sub(i.c(1), i.shl(sign, i.c(1))), magnitude);
+  Value tuple = i.shr(e32, i.c(2));
+  Value high = i.band(i.shr(at(kGridQh, i.shr(tuple, i.c(3))), i.band(tuple, 7)), 1);
+  Value index = i.bor(at(kGridQs, tuple), i.shl(high, i.c(8)));
+  Value entry = i.shl(index, i.c(2));
+  Value signs = i.shr(at(kGridSigns, i.shr(e32, i.c(3))), i.band(e32, 7));
+  SmallVector<Value> codes;
+  for (int64_t j = 0; j < 4; ++j) {
+    Value magnitude = arith::ExtUIOp::create(
+        b, loc, b.getI32Type(),
+        memref::LoadOp::create(b, loc, gridTable,
+                               ValueRange{i.toIndex(i.add(entry, i.c(j)))}));
+    Value sign = i.band(i.shr(signs, i.c(j)), 1);
+    // (1 - 2 * sign) * magnitude
+    codes.push_back(i.mul(i.sub(i.c(1), i.shl(sign, i.c(1))), magnitude));
+  }
+  return codes;
 }
 
 // Grid container: d * (2l + 1) with the 4-bit l of the sub-block of e.
@@ -155,22 +163,27 @@ std::pair<Value, Value> BlockDecoder::q3rSubBlock(Value base, Value e) {
   return {subBase, arith::RemUIOp::create(b, loc, e, constant(32))};
 }
 
-Value BlockDecoder::code(Value row, Value col) {
+int64_t BlockDecoder::columnsPerStep() const {
+  FormatKind kind = format.getKind();
+  return kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S ? 4 : 1;
+}
+
+SmallVector<Value> BlockDecoder::codes(Value row, Value col) {
   auto [base, e] = locate(col);
   switch (format.getKind()) {
   case FormatKind::Q8:
-    return codeQ8(row, base, e);
+    return {codeQ8(row, base, e)};
   case FormatKind::Q4:
-    return codeQ4(row, base, e);
+    return {codeQ4(row, base, e)};
   case FormatKind::Q3:
-    return codeQ3(row, base, e);
+    return {codeQ3(row, base, e)};
   case FormatKind::Q3R: {
     auto [subBase, inSub] = q3rSubBlock(base, e);
-    return codeQ3(row, subBase, inSub);
+    return {codeQ3(row, subBase, inSub)};
   }
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
-    return codeGrid(row, base, e);
+    return codesGrid(row, base, e);
   case FormatKind::F16:
     break;
   }
@@ -195,12 +208,17 @@ Value BlockDecoder::scale(Value row, Value col) {
   llvm_unreachable("f16 has no scale");
 }
 
-Value BlockDecoder::value(Value row, Value col) {
+SmallVector<Value> BlockDecoder::values(Value row, Value col) {
   if (format.getKind() == FormatKind::F16)
-    return halfAt(row, arith::MulIOp::create(b, loc, col, constant(2)));
-  Value codeValue =
-      arith::SIToFPOp::create(b, loc, b.getF32Type(), code(row, col));
-  return arith::MulFOp::create(b, loc, codeValue, scale(row, col));
+    return {halfAt(row, arith::MulIOp::create(b, loc, col, constant(2)))};
+  // The columns of one step lie in one group of 32, so they share a scale.
+  Value groupScale = scale(row, col);
+  SmallVector<Value> result;
+  for (Value code : codes(row, col))
+    result.push_back(arith::MulFOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), code),
+        groupScale));
+  return result;
 }
 
 /// A private constant global named `name` in the module, created by `make`

@@ -214,10 +214,24 @@ private:
                             op.getResult(), ValueRange{mIdx, nIdx});
   }
 
+  /// A phase that decodes the chunk's columns of every tile row into
+  /// `buffer`, as many per iteration as the decoder reads together:
+  /// `decode(row, col)` gives the values of columns col, col + 1, ...
+  void decodePhase(
+      Value buffer, Value first,
+      function_ref<SmallVector<Value>(Value row, Value col)> decode) {
+    int64_t step = decoder->columnsPerStep();
+    parallel({n, index(chunk / step)}, [&](ValueRange iv) {
+      Value offset = mul(iv[1], index(step));
+      for (auto [j, v] : llvm::enumerate(decode(iv[0], add(first, offset))))
+        memref::StoreOp::create(b, loc, v, buffer,
+                                ValueRange{iv[0], add(offset, index(j))});
+    });
+  }
+
   void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
-    parallel({n, index(chunk)}, [&](ValueRange iv) {
-      Value v = decoder->value(iv[0], add(first, iv[1]));
-      memref::StoreOp::create(b, loc, v, buffer, iv);
+    decodePhase(buffer, first, [&](Value row, Value col) {
+      return decoder->values(row, col);
     });
     bool unrotate = op.getRotation() == Rotation::Weight;
     if (unrotate)
@@ -262,10 +276,11 @@ private:
   void integerChunk(Value first, Value codes, Value scales,
                     std::optional<MmaStages> mma) {
     int64_t groups = chunk / kActivationBlock;
-    parallel({n, index(chunk)}, [&](ValueRange iv) {
-      Value code = decoder->code(iv[0], add(first, iv[1]));
-      memref::StoreOp::create(
-          b, loc, arith::TruncIOp::create(b, loc, b.getI8Type(), code), codes, iv);
+    decodePhase(codes, first, [&](Value row, Value col) {
+      SmallVector<Value> bytes;
+      for (Value code : decoder->codes(row, col))
+        bytes.push_back(arith::TruncIOp::create(b, loc, b.getI8Type(), code));
+      return bytes;
     });
     parallel({n, index(groups)}, [&](ValueRange iv) {
       Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));

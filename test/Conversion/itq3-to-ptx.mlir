@@ -20,23 +20,24 @@
 // RUN: FileCheck %s --check-prefix=MMA-ACT --input-file=%t.mma-1.ptx
 
 // Weight placement: the decoded tile (32 rows x 256 f32) staged in shared
-// memory, then the 8 butterfly stages of the inverse FWHT over it, each
-// closed by a barrier, then the product.
+// memory, a grid 4-tuple per thread step in one 16-byte store, then the 8
+// butterfly stages of the inverse FWHT over it, each closed by a barrier,
+// then the product.
 // WEIGHT: .target sm_80
 // WEIGHT-LABEL: .entry weight_rotation_kernel
 // WEIGHT: .shared .align {{[0-9]+}} .b8 [[STAGE:[_a-zA-Z0-9]+]][32768]
-// WEIGHT: st.shared.b32
+// WEIGHT: st.shared.v4.b32
 // WEIGHT: bar.sync 0
 // WEIGHT-COUNT-8: sub.rn.f32
 // WEIGHT: bar.sync 0
 // WEIGHT: mul.rn.f32
 // WEIGHT: fma.rn.f32
-// Activation placement: int8 codes and per-32 scales in shared memory,
-// dp4a on 4-byte words.
+// Activation placement: int8 codes (the 4 codes of a grid 4-tuple in one
+// 4-byte store) and per-32 scales in shared memory, dp4a on 4-byte words.
 // ACT-LABEL: .entry activation_rotation_kernel
 // ACT: .shared .align {{[0-9]+}} .b8 {{[_a-zA-Z0-9]+}}[8192]
 // ACT: .shared .align {{[0-9]+}} .b8 {{[_a-zA-Z0-9]+}}[1024]
-// ACT: st.shared.b8
+// ACT: st.shared.b32
 // ACT: bar.sync 0
 // ACT: ld.shared.v4.b32
 // ACT: ld.global.b32

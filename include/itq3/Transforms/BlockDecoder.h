@@ -2,8 +2,8 @@
 //
 // The only format-specific part of code generation. Every format but f16
 // stores value(c) = code(c) * scale(c) with a small integer code and one
-// float scale per 32 columns, so kernels are written once against code() and
-// scale(); f16 has value() only. The byte layouts are those documented in
+// float scale per 32 columns, so kernels are written once against codes()
+// and scale(); f16 has values() only. The byte layouts are those documented in
 // include/itq3/Format/Codec.h and implemented by lib/Format.
 //
 //===----------------------------------------------------------------------===//
@@ -23,12 +23,18 @@ public:
   BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
                Value weight, Value gridTable);
 
-  /// The integer code of column `col` of `row` (i32, |code| <= 127).
-  Value code(Value row, Value col);
+  /// Columns that codes() and values() decode together: 4 for the grid
+  /// formats, whose 4-tuples share a grid index and a byte of signs, else 1.
+  int64_t columnsPerStep() const;
+  /// The integer codes (i32, |code| <= 127) of columns col ..
+  /// col + columnsPerStep() - 1 of `row`; `col` must be a multiple of
+  /// columnsPerStep().
+  SmallVector<Value> codes(Value row, Value col);
   /// The scale of the 32 columns that hold `col` (f32).
   Value scale(Value row, Value col);
-  /// The decoded value, code * scale, or the f16 value (f32).
-  Value value(Value row, Value col);
+  /// The decoded values of the same columns as codes(): code * scale, or
+  /// the f16 value (f32).
+  SmallVector<Value> values(Value row, Value col);
 
 private:
   Value constant(int64_t value);
@@ -43,7 +49,7 @@ private:
   Value codeQ4(Value row, Value base, Value e);
   Value codeQ3(Value row, Value base, Value e);
   std::pair<Value, Value> q3rSubBlock(Value base, Value e);
-  Value codeGrid(Value row, Value base, Value e);
+  SmallVector<Value> codesGrid(Value row, Value base, Value e);
   Value scaleGrid(Value row, Value base, Value e);
 
   OpBuilder &b;

@@ -235,8 +235,8 @@ def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into"> {
     `itq3.quantize_act` does. With `rotate`, every 256-block of a row is
     first rotated by the FWHT (after the seeded signs of `signs(seed)`), as
     `itq3.fwht` does: the activation side of `rotation<activation>`, done
-    once per row instead of once per weight tile. `--itq3-tile` splits it
-    into one tile per (row, block) and `--itq3-stage-tiles` lowers it.
+    once per row instead of once per weight tile. `--itq3-stage-tiles`
+    lowers it to a loop of one tile per (row, block).
     Rounding is to the nearest integer, halves away from zero.
 
     ```mlir

@@ -90,13 +90,15 @@ void mlir::itq3::buildPtxPipeline(OpPassManager &pm,
 void mlir::itq3::registerITQ3Pipelines() {
   PassPipelineRegistration<PtxPipelineOptions>(
       "itq3-to-ptx",
-      "Lower itq3.matmul (tensors) or itq3.matmul_into kernels to GPU kernels with shared-memory "
+      "Lower itq3.matmul (tensors) or itq3.matmul_into kernels to GPU "
+      "kernels with shared-memory "
       "stages, barriers, dp4a and mma.sync, serialized into a gpu.binary "
       "(PTX or cubin)",
       buildPtxPipeline);
   PassPipelineRegistration<CpuPipelineOptions>(
       "itq3-to-cpu-llvm",
-      "Lower itq3.matmul (tensors) or itq3.matmul_into kernels through tiles and staged loops to the "
+      "Lower itq3.matmul (tensors) or itq3.matmul_into kernels through "
+      "tiles and staged loops to the "
       "LLVM dialect",
       buildCpuLLVMPipeline);
 }

@@ -2,7 +2,8 @@
 //
 // One-shot bufferization finds how to bufferize itq3 and func ops through
 // BufferizableOpInterface, and buffer-results-to-out-params which buffers
-// it may hoist to the caller through AllocationOpInterface. The generic to-LLVM conversions (convert-gpu-to-nvvm, gpu-to-llvm, ...)
+// it may hoist to the caller through AllocationOpInterface. The generic
+// to-LLVM conversions (convert-gpu-to-nvvm, gpu-to-llvm, ...)
 // find each dialect's patterns through ConvertToLLVMPatternInterface, and
 // gpu-module-to-binary serializes through the NVVM target attribute's
 // interface: both are external models that must be in the registry. Listed

@@ -95,18 +95,11 @@ LogicalResult allocateOnDevice(memref::AllocOp alloc) {
   return success();
 }
 
-bool isWeight(memref::GetGlobalOp read, SymbolTableCollection &symbols) {
-  auto global = symbols.lookupNearestSymbolFrom<memref::GlobalOp>(
-      read, read.getNameAttr());
-  return global && global->hasAttr(kWeightGlobalAttrName);
-}
-
 /// Each weight read becomes a trailing parameter (one per global).
-LogicalResult bindWeights(func::FuncOp func, SymbolTableCollection &symbols,
-                          ModuleOp module) {
+LogicalResult bindWeights(func::FuncOp func, ModuleOp module) {
   SmallVector<memref::GetGlobalOp> reads;
   func.walk([&](memref::GetGlobalOp read) {
-    if (isWeight(read, symbols))
+    if (readsWeightGlobal(read))
       reads.push_back(read);
   });
   if (reads.empty())
@@ -143,7 +136,6 @@ struct BindDeviceBuffersPass
           BindDeviceBuffersPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTableCollection symbols;
     for (auto func : module.getOps<func::FuncOp>()) {
       bool launches =
           func.walk([](gpu::LaunchOp) { return WalkResult::interrupt(); })
@@ -158,7 +150,7 @@ struct BindDeviceBuffersPass
       for (memref::AllocOp alloc : allocs)
         if (failed(allocateOnDevice(alloc)))
           return signalPassFailure();
-      if (failed(bindWeights(func, symbols, module)))
+      if (failed(bindWeights(func, module)))
         return signalPassFailure();
     }
   }

@@ -68,11 +68,8 @@ void distribute(scf::ParallelOp parallel, Value worker, Value workers) {
 /// --itq3-bind-device-buffers turns them into parameters instead of copying
 /// them into every kernel.
 bool sinkable(Operation *op) {
-  if (auto read = dyn_cast<memref::GetGlobalOp>(op)) {
-    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-        read, read.getNameAttr());
-    return !global || !global->hasAttr(kWeightGlobalAttrName);
-  }
+  if (auto read = dyn_cast<memref::GetGlobalOp>(op))
+    return !readsWeightGlobal(read);
   return isa<arith::ConstantOp, memref::DimOp>(op);
 }
 

@@ -66,8 +66,8 @@ bool KernelModule::jit(const std::string &name,
   }
   // The optimizer needs this CPU's machine: without it, the default cost
   // model has no vector registers wider than a scalar, and the vectorizers
-  // leave every loop scalar. `options` only refers
-  // to the transformer, so it lives here until the engine is built.
+  // leave every loop scalar. `options` only refers to the transformer, so
+  // it lives here until the engine is built.
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(3, 0, machine->get());
   ExecutionEngineOptions options;

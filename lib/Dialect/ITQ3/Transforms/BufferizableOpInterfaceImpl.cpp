@@ -242,6 +242,12 @@ struct NoBufferForm : public ReadOnlyProducer<NoBufferForm<OpTy>, OpTy> {
 
 } // namespace
 
+bool mlir::itq3::readsWeightGlobal(memref::GetGlobalOp read) {
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      read, read.getNameAttr());
+  return global && global->hasAttr(kWeightGlobalAttrName);
+}
+
 void mlir::itq3::registerBufferizableOpInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *context, ITQ3Dialect *) {

@@ -4,12 +4,18 @@
 
 namespace mlir {
 class DialectRegistry;
+namespace memref {
+class GetGlobalOp;
+} // namespace memref
 
 namespace itq3 {
 
 /// Attribute on the `memref.global` that holds a bufferized `itq3.constant`:
 /// the packed bytes of a weight, as opposed to a constant table of the code.
 constexpr const char *kWeightGlobalAttrName = "itq3.weight";
+
+/// Whether `read` reads a weight global (one marked kWeightGlobalAttrName).
+bool readsWeightGlobal(memref::GetGlobalOp read);
 
 /// Lets `--one-shot-bufferize` turn the tensor-level itq3 ops into their
 /// buffer forms: `!itq3.packed<NxK, F>` becomes `memref<N x rowBytes x i8>`,

@@ -89,4 +89,23 @@ def ITQ3BindDeviceBuffers
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def ConvertITQ3ModelToSCF
+    : Pass<"convert-itq3-model-to-scf", "::mlir::ModuleOp"> {
+  let summary = "Lower the model-level itq3 ops to loops (the CPU mapping)";
+  let description = [{
+    `itq3.embed_into` (rows decoded by the block decoder of its format),
+    `itq3.rms_norm_into`, `itq3.rope`, `itq3.attention_into`,
+    `itq3.add_into` and `itq3.swiglu_into` become `scf.for` loops of scalar
+    `arith`/`math` code that compute what the reference forward pass of
+    lib/Model computes, in the same order where it matters for rounding:
+    sums of squares and softmax denominators in f64, rotary angles in f64.
+    The attention's score row is a heap buffer of pos + M entries, freed
+    after the op.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // ITQ3_CONVERSION_PASSES_TD

@@ -372,4 +372,6 @@ def ITQ3_StageFWHTOp : ITQ3_Op<"stage_fwht"> {
   let hasVerifier = 1;
 }
 
+include "itq3/Dialect/ITQ3/IR/ITQ3ModelOps.td"
+
 #endif // ITQ3_OPS_TD

@@ -1,6 +1,6 @@
 //===- Progress.h - A progress bar with an ETA on stderr --------*- C++ -*-===//
-#ifndef ITQ3_TOOLS_RUN_PROGRESS_H
-#define ITQ3_TOOLS_RUN_PROGRESS_H
+#ifndef ITQ3_TOOLS_COMMON_PROGRESS_H
+#define ITQ3_TOOLS_COMMON_PROGRESS_H
 
 #include <chrono>
 #include <cstdint>
@@ -27,4 +27,4 @@ private:
 
 } // namespace itq3
 
-#endif // ITQ3_TOOLS_RUN_PROGRESS_H
+#endif // ITQ3_TOOLS_COMMON_PROGRESS_H

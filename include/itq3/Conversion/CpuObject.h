@@ -1,0 +1,43 @@
+//===- CpuObject.h - LLVM-dialect module -> ELF shared object ---*- C++ -*-===//
+//
+// The ahead-of-time half of the CPU mapping: a module lowered by
+// --itq3-to-cpu-llvm is translated to LLVM IR, optimized for the chosen CPU,
+// compiled to an object by the LLVM backend and linked by lld into a shared
+// object that the runtime loads with dlopen, without any LLVM of its own.
+//
+// Every function with a C interface (`_mlir_ciface_NAME`) also gets
+// `_itq3_packed_NAME(void **args)`, which calls it with *args[i] as
+// argument i (a pointer to a memref descriptor, or an int64 index), so the
+// runtime calls every entry point through one signature.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_CONVERSION_CPUOBJECT_H
+#define ITQ3_CONVERSION_CPUOBJECT_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::itq3 {
+
+struct CpuObjectOptions {
+  /// LLVM CPU name; "native" is this machine's CPU with its features.
+  std::string cpu = "native";
+  /// Extra target features ("+avx2,..."); for "native" the host's.
+  std::string features;
+};
+
+/// The CPU name and feature string `options` resolve to.
+void resolveCpu(const CpuObjectOptions &options, std::string &cpu,
+                std::string &features);
+
+/// Compiles and links `module` (LLVM dialect) into the bytes of a shared
+/// object. On failure returns false and sets `error`.
+bool emitSharedObject(ModuleOp module, const CpuObjectOptions &options,
+                      std::vector<uint8_t> &object, std::string &error);
+
+} // namespace mlir::itq3
+
+#endif // ITQ3_CONVERSION_CPUOBJECT_H

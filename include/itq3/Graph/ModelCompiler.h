@@ -1,0 +1,59 @@
+//===- ModelCompiler.h - A model checkpoint -> one bundle file --*- C++ -*-===//
+//
+// What itq3-compile does: quantize every weight offline with lib/Format,
+// build the model graph (ModelGraph.h), lower it for each target, and write
+// the bundle (weights, code, plan, config and tokenizer) that the runtime
+// executes without any compiler.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_GRAPH_MODELCOMPILER_H
+#define ITQ3_GRAPH_MODELCOMPILER_H
+
+#include "itq3/Format/Codec.h"
+#include "itq3/Model/Model.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace itq3::graph {
+
+struct CompileOptions {
+  format::FormatKind format = format::FormatKind::ITQ3S;
+  /// "activation" (x rotated and quantized to int8, integer products) or
+  /// "weight" (float x, inverse FWHT of the staged weight tiles).
+  std::string rotation = "activation";
+  uint64_t signSeed = 0;
+  format::FormatKind headFormat = format::FormatKind::Q8;
+  format::FormatKind embeddingFormat = format::FormatKind::Q8;
+  std::vector<std::string> targets = {"cpu"};
+  int64_t context = 0; // 0: the model's trained length
+  int64_t prefillChunk = 512;
+  unsigned threads = 0; // for quantization
+  std::string cpu = "native";
+  std::vector<uint8_t> tokenizer; // serialized (lib/Model)
+  /// progress(stage, done, total): quantization reports weights done.
+  std::function<void(const std::string &, int64_t, int64_t)> progress;
+};
+
+struct CompileReport {
+  double linearBits = 0, otherBits = 0;
+  int64_t linearWeights = 0, otherWeights = 0;
+  std::vector<std::string> fallbacks; // "blk.*.ffn_down.weight: q8 (K = 172)"
+  std::vector<std::pair<std::string, double>> stageSeconds;
+
+  double linearBitsPerWeight() const {
+    return linearWeights ? linearBits / double(linearWeights) : 0;
+  }
+  double modelBitsPerWeight() const {
+    int64_t n = linearWeights + otherWeights;
+    return n ? (linearBits + otherBits) / double(n) : 0;
+  }
+};
+
+Status compileModel(const model::Model &model, const CompileOptions &options,
+                    const std::string &outputPath, CompileReport &report);
+
+} // namespace itq3::graph
+
+#endif // ITQ3_GRAPH_MODELCOMPILER_H

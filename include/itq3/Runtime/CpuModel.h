@@ -1,0 +1,58 @@
+//===- CpuModel.h - Runs a bundle's compiled CPU code -----------*- C++ -*-===//
+//
+// Replays the bundle's plan (embed, layer x N, head) by calling the entry
+// points of its shared object, binding each parameter as the function
+// table says: bundle tensors by name (with the layer substituted), the
+// runtime's buffers (activations, token ids, logits, the layer's slice of
+// the KV cache) and scalars (the position). The KV cache is owned here;
+// positions past the compiled context are refused before any call.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_RUNTIME_CPUMODEL_H
+#define ITQ3_RUNTIME_CPUMODEL_H
+
+#include "itq3/Runtime/Bundle.h"
+#include "itq3/Runtime/SharedObject.h"
+
+#include <memory>
+#include <vector>
+
+namespace itq3::rt {
+
+class CpuModel {
+public:
+  /// `bundle` must outlive the model. Loads and checks the CPU code and
+  /// every binding of the plan.
+  static Status create(const Bundle &bundle, std::unique_ptr<CpuModel> &out);
+
+  /// Runs tokens[0..n) at positions pos .. pos + n - 1, appending to the KV
+  /// cache (positions before pos must be there already). Writes n rows of
+  /// logits when allLogits, else the last row only.
+  Status run(const int32_t *tokens, int64_t n, int64_t pos,
+             std::vector<float> &logits, bool allLogits);
+
+  int64_t context() const { return context_; }
+  int64_t vocabSize() const { return vocab_; }
+  /// Seconds spent in each function of the plan since creation.
+  const std::vector<std::pair<std::string, double>> &profile() const {
+    return profile_;
+  }
+
+private:
+  struct Call;
+  CpuModel(const Bundle &bundle) : bundle_(bundle) {}
+  Status prepare();
+  Status call(const FunctionInfo &f, uint32_t layer, int64_t rows,
+              int64_t pos, const int32_t *tokens, float *x, float *logits);
+
+  const Bundle &bundle_;
+  std::unique_ptr<SharedObject> code_;
+  std::vector<void *> entries_; // per function of the bundle
+  int64_t dim_ = 0, vocab_ = 0, context_ = 0, kvWidth_ = 0, layers_ = 0;
+  std::vector<float> keyCache_, valueCache_, x_;
+  std::vector<std::pair<std::string, double>> profile_;
+};
+
+} // namespace itq3::rt
+
+#endif // ITQ3_RUNTIME_CPUMODEL_H

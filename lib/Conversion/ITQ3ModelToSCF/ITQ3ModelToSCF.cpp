@@ -1,0 +1,307 @@
+//===- ITQ3ModelToSCF.cpp - model-level itq3 ops -> loops -----------------===//
+//
+// The CPU mapping of the ops around the matrix products. Each lowering
+// mirrors the arithmetic of lib/Model/Forward.cpp (the reference the
+// compiled model is tested against): f64 sums of squares in RMSNorm, f64
+// rotary angles, f64 softmax denominators.
+//
+//===----------------------------------------------------------------------===//
+#include "itq3/Conversion/Passes.h"
+
+#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "itq3/Transforms/BlockDecoder.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::itq3 {
+#define GEN_PASS_DEF_CONVERTITQ3MODELTOSCF
+#include "itq3/Conversion/Passes.h.inc"
+} // namespace mlir::itq3
+
+using namespace mlir;
+using namespace mlir::itq3;
+
+namespace {
+
+/// Loop and arithmetic helpers at one insertion point.
+struct LoopBuilder {
+  LoopBuilder(Operation *op) : b(op), loc(op->getLoc()) {}
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value f64(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
+  }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value load(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, memref, indices);
+  }
+  void store(Value v, Value memref, ValueRange indices) {
+    memref::StoreOp::create(b, loc, v, memref, indices);
+  }
+  Value add(Value x, Value y) {
+    return isa<IndexType>(x.getType())
+               ? arith::AddIOp::create(b, loc, x, y).getResult()
+               : arith::AddFOp::create(b, loc, x, y).getResult();
+  }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) {
+    return isa<IndexType>(x.getType())
+               ? arith::MulIOp::create(b, loc, x, y).getResult()
+               : arith::MulFOp::create(b, loc, x, y).getResult();
+  }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value toF64(Value x) {
+    return arith::ExtFOp::create(b, loc, b.getF64Type(), x);
+  }
+  Value toF32(Value x) {
+    return arith::TruncFOp::create(b, loc, b.getF32Type(), x);
+  }
+  /// An index as f64 (exact for every index a model uses).
+  Value indexToF64(Value i) {
+    Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), i);
+    return arith::SIToFPOp::create(b, loc, b.getF64Type(), i64);
+  }
+
+  /// for i in [lb, ub): body(i), at the current point.
+  void forLoop(Value lb, Value ub, function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, lb, ub, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVar());
+  }
+  void forLoop(Value ub, function_ref<void(Value)> body) {
+    forLoop(index(0), ub, body);
+  }
+  /// A loop carrying one value: returns body's last result.
+  Value reduce(Value lb, Value ub, Value init,
+               function_ref<Value(Value, Value)> body) {
+    auto loop = scf::ForOp::create(
+        b, loc, lb, ub, index(1), ValueRange{init},
+        [&](OpBuilder &nested, Location, Value i, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToEnd(nested.getInsertionBlock());
+          scf::YieldOp::create(b, loc, body(i, acc.front()));
+        });
+    return loop.getResult(0);
+  }
+
+  OpBuilder b;
+  Location loc;
+};
+
+void lowerRMSNorm(RMSNormIntoOp op) {
+  LoopBuilder l(op);
+  Value in = op.getInput(), w = op.getWeight(), out = op.getResult();
+  int64_t dim = cast<MemRefType>(in.getType()).getDimSize(1);
+  Value width = l.index(dim);
+  double eps = op.getEps().convertToFloat();
+  l.forLoop(l.dim(in, 0), [&](Value m) {
+    Value ss = l.reduce(l.index(0), width, l.f64(0), [&](Value i, Value acc) {
+      Value x = l.toF64(l.load(in, {m, i}));
+      return l.add(acc, l.mul(x, x));
+    });
+    Value mean = l.add(l.div(ss, l.f64(double(dim))), l.f64(eps));
+    Value scale = l.toF32(
+        l.div(l.f64(1.0), math::SqrtOp::create(l.b, l.loc, mean)));
+    l.forLoop(width, [&](Value i) {
+      Value x = l.load(in, {m, i});
+      l.store(l.mul(l.load(w, {i}), l.mul(x, scale)), out, {m, i});
+    });
+  });
+}
+
+void lowerRope(RopeOp op) {
+  LoopBuilder l(op);
+  Value x = op.getX();
+  int64_t headDim = op.getHeadDim(), half = headDim / 2;
+  int64_t heads = cast<MemRefType>(x.getType()).getDimSize(1) / headDim;
+  bool halves = op.getHalves();
+  Value base = l.f64(double(op.getBase().convertToFloat()));
+  l.forLoop(l.dim(x, 0), [&](Value m) {
+    Value position = l.indexToF64(l.add(op.getPos(), m));
+    l.forLoop(l.index(half), [&](Value i) {
+      // Pair i turns at base^(-2i / headDim), as applyRope computes it.
+      Value exponent =
+          l.div(l.mul(l.f64(-2.0), l.indexToF64(i)), l.f64(double(headDim)));
+      Value freq = math::PowFOp::create(l.b, l.loc, base, exponent);
+      Value angle = l.mul(position, freq);
+      Value c = l.toF32(math::CosOp::create(l.b, l.loc, angle));
+      Value s = l.toF32(math::SinOp::create(l.b, l.loc, angle));
+      Value first = halves ? i : l.mul(i, l.index(2));
+      Value second = l.add(first, l.index(halves ? half : 1));
+      l.forLoop(l.index(heads), [&](Value h) {
+        Value offset = l.mul(h, l.index(headDim));
+        Value a = l.add(offset, first), bIdx = l.add(offset, second);
+        Value x0 = l.load(x, {m, a}), x1 = l.load(x, {m, bIdx});
+        l.store(l.sub(l.mul(x0, c), l.mul(x1, s)), x, {m, a});
+        l.store(l.add(l.mul(x0, s), l.mul(x1, c)), x, {m, bIdx});
+      });
+    });
+  });
+}
+
+/// The new keys and values into the caches at positions pos .. pos + M - 1.
+void appendToCache(LoopBuilder &l, AttentionIntoOp op) {
+  Value keys = op.getKeys(), values = op.getValues();
+  Value width = l.index(op.getKvHeads() * op.getHeadDim());
+  l.forLoop(l.dim(keys, 0), [&](Value m) {
+    Value slot = l.add(op.getPos(), m);
+    l.forLoop(width, [&](Value j) {
+      l.store(l.load(keys, {m, j}), op.getKeyCache(), {slot, j});
+      l.store(l.load(values, {m, j}), op.getValueCache(), {slot, j});
+    });
+  });
+}
+
+/// out[m, head] = softmax(scores) . V for one (token, head), as
+/// Forward::attention computes it.
+void attendOneHead(LoopBuilder &l, AttentionIntoOp op, Value scores, Value m,
+                   Value h) {
+  int64_t hd = op.getHeadDim(), group = op.getHeads() / op.getKvHeads();
+  Value headDim = l.index(hd);
+  Value qOffset = l.mul(h, headDim);
+  Value kvOffset = l.mul(arith::DivUIOp::create(l.b, l.loc, h, l.index(group)),
+                         headDim);
+  Value count = l.add(l.add(op.getPos(), m), l.index(1)); // positions <= pos+m
+  Value zero = l.index(0);
+  float scale = 1.0f / std::sqrt(float(hd));
+  Value max = l.reduce(
+      zero, count, l.f32(-std::numeric_limits<float>::infinity()),
+      [&](Value p, Value acc) {
+        Value dot = l.reduce(zero, headDim, l.f32(0), [&](Value d, Value s) {
+          Value q = l.load(op.getQueries(), {m, l.add(qOffset, d)});
+          Value k = l.load(op.getKeyCache(), {p, l.add(kvOffset, d)});
+          return l.add(s, l.mul(q, k));
+        });
+        Value score = l.mul(dot, l.f32(scale));
+        l.store(score, scores, {p});
+        return arith::MaximumFOp::create(l.b, l.loc, acc, score).getResult();
+      });
+  Value total = l.reduce(zero, count, l.f64(0), [&](Value p, Value acc) {
+    Value e = math::ExpOp::create(l.b, l.loc, l.sub(l.load(scores, {p}), max));
+    l.store(e, scores, {p});
+    return l.add(acc, l.toF64(e));
+  });
+  Value inverse = l.toF32(l.div(l.f64(1.0), total));
+  Value out = op.getResult();
+  l.forLoop(headDim, [&](Value d) {
+    l.store(l.f32(0), out, {m, l.add(qOffset, d)});
+  });
+  l.forLoop(count, [&](Value p) {
+    Value weight = l.mul(l.load(scores, {p}), inverse);
+    l.forLoop(headDim, [&](Value d) {
+      Value at = l.add(qOffset, d);
+      Value v = l.load(op.getValueCache(), {p, l.add(kvOffset, d)});
+      l.store(l.add(l.load(out, {m, at}), l.mul(weight, v)), out, {m, at});
+    });
+  });
+}
+
+void lowerAttention(AttentionIntoOp op) {
+  LoopBuilder l(op);
+  appendToCache(l, op);
+  Value rows = l.dim(op.getQueries(), 0);
+  Value positions = l.add(op.getPos(), rows);
+  auto scoresType = MemRefType::get({ShapedType::kDynamic}, l.b.getF32Type());
+  Value scores =
+      memref::AllocOp::create(l.b, l.loc, scoresType, ValueRange{positions});
+  l.forLoop(rows, [&](Value m) {
+    l.forLoop(l.index(op.getHeads()),
+              [&](Value h) { attendOneHead(l, op, scores, m, h); });
+  });
+  memref::DeallocOp::create(l.b, l.loc, scores);
+}
+
+/// out[m, n] = f(m, n) over the result's shape.
+void elementwise(LoopBuilder &l, Value out,
+                 function_ref<Value(Value, Value)> f) {
+  Value cols = l.dim(out, 1);
+  l.forLoop(l.dim(out, 0), [&](Value m) {
+    l.forLoop(cols, [&](Value n) { l.store(f(m, n), out, {m, n}); });
+  });
+}
+
+void lowerAdd(AddIntoOp op) {
+  LoopBuilder l(op);
+  bool broadcast = cast<MemRefType>(op.getRhs().getType()).getRank() == 1;
+  elementwise(l, op.getResult(), [&](Value m, Value n) {
+    Value rhs = broadcast ? l.load(op.getRhs(), {n})
+                          : l.load(op.getRhs(), {m, n});
+    return l.add(l.load(op.getLhs(), {m, n}), rhs);
+  });
+}
+
+void lowerSwiGLU(SwiGLUIntoOp op) {
+  LoopBuilder l(op);
+  elementwise(l, op.getResult(), [&](Value m, Value n) {
+    Value g = l.load(op.getGate(), {m, n});
+    Value negated = arith::NegFOp::create(l.b, l.loc, g);
+    Value denominator =
+        l.add(l.f32(1.0f), math::ExpOp::create(l.b, l.loc, negated));
+    return l.mul(l.div(g, denominator), l.load(op.getUp(), {m, n}));
+  });
+}
+
+void lowerEmbed(EmbedIntoOp op, ModuleOp module) {
+  LoopBuilder l(op);
+  FormatAttr format = op.getFormat();
+  Value grid;
+  if (format.getKind() == FormatKind::IQ3)
+    grid = loadGlobal(l.b, l.loc, getOrCreateGridTable(module));
+  BlockDecoder decoder(l.b, l.loc, format, op.getTable(), grid);
+  int64_t step = decoder.columnsPerStep();
+  Value out = op.getResult();
+  int64_t dim = cast<MemRefType>(out.getType()).getDimSize(1);
+  l.forLoop(l.dim(out, 0), [&](Value m) {
+    Value token = l.load(op.getTokens(), {m});
+    Value row = arith::IndexCastOp::create(l.b, l.loc, l.b.getIndexType(), token);
+    auto loop = scf::ForOp::create(l.b, l.loc, l.index(0), l.index(dim),
+                                   l.index(step));
+    OpBuilder::InsertionGuard guard(l.b);
+    l.b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value col = loop.getInductionVar();
+    SmallVector<Value> values = decoder.values(row, col);
+    for (int64_t e = 0; e < step; ++e)
+      l.store(values[e], out, {m, l.add(col, l.index(e))});
+  });
+}
+
+struct ConvertITQ3ModelToSCF
+    : public itq3::impl::ConvertITQ3ModelToSCFBase<ConvertITQ3ModelToSCF> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<Operation *> lowered;
+    module.walk([&](Operation *op) {
+      bool known = true;
+      if (auto o = dyn_cast<RMSNormIntoOp>(op))
+        lowerRMSNorm(o);
+      else if (auto o = dyn_cast<RopeOp>(op))
+        lowerRope(o);
+      else if (auto o = dyn_cast<AttentionIntoOp>(op))
+        lowerAttention(o);
+      else if (auto o = dyn_cast<AddIntoOp>(op))
+        lowerAdd(o);
+      else if (auto o = dyn_cast<SwiGLUIntoOp>(op))
+        lowerSwiGLU(o);
+      else if (auto o = dyn_cast<EmbedIntoOp>(op))
+        lowerEmbed(o, module);
+      else
+        known = false;
+      if (known)
+        lowered.push_back(op);
+    });
+    for (Operation *op : lowered)
+      op->erase();
+  }
+};
+
+} // namespace

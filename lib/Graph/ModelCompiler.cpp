@@ -1,0 +1,346 @@
+//===- ModelCompiler.cpp - A model checkpoint -> one bundle file ----------===//
+#include "itq3/Graph/ModelCompiler.h"
+
+#include "itq3/Conversion/CpuObject.h"
+#include "itq3/Conversion/Pipelines.h"
+#include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
+#include "itq3/Graph/ModelGraph.h"
+#include "itq3/Runtime/Bundle.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+
+namespace itq3::graph {
+
+using format::Codec;
+using format::FormatKind;
+using model::layerTensor;
+
+namespace {
+
+/// The requested format if its block divides `cols`, else q8, else f16
+/// (as simulated quantization falls back).
+FormatKind fitFormat(FormatKind requested, int64_t cols) {
+  for (FormatKind k : {requested, FormatKind::Q8, FormatKind::F16})
+    if (cols % format::createCodec(k)->blockSize() == 0)
+      return k;
+  return FormatKind::F16;
+}
+
+int64_t inputWidth(const model::ModelConfig &c, const std::string &what) {
+  if (what == "attn_output")
+    return c.nHeads * c.headDim;
+  return what == "ffn_down" ? c.hiddenDim : c.dim;
+}
+
+/// Whether the tied embedding can be stored once for the lookup and the
+/// head: the head's format is unrotated (the lookup decodes rows as stored).
+bool shareEmbedding(const model::Model &m, FormatKind head) {
+  return !m.find("output.weight") && !format::createCodec(head)->isRotated();
+}
+
+GraphPlan makePlan(const model::Model &m, const CompileOptions &o,
+                   int64_t context, CompileReport &report) {
+  GraphPlan plan;
+  plan.config = m.config;
+  plan.context = context;
+  bool int8 = o.rotation == "activation";
+  for (const char *what : model::linearNames()) {
+    int64_t k = inputWidth(m.config, what);
+    FormatKind kind = fitFormat(o.format, k);
+    if (kind != o.format)
+      report.fallbacks.push_back(std::string("blk.*.") + what + ".weight: " +
+                                 std::string(format::formatName(kind)) +
+                                 " (K = " + std::to_string(k) + ")");
+    plan.linears[what] = {kind, o.signSeed, int8};
+  }
+  FormatKind head = fitFormat(o.headFormat, m.config.dim);
+  plan.head = {head, o.signSeed, int8};
+  if (shareEmbedding(m, head) && o.embeddingFormat == head) {
+    plan.embedding = {head, 0, false};
+    plan.headTensor = plan.embeddingTensor = "token_embd.weight";
+    return plan;
+  }
+  // The lookup decodes rows as stored, so the table is never rotated.
+  FormatKind embedding = fitFormat(o.embeddingFormat, m.config.dim);
+  if (format::createCodec(embedding)->isRotated()) {
+    report.fallbacks.push_back("token_embd.weight: q8 (a rotated table "
+                               "cannot be looked up row by row)");
+    embedding = fitFormat(FormatKind::Q8, m.config.dim);
+  }
+  plan.embedding = {embedding, 0, false};
+  plan.headTensor = "output.weight";
+  return plan;
+}
+
+std::vector<uint8_t> floatBytes(const std::vector<float> &v) {
+  std::vector<uint8_t> bytes(v.size() * sizeof(float));
+  std::memcpy(bytes.data(), v.data(), bytes.size());
+  return bytes;
+}
+
+/// Quantizes every tensor the plan binds and adds it to the bundle.
+class WeightPacker {
+public:
+  WeightPacker(const model::Model &m, const CompileOptions &o,
+               rt::BundleWriter &writer, CompileReport &report)
+      : m(m), o(o), writer(writer), report(report) {}
+
+  Status packAll(const GraphPlan &plan) {
+    total = totalWeights(plan);
+    const model::Tensor &embedding = *m.find("token_embd.weight");
+    if (Status s = pack("token_embd.weight", embedding, plan.embedding, false);
+        !s)
+      return s;
+    if (plan.headTensor != plan.embeddingTensor)
+      if (Status s = pack("output.weight", m.outputWeight(), plan.head, false);
+          !s)
+        return s;
+    addFloats("output_norm.weight");
+    for (int64_t l = 0; l < m.config.nLayers; ++l) {
+      for (const char *norm : {"attn_norm", "ffn_norm"})
+        addFloats(layerTensor(l, norm));
+      for (const char *what : model::linearNames()) {
+        std::string name = layerTensor(l, what);
+        if (Status s = pack(name, *m.find(name), plan.linears.at(what), true);
+            !s)
+          return s;
+        if (m.config.qkvBias && m.find(layerTensor(l, what, "bias")))
+          addFloats(layerTensor(l, what, "bias"));
+      }
+    }
+    return Status::success();
+  }
+
+private:
+  int64_t totalWeights(const GraphPlan &plan) const {
+    int64_t n = m.find("token_embd.weight")->numel();
+    if (plan.headTensor != plan.embeddingTensor)
+      n += m.outputWeight().numel();
+    for (int64_t l = 0; l < m.config.nLayers; ++l)
+      for (const char *what : model::linearNames())
+        n += m.find(layerTensor(l, what))->numel();
+    return n;
+  }
+
+  Status pack(const std::string &name, const model::Tensor &t,
+              const WeightPlan &w, bool linear) {
+    auto codec = format::createCodec(w.kind, {w.seed});
+    std::vector<uint8_t> bytes(size_t(codec->matrixBytes(t.rows(), t.cols())));
+    format::EncodeOptions eo;
+    eo.threads = o.threads;
+    if (Status s = codec->encodeRows(t.data.data(), t.rows(), t.cols(),
+                                     bytes.data(), eo);
+        !s)
+      return Status::error(name + ": " + s.message());
+    rt::TensorInfo info;
+    info.name = name;
+    info.shape = t.shape;
+    info.format = std::string(codec->name());
+    info.rotation = !codec->isRotated() ? "none"
+                    : w.int8Activations ? "activation"
+                                        : "weight";
+    info.signSeed = codec->isRotated() ? w.seed : 0;
+    info.layout = "rows";
+    double bits = double(bytes.size()) * 8;
+    (linear ? report.linearBits : report.otherBits) += bits;
+    (linear ? report.linearWeights : report.otherWeights) += t.numel();
+    writer.addTensor(std::move(info), std::move(bytes));
+    done += t.numel();
+    if (o.progress)
+      o.progress("quantize", done, total);
+    return Status::success();
+  }
+
+  void addFloats(const std::string &name) {
+    const model::Tensor &t = *m.find(name);
+    rt::TensorInfo info;
+    info.name = name;
+    info.shape = t.shape;
+    info.format = "f32";
+    info.rotation = "none";
+    info.layout = "rows";
+    report.otherBits += double(t.numel()) * 32;
+    report.otherWeights += t.numel();
+    writer.addTensor(std::move(info), floatBytes(t.data));
+  }
+
+  const model::Model &m;
+  const CompileOptions &o;
+  rt::BundleWriter &writer;
+  CompileReport &report;
+  int64_t done = 0, total = 0;
+};
+
+rt::ElementType elementType(const std::string &name) {
+  if (name == "i8")
+    return rt::ElementType::I8;
+  if (name == "i32")
+    return rt::ElementType::I32;
+  if (name == "index")
+    return rt::ElementType::I64;
+  return rt::ElementType::F32;
+}
+
+rt::FunctionInfo functionInfo(const FunctionSignature &sig) {
+  rt::FunctionInfo f;
+  f.name = sig.name;
+  f.target = "cpu";
+  f.entry = "_itq3_packed_" + sig.name;
+  for (const Parameter &p : sig.params) {
+    rt::ParamBinding b;
+    b.kind = p.kind == Parameter::Kind::Tensor   ? rt::ArgKind::Tensor
+             : p.kind == Parameter::Kind::Buffer ? rt::ArgKind::Buffer
+                                                 : rt::ArgKind::Scalar;
+    b.name = p.name;
+    b.elementType = elementType(p.elementType);
+    b.sizes = p.sizes;
+    f.params.push_back(std::move(b));
+  }
+  return f;
+}
+
+mlir::DialectRegistry compilerRegistry() {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::itq3::ITQ3Dialect, mlir::arith::ArithDialect,
+                  mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
+                  mlir::LLVM::LLVMDialect, mlir::math::MathDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::vector::VectorDialect>();
+  mlir::itq3::registerLoweringInterfaces(registry);
+  return registry;
+}
+
+/// The model graph lowered by the CPU pipeline, as a shared object.
+Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
+                  rt::CodeObject &code) {
+  mlir::MLIRContext context(compilerRegistry());
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    diagnostics += d.str() + "\n";
+    return mlir::success();
+  });
+  mlir::OwningOpRef<mlir::ModuleOp> module = buildModelModule(context, plan);
+  if (mlir::failed(mlir::verify(*module)))
+    return Status::error("the model graph does not verify: " + diagnostics);
+  mlir::PassManager pm(&context);
+  mlir::itq3::buildCpuLLVMPipeline(pm, mlir::itq3::CpuPipelineOptions());
+  if (mlir::failed(pm.run(*module)))
+    return Status::error("lowering the model for the CPU failed: " +
+                         diagnostics);
+  mlir::itq3::CpuObjectOptions objectOptions;
+  objectOptions.cpu = o.cpu;
+  std::string error;
+  if (!mlir::itq3::emitSharedObject(*module, objectOptions, code.bytes, error))
+    return Status::error(error);
+  std::string cpu, features;
+  mlir::itq3::resolveCpu(objectOptions, cpu, features);
+  code.target = "cpu";
+  code.kind = "elf-shared-object";
+  code.arch = "x86_64:" + cpu;
+  return Status::success();
+}
+
+std::string number(double v) {
+  std::ostringstream os;
+  os.precision(9);
+  os << v;
+  return os.str();
+}
+
+void describe(const model::Model &m, const CompileOptions &o,
+              const GraphPlan &plan, rt::BundleMeta &meta) {
+  const model::ModelConfig &c = m.config;
+  auto &kv = meta.config;
+  kv["arch"] = c.arch;
+  kv["dim"] = std::to_string(c.dim);
+  kv["hidden_dim"] = std::to_string(c.hiddenDim);
+  kv["n_layers"] = std::to_string(c.nLayers);
+  kv["n_heads"] = std::to_string(c.nHeads);
+  kv["n_kv_heads"] = std::to_string(c.nKvHeads);
+  kv["head_dim"] = std::to_string(c.headDim);
+  kv["vocab_size"] = std::to_string(c.vocabSize);
+  kv["seq_len"] = std::to_string(c.seqLen);
+  kv["rope_base"] = number(c.ropeBase);
+  kv["norm_eps"] = number(c.normEps);
+  kv["rope_halves"] = c.ropeHalves ? "1" : "0";
+  kv["qkv_bias"] = c.qkvBias ? "1" : "0";
+  kv["format"] = std::string(format::formatName(o.format));
+  kv["rotation"] = o.rotation;
+  kv["sign_seed"] = std::to_string(o.signSeed);
+  kv["head_format"] = std::string(format::formatName(plan.head.kind));
+  kv["embedding_format"] = std::string(format::formatName(plan.embedding.kind));
+  kv["source"] = m.source;
+}
+
+} // namespace
+
+Status compileModel(const model::Model &m, const CompileOptions &o,
+                    const std::string &outputPath, CompileReport &report) {
+  report = CompileReport();
+  if (Status s = m.validate(); !s)
+    return s;
+  if (o.rotation != "activation" && o.rotation != "weight")
+    return Status::error("rotation must be 'activation' or 'weight', got '" +
+                         o.rotation + "'");
+  for (const std::string &t : o.targets)
+    if (t != "cpu")
+      return Status::error(
+          "target '" + t +
+          "': compiling the model graph for GPUs is not implemented yet "
+          "(only 'cpu'); the matmul kernels alone compile with itq3-opt "
+          "--itq3-to-ptx");
+  int64_t context = o.context > 0 ? o.context : m.config.seqLen;
+  if (context > m.config.seqLen)
+    return Status::error("context " + std::to_string(context) +
+                         " exceeds the model's sequence length " +
+                         std::to_string(m.config.seqLen));
+  auto clock = std::chrono::steady_clock::now();
+  auto lap = [&](const char *stage) {
+    auto now = std::chrono::steady_clock::now();
+    report.stageSeconds.push_back(
+        {stage, std::chrono::duration<double>(now - clock).count()});
+    clock = now;
+  };
+
+  GraphPlan plan = makePlan(m, o, context, report);
+  rt::BundleWriter writer;
+  WeightPacker packer(m, o, writer, report);
+  if (Status s = packer.packAll(plan); !s)
+    return s;
+  lap("quantize");
+
+  rt::CodeObject code;
+  if (Status s = compileCpu(plan, o, code); !s)
+    return s;
+  writer.addCode(std::move(code));
+  for (const FunctionSignature &sig : modelSignatures(plan))
+    writer.addFunction(functionInfo(sig));
+  writer.addPlanStep({"embed", 1});
+  writer.addPlanStep({"layer", uint32_t(m.config.nLayers)});
+  writer.addPlanStep({"head", 1});
+  lap("compile (cpu)");
+
+  writer.meta.maxContext = context;
+  writer.meta.prefillChunk = o.prefillChunk;
+  writer.meta.tokenizer = o.tokenizer;
+  describe(m, o, plan, writer.meta);
+  if (Status s = writer.write(outputPath); !s)
+    return s;
+  lap("write");
+  return Status::success();
+}
+
+} // namespace itq3::graph

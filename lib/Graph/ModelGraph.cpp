@@ -1,0 +1,292 @@
+//===- ModelGraph.cpp - The forward pass of a model as an MLIR module -----===//
+#include "itq3/Graph/ModelGraph.h"
+
+#include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+
+#include <tuple>
+
+using namespace mlir;
+using itq3::format::FormatKind;
+using itq3::model::ModelConfig;
+
+namespace itq3::graph {
+
+int64_t rowBytes(FormatKind kind, int64_t cols) {
+  return format::createCodec(kind)->rowBytes(cols);
+}
+
+/// The bundle name of a layer's tensor, with "{layer}" for the index that
+/// the runtime substitutes per call.
+static std::string layerTensor(const char *what, const char *suffix = "weight") {
+  return std::string("blk.{layer}.") + what + "." + suffix;
+}
+
+namespace {
+
+/// The widths of the layer's activations.
+struct Widths {
+  explicit Widths(const ModelConfig &c)
+      : dim(c.dim), hidden(c.hiddenDim), q(c.nHeads * c.headDim),
+        kv(c.nKvHeads * c.headDim) {}
+  int64_t dim, hidden, q, kv;
+};
+
+/// (outputs N, inputs K) of each linear of a layer.
+std::pair<int64_t, int64_t> linearShape(const std::string &what,
+                                        const Widths &w) {
+  if (what == "attn_q")
+    return {w.q, w.dim};
+  if (what == "attn_k" || what == "attn_v")
+    return {w.kv, w.dim};
+  if (what == "attn_output")
+    return {w.dim, w.q};
+  if (what == "ffn_down")
+    return {w.dim, w.hidden};
+  return {w.hidden, w.dim}; // ffn_gate, ffn_up
+}
+
+Parameter buffer(std::string name, std::vector<int64_t> sizes,
+                 std::string type = "f32") {
+  return {Parameter::Kind::Buffer, std::move(name), std::move(type),
+          std::move(sizes)};
+}
+Parameter tensor(std::string name, std::vector<int64_t> sizes,
+                 std::string type = "f32") {
+  return {Parameter::Kind::Tensor, std::move(name), std::move(type),
+          std::move(sizes)};
+}
+Parameter packed(std::string name, FormatKind kind, int64_t rows,
+                 int64_t cols) {
+  return tensor(std::move(name), {rows, rowBytes(kind, cols)}, "i8");
+}
+
+FunctionSignature layerSignature(const GraphPlan &plan) {
+  const ModelConfig &c = plan.config;
+  Widths w(c);
+  FunctionSignature f{"layer", {}};
+  f.params = {buffer("x", {-1, w.dim}),
+              {Parameter::Kind::Scalar, "pos", "index", {}},
+              buffer("kcache", {plan.context, w.kv}),
+              buffer("vcache", {plan.context, w.kv}),
+              tensor(layerTensor("attn_norm"), {w.dim})};
+  for (const char *what : model::linearNames()) {
+    auto [n, k] = linearShape(what, w);
+    f.params.push_back(
+        packed(layerTensor(what), plan.linears.at(what).kind, n, k));
+    std::string name = what;
+    if (c.qkvBias && (name == "attn_q" || name == "attn_k" || name == "attn_v"))
+      f.params.push_back(tensor(layerTensor(what, "bias"), {n}));
+    if (name == "attn_output")
+      f.params.push_back(tensor(layerTensor("ffn_norm"), {w.dim}));
+  }
+  return f;
+}
+
+} // namespace
+
+std::vector<FunctionSignature> modelSignatures(const GraphPlan &plan) {
+  const ModelConfig &c = plan.config;
+  FunctionSignature embed{
+      "embed",
+      {buffer("tokens", {-1}, "i32"),
+       packed(plan.embeddingTensor, plan.embedding.kind, c.vocabSize, c.dim),
+       buffer("x", {-1, c.dim})}};
+  FunctionSignature head{
+      "head",
+      {buffer("x", {-1, c.dim}), tensor("output_norm.weight", {c.dim}),
+       packed(plan.headTensor, plan.head.kind, c.vocabSize, c.dim),
+       buffer("logits", {-1, c.vocabSize})}};
+  return {embed, layerSignature(plan), head};
+}
+
+namespace {
+
+Type elementType(OpBuilder &b, const std::string &name) {
+  if (name == "f32")
+    return b.getF32Type();
+  if (name == "i8")
+    return b.getI8Type();
+  if (name == "i32")
+    return b.getI32Type();
+  return b.getIndexType();
+}
+
+Type parameterType(OpBuilder &b, const Parameter &p) {
+  if (p.kind == Parameter::Kind::Scalar)
+    return elementType(b, p.elementType);
+  SmallVector<int64_t> shape;
+  for (int64_t s : p.sizes)
+    shape.push_back(s < 0 ? ShapedType::kDynamic : s);
+  return MemRefType::get(shape, elementType(b, p.elementType));
+}
+
+FormatAttr formatAttr(MLIRContext *context, const WeightPlan &w) {
+  return FormatAttr::get(context, static_cast<itq3::FormatKind>(w.kind),
+                         format::createCodec(w.kind)->isRotated() ? w.seed : 0);
+}
+
+/// Emits one function's body; parameters are found by name.
+class FunctionEmitter {
+public:
+  FunctionEmitter(OpBuilder &b, ModuleOp module, const FunctionSignature &sig)
+      : b(b), loc(module.getLoc()), sig(sig) {
+    SmallVector<Type> types;
+    for (const Parameter &p : sig.params)
+      types.push_back(parameterType(b, p));
+    b.setInsertionPointToEnd(module.getBody());
+    func = func::FuncOp::create(b, loc, sig.name,
+                                b.getFunctionType(types, {}));
+    func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    b.setInsertionPointToStart(func.addEntryBlock());
+    rows = memref::DimOp::create(b, loc, arg("x"), 0);
+  }
+
+  /// Frees the buffers and returns.
+  void finish() {
+    for (Value v : allocated)
+      memref::DeallocOp::create(b, loc, v);
+    func::ReturnOp::create(b, loc);
+  }
+
+  Value arg(const std::string &name) {
+    for (size_t i = 0; i < sig.params.size(); ++i)
+      if (sig.params[i].name == name)
+        return func.getArgument(unsigned(i));
+    llvm_unreachable("no such parameter");
+  }
+
+  /// A fresh [M, cols] buffer, freed at the end of the function.
+  Value rowsOf(int64_t cols, Type element = {}) {
+    auto type = MemRefType::get({ShapedType::kDynamic, cols},
+                                element ? element : b.getF32Type());
+    Value v = memref::AllocOp::create(b, loc, type, ValueRange{rows});
+    allocated.push_back(v);
+    return v;
+  }
+
+  /// out = in * W^T as the weight's plan says: int8 activations (quantized
+  /// once per input and rotation) or float ones.
+  void linear(Value in, Value weight, const WeightPlan &plan, Value out) {
+    FormatAttr format = formatAttr(b.getContext(), plan);
+    bool rotated = format.isRotated();
+    if (plan.int8Activations && plan.kind != FormatKind::F16) {
+      auto [values, scales] = quantized(in, rotated, format.getSeed());
+      MatmulIntoOp::create(
+          b, loc, values, weight, out, scales, format,
+          RotationAttr::get(b.getContext(), rotated ? Rotation::Activation
+                                                    : Rotation::None));
+      return;
+    }
+    MatmulIntoOp::create(
+        b, loc, in, weight, out, Value(), format,
+        RotationAttr::get(b.getContext(),
+                          rotated ? Rotation::Weight : Rotation::None));
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const FunctionSignature &sig;
+  func::FuncOp func;
+  Value rows;
+
+private:
+  std::pair<Value, Value> quantized(Value in, bool rotate, uint64_t seed) {
+    auto key = std::make_tuple(in.getAsOpaquePointer(), rotate, seed);
+    auto found = quantizedInputs.find(key);
+    if (found != quantizedInputs.end())
+      return found->second;
+    int64_t k = cast<MemRefType>(in.getType()).getDimSize(1);
+    Value values = rowsOf(k, b.getI8Type()), scales = rowsOf(k / 32);
+    QuantizeActIntoOp::create(
+        b, loc, in, values, scales, rotate ? b.getUnitAttr() : UnitAttr(),
+        rotate && seed ? b.getI64IntegerAttr(int64_t(seed)) : IntegerAttr());
+    return quantizedInputs[key] = {values, scales};
+  }
+
+  std::vector<Value> allocated;
+  std::map<std::tuple<const void *, bool, uint64_t>, std::pair<Value, Value>>
+      quantizedInputs;
+};
+
+void emitEmbed(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
+               const FunctionSignature &sig) {
+  FunctionEmitter f(b, module, sig);
+  EmbedIntoOp::create(b, f.loc, f.arg(plan.embeddingTensor), f.arg("tokens"),
+                      f.arg("x"), formatAttr(b.getContext(), plan.embedding));
+  f.finish();
+}
+
+void emitLayer(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
+               const FunctionSignature &sig) {
+  const ModelConfig &c = plan.config;
+  Widths w(c);
+  FunctionEmitter f(b, module, sig);
+  Location loc = f.loc;
+  auto weight = [&](const char *what, const char *suffix = "weight") {
+    return f.arg(layerTensor(what, suffix));
+  };
+  auto project = [&](Value in, const char *what, int64_t cols) {
+    Value out = f.rowsOf(cols);
+    f.linear(in, weight(what), plan.linears.at(what), out);
+    if (c.qkvBias && std::string(what).rfind("attn_", 0) == 0 &&
+        std::string(what) != "attn_output")
+      AddIntoOp::create(b, loc, out, weight(what, "bias"), out);
+    return out;
+  };
+  Value x = f.arg("x"), pos = f.arg("pos");
+  FloatAttr eps = b.getF32FloatAttr(c.normEps);
+
+  Value xb = f.rowsOf(w.dim);
+  RMSNormIntoOp::create(b, loc, x, weight("attn_norm"), xb, eps);
+  Value q = project(xb, "attn_q", w.q);
+  Value k = project(xb, "attn_k", w.kv);
+  Value v = project(xb, "attn_v", w.kv);
+  FloatAttr base = b.getF32FloatAttr(c.ropeBase);
+  IntegerAttr headDim = b.getI64IntegerAttr(c.headDim);
+  UnitAttr halves = c.ropeHalves ? b.getUnitAttr() : UnitAttr();
+  RopeOp::create(b, loc, q, pos, headDim, base, halves);
+  RopeOp::create(b, loc, k, pos, headDim, base, halves);
+  Value att = f.rowsOf(w.q);
+  AttentionIntoOp::create(b, loc, q, k, v, f.arg("kcache"), f.arg("vcache"),
+                          pos, att, c.nHeads, c.nKvHeads, c.headDim);
+  Value h = project(att, "attn_output", w.dim);
+  AddIntoOp::create(b, loc, x, h, x);
+
+  RMSNormIntoOp::create(b, loc, x, weight("ffn_norm"), xb, eps);
+  Value gate = project(xb, "ffn_gate", w.hidden);
+  Value up = project(xb, "ffn_up", w.hidden);
+  SwiGLUIntoOp::create(b, loc, gate, up, gate);
+  Value down = project(gate, "ffn_down", w.dim);
+  AddIntoOp::create(b, loc, x, down, x);
+  f.finish();
+}
+
+void emitHead(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
+              const FunctionSignature &sig) {
+  FunctionEmitter f(b, module, sig);
+  Value normed = f.rowsOf(plan.config.dim);
+  RMSNormIntoOp::create(b, f.loc, f.arg("x"), f.arg("output_norm.weight"),
+                        normed, b.getF32FloatAttr(plan.config.normEps));
+  f.linear(normed, f.arg(plan.headTensor), plan.head, f.arg("logits"));
+  f.finish();
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> buildModelModule(MLIRContext &context,
+                                       const GraphPlan &plan) {
+  context.loadDialect<itq3::ITQ3Dialect, func::FuncDialect,
+                      memref::MemRefDialect>();
+  OpBuilder b(&context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+  std::vector<FunctionSignature> sigs = modelSignatures(plan);
+  emitEmbed(b, *module, plan, sigs[0]);
+  emitLayer(b, *module, plan, sigs[1]);
+  emitHead(b, *module, plan, sigs[2]);
+  return module;
+}
+
+} // namespace itq3::graph

@@ -1,0 +1,204 @@
+//===- itq3-compile.cpp - A model checkpoint -> one bundle file -----------===//
+//
+// Imports a checkpoint (llama2.c, GGUF, safetensors), quantizes its weights
+// offline, compiles the whole forward pass and writes a bundle that
+// itq3-run executes with no compiler.
+//
+//===----------------------------------------------------------------------===//
+#include "Progress.h"
+#include "itq3/Format/Codec.h"
+#include "itq3/Graph/ModelCompiler.h"
+#include "itq3/Model/Importers.h"
+#include "itq3/Model/Tokenizer.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <sys/resource.h>
+
+using namespace itq3;
+
+namespace {
+
+const char *usage =
+    "usage: itq3-compile --model FILE [--tokenizer FILE] --format F\n"
+    "                    [--rotation activation|weight] [--sign-seed S]\n"
+    "                    [--head-format F] [--embedding-format F]\n"
+    "                    [--target cpu] [--ctx N] [--prefill-chunk N]\n"
+    "                    [--cpu NAME] [--threads N] -o FILE.itq3\n"
+    "  --model            llama2.c .bin, GGUF, or safetensors (+ config.json)\n"
+    "  --tokenizer        llama2.c tokenizer.bin (GGUF files carry their own)\n"
+    "  --format           weight format of the layers' linears: f16 q8 q4 q3\n"
+    "                     q3r iq3 itq3_s (a linear whose K does not divide\n"
+    "                     into the format's blocks falls back to q8, then f16)\n"
+    "  --rotation         activation (default: x rotated and quantized to int8,\n"
+    "                     integer products) or weight (float x, inverse FWHT\n"
+    "                     of the staged weight tiles)\n"
+    "  --head-format      output projection (default q8)\n"
+    "  --embedding-format token embedding, an unrotated format (default q8;\n"
+    "                     a tied embedding is stored once when both agree)\n"
+    "  --target           comma-separated targets; only cpu is compiled today\n"
+    "  --ctx              KV cache positions compiled in (default: the model's\n"
+    "                     trained length, at most 4096)\n"
+    "  --cpu              LLVM CPU name for the CPU code (default native)\n";
+
+struct Options {
+  std::string model, tokenizer, output, format, rotation = "activation";
+  std::string headFormat = "q8", embeddingFormat = "q8", targets = "cpu";
+  std::string cpu = "native";
+  uint64_t signSeed = 0;
+  int64_t ctx = 0, prefillChunk = 512;
+  unsigned threads = 0;
+};
+
+[[noreturn]] void fail(const std::string &msg) {
+  std::fprintf(stderr, "itq3-compile: error: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+int64_t parseInt(const std::string &flag, const std::string &v) {
+  char *end;
+  errno = 0;
+  long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno || x < 0)
+    fail(flag + " expects a non-negative integer, got '" + v + "'");
+  return x;
+}
+
+format::FormatKind parseFormat(const std::string &flag, const std::string &v) {
+  auto kind = format::parseFormatName(v);
+  if (!kind)
+    fail(flag + ": unknown format '" + v + "'");
+  return *kind;
+}
+
+std::vector<std::string> split(const std::string &s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t comma; (comma = s.find(',', start)) != std::string::npos;
+       start = comma + 1)
+    out.push_back(s.substr(start, comma - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc)
+      fail("missing value for " + a + "\n" + usage);
+    std::string v = argv[++i];
+    if (a == "--model") o.model = v;
+    else if (a == "--tokenizer") o.tokenizer = v;
+    else if (a == "--format") o.format = v;
+    else if (a == "--rotation") o.rotation = v;
+    else if (a == "--sign-seed") o.signSeed = uint64_t(parseInt(a, v));
+    else if (a == "--head-format") o.headFormat = v;
+    else if (a == "--embedding-format") o.embeddingFormat = v;
+    else if (a == "--target") o.targets = v;
+    else if (a == "--ctx") o.ctx = parseInt(a, v);
+    else if (a == "--prefill-chunk") o.prefillChunk = parseInt(a, v);
+    else if (a == "--cpu") o.cpu = v;
+    else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
+    else if (a == "-o") o.output = v;
+    else
+      fail("unknown option " + a + "\n" + usage);
+  }
+  if (o.model.empty() || o.format.empty() || o.output.empty())
+    fail(std::string("--model, --format and -o are required\n") + usage);
+  if (o.rotation != "activation" && o.rotation != "weight")
+    fail("--rotation must be activation or weight, got '" + o.rotation + "'");
+  if (o.prefillChunk == 0)
+    fail("--prefill-chunk must be positive");
+  return o;
+}
+
+std::unique_ptr<model::Tokenizer> loadTokenizer(const Options &o,
+                                                model::Model &m) {
+  std::unique_ptr<model::Tokenizer> tok;
+  if (Status s = model::loadModel(o.model, m, &tok); !s)
+    fail(s.message());
+  if (!o.tokenizer.empty()) {
+    tok = std::make_unique<model::Tokenizer>();
+    if (Status s = model::loadLlama2cTokenizer(o.tokenizer, m.config.vocabSize,
+                                               *tok);
+        !s)
+      fail(s.message());
+  }
+  if (!tok)
+    fail(o.model + " carries no tokenizer: pass --tokenizer FILE");
+  return tok;
+}
+
+void printReport(const graph::CompileReport &r, double importSeconds) {
+  std::printf("bits/weight linears: %.4f\n", r.linearBitsPerWeight());
+  std::printf("bits/weight model: %.4f (everything stored: embedding, head, "
+              "norms)\n",
+              r.modelBitsPerWeight());
+  std::printf("fallbacks: %zu%s\n", r.fallbacks.size(),
+              r.fallbacks.empty() ? "" : ":");
+  for (const std::string &f : r.fallbacks)
+    std::printf("  %s\n", f.c_str());
+  std::printf("time: import %.1f s", importSeconds);
+  for (const auto &[stage, seconds] : r.stageSeconds)
+    std::printf(", %s %.1f s", stage.c_str(), seconds);
+  std::printf("\n");
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("peak memory: %.2f GB\n", double(usage.ru_maxrss) / (1 << 20));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o = parseArgs(argc, argv);
+  graph::CompileOptions co;
+  co.format = parseFormat("--format", o.format);
+  co.headFormat = parseFormat("--head-format", o.headFormat);
+  co.embeddingFormat = parseFormat("--embedding-format", o.embeddingFormat);
+  co.rotation = o.rotation;
+  co.signSeed = o.signSeed;
+  co.targets = split(o.targets);
+  co.prefillChunk = o.prefillChunk;
+  co.threads = o.threads;
+  co.cpu = o.cpu;
+
+  auto start = std::chrono::steady_clock::now();
+  model::Model m;
+  std::unique_ptr<model::Tokenizer> tok = loadTokenizer(o, m);
+  double importSeconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  std::printf("model: %s (%s %s, %lld parameters, %lld layers, dim %lld)\n",
+              o.model.c_str(), m.source.c_str(), m.config.arch.c_str(),
+              (long long)m.parameterCount(), (long long)m.config.nLayers,
+              (long long)m.config.dim);
+  constexpr int64_t kDefaultContext = 4096;
+  co.context = o.ctx > 0 ? o.ctx : std::min(m.config.seqLen, kDefaultContext);
+  co.tokenizer = model::serializeTokenizer(*tok);
+
+  Progress bar("quantizing to " + o.format);
+  co.progress = [&](const std::string &, int64_t done, int64_t total) {
+    bar.update(done, total, "weights");
+    if (done == total)
+      bar.finish();
+  };
+  graph::CompileReport report;
+  if (Status s = graph::compileModel(m, co, o.output, report); !s)
+    fail(s.message());
+  std::printf("wrote %s: %.1f MB (targets: %s, context %lld)\n",
+              o.output.c_str(),
+              double(std::filesystem::file_size(o.output)) / 1e6,
+              o.targets.c_str(), (long long)co.context);
+  printReport(report, importSeconds);
+  return 0;
+}

@@ -228,6 +228,22 @@ TEST(BundleTest, OpenReportsMissingAndEmptyFiles) {
   EXPECT_NE(s.message().find("truncated"), std::string::npos) << s.message();
   EXPECT_EQ(b, nullptr);
   std::remove(path.c_str());
+  s = Bundle::open("/tmp", b);
+  EXPECT_NE(s.message().find("is not a regular file"), std::string::npos);
+}
+
+TEST(BundleTest, EmptyTablesRoundTrip) {
+  rt::BundleWriter w;
+  w.meta.maxContext = w.meta.prefillChunk = 1;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(w.serialize(bytes).ok());
+  EXPECT_EQ(regionSize(bytes, Data), 0u);
+  std::unique_ptr<Bundle> b;
+  rt::Status s = Bundle::parse(bytes.data(), bytes.size(), b);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(b->tensors().empty() && b->functions().empty() &&
+              b->plan().empty() && b->code().empty());
+  EXPECT_TRUE(b->meta().config.empty() && b->meta().tokenizer.empty());
 }
 
 TEST(BundleTest, ConfigValuesParseStrictly) {

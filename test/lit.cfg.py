@@ -30,3 +30,8 @@ if config.itq3_ptxas:
     )
 if os.path.isfile(os.path.join(config.itq3_shared_dir, "models", "stories260K.bin")):
     config.available_features.add("shared-models")
+# test/Fuzz: only in a build configured with ITQ3_BUILD_FUZZERS=ON.
+if config.itq3_bundle_fuzzer and os.path.isfile(config.itq3_bundle_fuzzer):
+    config.available_features.add("bundle-fuzzer")
+    config.substitutions.append(("%bundle_fuzzer", config.itq3_bundle_fuzzer))
+    config.substitutions.append(("%bundle_seeds", config.itq3_bundle_seeds))

@@ -113,8 +113,15 @@ public:
   void addFunction(FunctionInfo function);
   void addPlanStep(PlanStep step);
   void addCode(CodeObject code);
-  /// Writes the file (tensors 64-byte aligned, code page aligned).
+  /// Writes the file (tensors 64-byte aligned, code page aligned). Refuses,
+  /// with the loader's message, a bundle the loader would refuse (unknown
+  /// plan functions, missing or mis-sized tensor bindings, bad limits), and
+  /// writes through a temporary file so a failed write leaves no bundle.
   Status write(const std::string &path) const;
+  /// The file's bytes in memory, encoded as they are without the checks of
+  /// write(): for tests and fuzz seeds that need bundles the loader refuses.
+  /// Fails only when a field cannot be encoded at all.
+  Status serialize(std::vector<uint8_t> &out) const;
 
 private:
   std::vector<std::pair<TensorInfo, std::vector<uint8_t>>> tensors_;

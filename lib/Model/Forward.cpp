@@ -2,6 +2,8 @@
 
 #include "itq3/Model/Forward.h"
 #include "Matmul.h"
+#include "itq3/Format/ActivationQuant.h"
+#include "itq3/Format/FWHT.h"
 
 #include <unistd.h>
 
@@ -82,6 +84,57 @@ const float *Forward::weight(const std::string &name) const {
   return model_.find(name)->data.data();
 }
 
+Status Forward::setActivationQuantization(ActivationPlan plan) {
+  for (const auto &[name, how] : plan) {
+    bool linear = false;
+    for (int64_t l = 0; l < model_.config.nLayers && !linear; ++l)
+      for (const char *what : linearNames())
+        linear = linear || name == layerTensor(l, what);
+    if (!linear)
+      return Status::error("activation quantization names '" + name +
+                           "', which is not a linear of the model");
+    int64_t k = model_.find(name)->cols();
+    int64_t block = how.rotate ? format::kFwhtSize : format::kActivationGroup;
+    if (k % block != 0)
+      return Status::error(name + ": K = " + std::to_string(k) +
+                           " is not a multiple of " + std::to_string(block) +
+                           ", so its input cannot be quantized as planned");
+  }
+  actPlan_ = std::move(plan);
+  return Status::success();
+}
+
+void Forward::quantizeInput(const float *in, int64_t rows, int64_t inDim,
+                            const ActivationQuant &how) {
+  quantizedIn_.resize(size_t(rows * inDim));
+  pool_.parallelFor(rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      format::quantizeActivationRow(in + r * inDim, inDim, how.rotate, how.seed,
+                                    quantizedIn_.data() + r * inDim);
+  });
+}
+
+void Forward::project(int64_t layer, const float *in, int64_t rows,
+                      int64_t inDim, std::initializer_list<Projection> outs) {
+  // Linears sharing an input (Q/K/V, gate/up) almost always share a format:
+  // the input is quantized again only when the way to quantize it changes.
+  const ActivationQuant *quantized = nullptr;
+  for (const Projection &p : outs) {
+    std::string name = layerTensor(layer, p.what);
+    const float *x = in;
+    if (auto it = actPlan_.find(name); it != actPlan_.end()) {
+      const ActivationQuant &how = it->second;
+      if (!quantized || quantized->rotate != how.rotate ||
+          quantized->seed != how.seed) {
+        quantizeInput(in, rows, inDim, how);
+        quantized = &how;
+      }
+      x = quantizedIn_.data();
+    }
+    matmulTransposed(pool_, x, rows, weight(name), p.outDim, inDim, p.out);
+  }
+}
+
 /// Causal grouped-query attention for the n new tokens, reading the cache.
 void Forward::attention(int64_t layer, int64_t n, int64_t pos) {
   const ModelConfig &c = model_.config;
@@ -136,10 +189,6 @@ Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
   for (int64_t t = 0; t < n; ++t)
     std::copy_n(embed + tokens[t] * dim, dim, x_.data() + t * dim);
 
-  auto mm = [&](const float *in, const std::string &w, int64_t rows,
-                int64_t outDim, int64_t inDim, float *out) {
-    matmulTransposed(pool_, in, rows, weight(w), outDim, inDim, out);
-  };
   auto addBias = [&](float *v, int64_t width, int64_t l, const char *what) {
     if (!c.qkvBias)
       return;
@@ -153,9 +202,10 @@ Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
     const float *attnNorm = weight(layerTensor(l, "attn_norm"));
     for (int64_t t = 0; t < n; ++t)
       rmsNorm(&x_[t * dim], attnNorm, dim, c.normEps, &xb_[t * dim]);
-    mm(xb_.data(), layerTensor(l, "attn_q"), n, qDim, dim, q_.data());
-    mm(xb_.data(), layerTensor(l, "attn_k"), n, kvDim, dim, k_.data());
-    mm(xb_.data(), layerTensor(l, "attn_v"), n, kvDim, dim, v_.data());
+    project(l, xb_.data(), n, dim,
+            {{"attn_q", qDim, q_.data()},
+             {"attn_k", kvDim, k_.data()},
+             {"attn_v", kvDim, v_.data()}});
     addBias(q_.data(), qDim, l, "attn_q");
     addBias(k_.data(), kvDim, l, "attn_k");
     addBias(v_.data(), kvDim, l, "attn_v");
@@ -169,20 +219,20 @@ Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
       std::copy_n(&v_[t * kvDim], kvDim, &valueCache_[slot]);
     }
     attention(l, n, pos);
-    mm(att_.data(), layerTensor(l, "attn_output"), n, dim, qDim, xb_.data());
+    project(l, att_.data(), n, qDim, {{"attn_output", dim, xb_.data()}});
     for (int64_t i = 0; i < n * dim; ++i)
       x_[i] += xb_[i];
 
     const float *ffnNorm = weight(layerTensor(l, "ffn_norm"));
     for (int64_t t = 0; t < n; ++t)
       rmsNorm(&x_[t * dim], ffnNorm, dim, c.normEps, &xb_[t * dim]);
-    mm(xb_.data(), layerTensor(l, "ffn_gate"), n, hidden, dim, gate_.data());
-    mm(xb_.data(), layerTensor(l, "ffn_up"), n, hidden, dim, up_.data());
+    project(l, xb_.data(), n, dim,
+            {{"ffn_gate", hidden, gate_.data()}, {"ffn_up", hidden, up_.data()}});
     for (int64_t i = 0; i < n * hidden; ++i) {
       float g = gate_[i];
       gate_[i] = g / (1.0f + std::exp(-g)) * up_[i]; // SiLU(gate) * up
     }
-    mm(gate_.data(), layerTensor(l, "ffn_down"), n, dim, hidden, xb_.data());
+    project(l, gate_.data(), n, hidden, {{"ffn_down", dim, xb_.data()}});
     for (int64_t i = 0; i < n * dim; ++i)
       x_[i] += xb_[i];
   }

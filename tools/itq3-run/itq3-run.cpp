@@ -8,11 +8,13 @@
 
 #include "Progress.h"
 #include "itq3/Format/Codec.h"
+#include "itq3/Model/ActivationPlan.h"
 #include "itq3/Model/Eval.h"
 #include "itq3/Model/Forward.h"
 #include "itq3/Model/Importers.h"
 #include "itq3/Model/Quantize.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,7 +30,7 @@ namespace {
 
 const char *usage =
     "usage: itq3-run --model FILE [--tokenizer FILE] [--format F]\n"
-    "                [--sign-seed S] [--threads N]\n"
+    "                [--sign-seed S] [--act-quant] [--threads N]\n"
     "                (--prompt TEXT -n N [--temp T] [--seed S]\n"
     "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
     "  --ctx         positions of the KV cache (generation: at most 4096 by\n"
@@ -37,7 +39,10 @@ const char *usage =
     "  --tokenizer   llama2.c tokenizer.bin (GGUF files carry their own)\n"
     "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
     "                q3r iq3 itq3_s (linears quantized, then dequantized)\n"
-    "  --sign-seed   random-sign seed for rotated formats (0 = none)\n";
+    "  --sign-seed   random-sign seed for rotated formats (0 = none)\n"
+    "  --act-quant   int8 activations as the compiled activation placement\n"
+    "                computes them (per 32, rotated for rotated formats;\n"
+    "                needs --format)\n";
 
 struct Options {
   std::string model, tokenizer, format = "reference", prompt, textFile;
@@ -45,6 +50,7 @@ struct Options {
   uint64_t seed = 1, signSeed = 0;
   float temp = 0.0f;
   unsigned threads = 0;
+  bool actQuant = false;
 };
 
 [[noreturn]] void fail(const std::string &msg) {
@@ -68,6 +74,10 @@ Options parseArgs(int argc, char **argv) {
     if (a == "-h" || a == "--help") {
       std::fputs(usage, stdout);
       std::exit(0);
+    }
+    if (a == "--act-quant") { // the one flag without a value
+      o.actQuant = true;
+      continue;
     }
     if (i + 1 >= argc)
       fail("missing value for " + a + "\n" + usage);
@@ -98,6 +108,8 @@ Options parseArgs(int argc, char **argv) {
   // Checked before the (possibly long) model load.
   if (o.format != "reference" && !format::parseFormatName(o.format))
     fail("unknown format '" + o.format + "'");
+  if (o.actQuant && o.format == "reference")
+    fail("--act-quant follows the weight formats: give a --format");
   return o;
 }
 
@@ -134,16 +146,20 @@ void printReport(const QuantReport &r) {
   std::printf("\n");
 }
 
+format::CodecOptions codecOptions(const Options &o) {
+  format::CodecOptions co;
+  co.signSeed = o.signSeed;
+  return co;
+}
+
 QuantReport quantize(Model &m, const Options &o) {
   if (o.format == "reference")
     return referenceReport(m);
   format::FormatKind kind = *format::parseFormatName(o.format);
   auto t0 = std::chrono::steady_clock::now();
   QuantReport r;
-  format::CodecOptions co;
-  co.signSeed = o.signSeed;
   Progress bar("quantizing to " + o.format);
-  if (Status s = quantizeModel(m, kind, co, o.threads, r,
+  if (Status s = quantizeModel(m, kind, codecOptions(o), o.threads, r,
                                [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); });
       !s)
     fail(s.message());
@@ -153,6 +169,22 @@ QuantReport quantize(Model &m, const Options &o) {
   std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
                r.linears.size(), o.format.c_str(), secs);
   return r;
+}
+
+/// Feeds each linear the int8 activations the compiled model would give it.
+void enableActivationQuantization(Forward &fwd, const QuantReport &r,
+                                  const Options &o) {
+  ActivationPlan plan;
+  if (Status s = activationPlanFor(r, codecOptions(o), plan); !s)
+    fail(s.message());
+  if (Status s = fwd.setActivationQuantization(plan); !s)
+    fail(s.message());
+  size_t rotated = size_t(std::count_if(
+      plan.begin(), plan.end(), [](const auto &e) { return e.second.rotate; }));
+  std::printf("activations: int8 per 32, as the compiled activation "
+              "placement computes them, on %zu of %zu linears (%zu rotated; "
+              "f16 linears keep float)\n",
+              plan.size(), r.linears.size(), rotated);
 }
 
 std::string readText(const std::string &path) {
@@ -259,6 +291,8 @@ int main(int argc, char **argv) {
   std::unique_ptr<Forward> fwd;
   if (Status s = Forward::create(model, ctx, o.threads, fwd); !s)
     fail(s.message());
+  if (o.actQuant)
+    enableActivationQuantization(*fwd, report, o);
   if (o.textFile.empty())
     generate(*fwd, *tok, o);
   else

@@ -10,9 +10,11 @@
 #ifndef ITQ3_MODEL_FORWARD_H
 #define ITQ3_MODEL_FORWARD_H
 
+#include "itq3/Model/ActivationPlan.h"
 #include "itq3/Model/Model.h"
 #include "itq3/Model/ThreadPool.h"
 
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -31,13 +33,33 @@ public:
   Status run(const int32_t *tokens, int64_t n, int64_t pos,
              std::vector<float> &logits, bool allLogits);
 
+  /// From now on feeds every linear of `plan` the int8 activations the
+  /// compiled model computes (ActivationPlan.h): its input rows x become
+  /// R^-1 deq(Q(R x)) before the matmul with the (decoded) weight. An empty
+  /// plan turns this off. Fails, changing nothing, for a name that is not a
+  /// linear of the model or whose K the int8 path cannot take (a multiple
+  /// of 32; of 256 when rotating).
+  Status setActivationQuantization(ActivationPlan plan);
+  const ActivationPlan &activationQuantization() const { return actPlan_; }
+
   int64_t context() const { return context_; }
   const ModelConfig &config() const { return model_.config; }
   unsigned threads() const { return pool_.size(); }
 
 private:
   Forward(const Model &model, int64_t context, unsigned threads);
+  /// One linear of a layer reading the shared input of a project() call.
+  struct Projection {
+    const char *what; // "attn_q", ...
+    int64_t outDim;
+    float *out;
+  };
   void attention(int64_t layer, int64_t n, int64_t pos);
+  /// Runs the linears that read the same `in` (rows x inDim).
+  void project(int64_t layer, const float *in, int64_t rows, int64_t inDim,
+               std::initializer_list<Projection> outs);
+  void quantizeInput(const float *in, int64_t rows, int64_t inDim,
+                     const ActivationQuant &how);
   const float *weight(const std::string &name) const;
 
   const Model &model_;
@@ -46,6 +68,8 @@ private:
   std::vector<float> keyCache_, valueCache_; // [layer][pos][kvDim]
   // Activations for the current batch of tokens.
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_;
+  ActivationPlan actPlan_;
+  std::vector<float> quantizedIn_; // a linear's input as the int8 path sees it
 };
 
 /// The building blocks, exposed so tests can check them one by one.

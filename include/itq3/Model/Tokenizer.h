@@ -81,6 +81,8 @@ public:
   }
 
 private:
+  friend std::vector<uint8_t> serializeTokenizer(const Tokenizer &t);
+
   void encodeSegment(std::string_view text, std::vector<int32_t> &out) const;
   void encodeSentencePiece(std::string_view text,
                            std::vector<int32_t> &out) const;
@@ -105,6 +107,15 @@ private:
 /// model header, which the file itself does not record.
 Status loadLlama2cTokenizer(const std::string &path, int64_t vocabSize,
                             Tokenizer &out);
+
+/// A tokenizer as bytes, so a compiled bundle carries it: a magic and a
+/// version, then everything encode() and decode() use (TokenizerIO.cpp has
+/// the layout). Little-endian; strings are length-prefixed.
+std::vector<uint8_t> serializeTokenizer(const Tokenizer &t);
+/// The inverse of serializeTokenizer. The bytes are untrusted: every count,
+/// length and id is checked against the data before it is used, and any
+/// inconsistency is an error naming what is wrong.
+Status deserializeTokenizer(const uint8_t *data, size_t size, Tokenizer &out);
 
 } // namespace itq3::model
 

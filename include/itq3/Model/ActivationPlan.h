@@ -1,0 +1,43 @@
+//===- ActivationPlan.h - Which linears take int8 activations ---*- C++ -*-===//
+//
+// The compiled model's activation placement feeds every linear stored in an
+// int8-path format (all but f16) with int8 activations, rotated first when
+// the format stores rotated weights. An ActivationPlan records that per
+// linear so the reference forward pass can reproduce it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ITQ3_MODEL_ACTIVATIONPLAN_H
+#define ITQ3_MODEL_ACTIVATIONPLAN_H
+
+#include "itq3/Format/Codec.h"
+#include "itq3/Format/Status.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace itq3::model {
+
+struct QuantReport;
+
+/// How one linear's input is quantized.
+struct ActivationQuant {
+  bool rotate = false; // quantize H D x per 256-block (rotated formats)
+  uint64_t seed = 0;   // the sign seed of that rotation
+};
+
+/// Linear tensor name -> how its input is quantized. A linear that is absent
+/// takes float input (f16 weights, or no activation quantization at all).
+using ActivationPlan = std::map<std::string, ActivationQuant>;
+
+/// The plan the compiled model follows for linears quantized as `report`
+/// says (each linear's TensorReport::format, fallbacks included), with the
+/// codec options quantizeModel was given. Fails for a report whose formats
+/// are not weight formats (a referenceReport).
+format::Status activationPlanFor(const QuantReport &report,
+                                 const format::CodecOptions &options,
+                                 ActivationPlan &out);
+
+} // namespace itq3::model
+
+#endif // ITQ3_MODEL_ACTIVATIONPLAN_H

@@ -8,11 +8,12 @@
 
 #include <tuple>
 
-using namespace mlir;
-using itq3::format::FormatKind;
-using itq3::model::ModelConfig;
-
 namespace itq3::graph {
+
+using namespace ::mlir;
+using namespace ::mlir::itq3;
+using format::FormatKind;
+using model::ModelConfig;
 
 int64_t rowBytes(FormatKind kind, int64_t cols) {
   return format::createCodec(kind)->rowBytes(cols);
@@ -124,7 +125,7 @@ Type parameterType(OpBuilder &b, const Parameter &p) {
 }
 
 FormatAttr formatAttr(MLIRContext *context, const WeightPlan &w) {
-  return FormatAttr::get(context, static_cast<itq3::FormatKind>(w.kind),
+  return FormatAttr::get(context, static_cast<::mlir::itq3::FormatKind>(w.kind),
                          format::createCodec(w.kind)->isRotated() ? w.seed : 0);
 }
 
@@ -168,7 +169,8 @@ public:
   }
 
   /// out = in * W^T as the weight's plan says: int8 activations (quantized
-  /// once per input and rotation) or float ones.
+  /// once per input buffer and rotation, so `in` must not be written after
+  /// its first product) or float ones.
   void linear(Value in, Value weight, const WeightPlan &plan, Value out) {
     FormatAttr format = formatAttr(b.getContext(), plan);
     bool rotated = format.isRotated();
@@ -255,9 +257,12 @@ void emitLayer(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
   Value h = project(att, "attn_output", w.dim);
   AddIntoOp::create(b, loc, x, h, x);
 
-  RMSNormIntoOp::create(b, loc, x, weight("ffn_norm"), xb, eps);
-  Value gate = project(xb, "ffn_gate", w.hidden);
-  Value up = project(xb, "ffn_up", w.hidden);
+  // A buffer of its own, not xb again: inputs are quantized once per
+  // buffer, so every quantized buffer is written once.
+  Value xf = f.rowsOf(w.dim);
+  RMSNormIntoOp::create(b, loc, x, weight("ffn_norm"), xf, eps);
+  Value gate = project(xf, "ffn_gate", w.hidden);
+  Value up = project(xf, "ffn_up", w.hidden);
   SwiGLUIntoOp::create(b, loc, gate, up, gate);
   Value down = project(gate, "ffn_down", w.dim);
   AddIntoOp::create(b, loc, x, down, x);
@@ -278,7 +283,7 @@ void emitHead(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
 
 OwningOpRef<ModuleOp> buildModelModule(MLIRContext &context,
                                        const GraphPlan &plan) {
-  context.loadDialect<itq3::ITQ3Dialect, func::FuncDialect,
+  context.loadDialect<::mlir::itq3::ITQ3Dialect, func::FuncDialect,
                       memref::MemRefDialect>();
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));

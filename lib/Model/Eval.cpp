@@ -20,13 +20,24 @@ double negLogLikelihood(const float *logits, int64_t vocab, int32_t target) {
   return std::log(total) - double(logits[target] - mx);
 }
 
-Status perplexity(Forward &fwd, const std::vector<int32_t> &tokens,
+LanguageModel languageModel(Forward &fwd) {
+  LanguageModel lm;
+  lm.run = [&fwd](const int32_t *tokens, int64_t n, int64_t pos,
+                  std::vector<float> &logits, bool all) {
+    return fwd.run(tokens, n, pos, logits, all);
+  };
+  lm.context = fwd.context();
+  lm.vocabSize = fwd.config().vocabSize;
+  return lm;
+}
+
+Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
                   int64_t ctx, int32_t bos, PerplexityResult &result,
                   const std::function<void(int64_t, int64_t)> &progress) {
   result = PerplexityResult();
-  if (ctx < 2 || ctx > fwd.context())
+  if (ctx < 2 || ctx > lm.context)
     return Status::error("perplexity context " + std::to_string(ctx) +
-                         " must be in [2, " + std::to_string(fwd.context()) +
+                         " must be in [2, " + std::to_string(lm.context) +
                          "]");
   int64_t textPerWindow = bos >= 0 ? ctx - 1 : ctx;
   int64_t windows = int64_t(tokens.size()) / textPerWindow;
@@ -36,7 +47,7 @@ Status perplexity(Forward &fwd, const std::vector<int32_t> &tokens,
                          std::to_string(textPerWindow));
   // Batches bound the logits buffer (batch x vocab) for large vocabularies.
   constexpr int64_t batch = 128;
-  int64_t vocab = fwd.config().vocabSize;
+  int64_t vocab = lm.vocabSize;
   auto start = std::chrono::steady_clock::now();
   std::vector<float> logits;
   std::vector<int32_t> window;
@@ -48,7 +59,7 @@ Status perplexity(Forward &fwd, const std::vector<int32_t> &tokens,
     window.insert(window.end(), first, first + textPerWindow);
     for (int64_t pos = 0; pos < ctx; pos += batch) {
       int64_t n = std::min(batch, ctx - pos);
-      if (Status s = fwd.run(&window[size_t(pos)], n, pos, logits, true); !s)
+      if (Status s = lm.run(&window[size_t(pos)], n, pos, logits, true); !s)
         return s;
       for (int64_t t = 0; t < n && pos + t + 1 < ctx; ++t) {
         result.nll += negLogLikelihood(&logits[size_t(t * vocab)], vocab,
@@ -66,16 +77,5 @@ Status perplexity(Forward &fwd, const std::vector<int32_t> &tokens,
   return Status::success();
 }
 
-int32_t sampleToken(const float *logits, int64_t vocab, float temperature,
-                    std::mt19937_64 &rng) {
-  if (temperature <= 0.0f)
-    return int32_t(std::max_element(logits, logits + vocab) - logits);
-  std::vector<double> p(static_cast<size_t>(vocab));
-  float mx = *std::max_element(logits, logits + vocab);
-  for (int64_t i = 0; i < vocab; ++i)
-    p[size_t(i)] = std::exp(double(logits[i] - mx) / temperature);
-  std::discrete_distribution<int32_t> dist(p.begin(), p.end());
-  return dist(rng);
-}
 
 } // namespace itq3::model

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 
 using namespace itq3;
+using format::Status;
 
 namespace {
 

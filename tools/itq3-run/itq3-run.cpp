@@ -1,8 +1,10 @@
 //===- itq3-run.cpp - Generate text or measure perplexity -----------------===//
 //
-// Runs the reference forward pass on an imported model, optionally with its
-// linears quantized and dequantized by one of the weight formats (simulated
-// quantization), to generate text or measure perplexity.
+// Generates text or measures perplexity with a compiled bundle (--bundle:
+// the runtime executes the bundle's code, no compiler involved), or with the
+// reference forward pass on an imported model, optionally with its linears
+// quantized and dequantized by one of the weight formats (simulated
+// quantization).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +15,9 @@
 #include "itq3/Model/Forward.h"
 #include "itq3/Model/Importers.h"
 #include "itq3/Model/Quantize.h"
+#include "itq3/Runtime/Bundle.h"
+#include "itq3/Runtime/CpuModel.h"
+#include "itq3/Runtime/Sampler.h"
 
 #include <algorithm>
 #include <chrono>
@@ -29,12 +34,14 @@ using namespace itq3::model;
 namespace {
 
 const char *usage =
-    "usage: itq3-run --model FILE [--tokenizer FILE] [--format F]\n"
-    "                [--sign-seed S] [--act-quant] [--threads N]\n"
-    "                (--prompt TEXT -n N [--temp T] [--seed S]\n"
+    "usage: itq3-run (--bundle FILE.itq3 | --model FILE [--tokenizer FILE]\n"
+    "                 [--format F] [--sign-seed S] [--act-quant] [--threads N])\n"
+    "                (--prompt TEXT -n N [--temp T] [--top-p P] [--seed S]\n"
     "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
+    "  --bundle      a model compiled by itq3-compile: runs its CPU code\n"
     "  --ctx         positions of the KV cache (generation: at most 4096 by\n"
-    "                default; perplexity: the window length)\n"
+    "                default, a bundle's compiled context; perplexity: the\n"
+    "                window length)\n"
     "  --model       llama2.c .bin or GGUF file\n"
     "  --tokenizer   llama2.c tokenizer.bin (GGUF files carry their own)\n"
     "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
@@ -45,10 +52,10 @@ const char *usage =
     "                needs --format)\n";
 
 struct Options {
-  std::string model, tokenizer, format = "reference", prompt, textFile;
+  std::string bundle, model, tokenizer, format = "reference", prompt, textFile;
   int64_t steps = 64, ctx = 0, maxTokens = 0;
   uint64_t seed = 1, signSeed = 0;
-  float temp = 0.0f;
+  float temp = 0.0f, topP = 1.0f;
   unsigned threads = 0;
   bool actQuant = false;
 };
@@ -67,6 +74,16 @@ int64_t parseInt(const std::string &flag, const std::string &v) {
   return x;
 }
 
+float parseFloat(const std::string &flag, const std::string &v, float lo,
+                 float hi) {
+  char *end;
+  float x = std::strtof(v.c_str(), &end);
+  if (v.empty() || *end || !(x >= lo && x <= hi))
+    fail(flag + " expects a number in [" + std::to_string(lo) + ", " +
+         std::to_string(hi) + "], got '" + v + "'");
+  return x;
+}
+
 Options parseArgs(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -82,7 +99,8 @@ Options parseArgs(int argc, char **argv) {
     if (i + 1 >= argc)
       fail("missing value for " + a + "\n" + usage);
     std::string v = argv[++i];
-    if (a == "--model") o.model = v;
+    if (a == "--bundle") o.bundle = v;
+    else if (a == "--model") o.model = v;
     else if (a == "--tokenizer") o.tokenizer = v;
     else if (a == "--format") o.format = v;
     else if (a == "--prompt") o.prompt = v;
@@ -93,16 +111,19 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--seed") o.seed = uint64_t(parseInt(a, v));
     else if (a == "--sign-seed") o.signSeed = uint64_t(parseInt(a, v));
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
-    else if (a == "--temp") {
-      char *end;
-      o.temp = std::strtof(v.c_str(), &end);
-      if (v.empty() || *end || !(o.temp >= 0))
-        fail("--temp expects a non-negative number, got '" + v + "'");
-    } else
+    else if (a == "--temp")
+      o.temp = parseFloat(a, v, 0.0f, 1e6f);
+    else if (a == "--top-p")
+      o.topP = parseFloat(a, v, 1e-6f, 1.0f);
+    else
       fail("unknown option " + a + "\n" + usage);
   }
-  if (o.model.empty())
-    fail(std::string("--model is required\n") + usage);
+  if (o.model.empty() == o.bundle.empty())
+    fail(std::string("give exactly one of --bundle and --model\n") + usage);
+  if (!o.bundle.empty() && (o.format != "reference" || o.actQuant ||
+                            !o.tokenizer.empty()))
+    fail("--format, --act-quant and --tokenizer are for --model: a bundle "
+         "was quantized when it was compiled and carries its tokenizer");
   if (o.prompt.empty() == o.textFile.empty())
     fail(std::string("give exactly one of --prompt and --perplexity\n") + usage);
   // Checked before the (possibly long) model load.
@@ -196,24 +217,25 @@ std::string readText(const std::string &path) {
   return ss.str();
 }
 
-void generate(Forward &fwd, const Tokenizer &tok, const Options &o) {
+void generate(const LanguageModel &lm, const std::string &engine,
+              const Tokenizer &tok, const Options &o) {
   std::vector<int32_t> tokens = tok.encode(o.prompt, tok.addBos(), true);
   if (tokens.empty())
     fail("the prompt encodes to no tokens");
-  int64_t limit = std::min<int64_t>(fwd.context(), int64_t(tokens.size()) + o.steps);
-  if (int64_t(tokens.size()) >= fwd.context())
+  int64_t limit = std::min<int64_t>(lm.context, int64_t(tokens.size()) + o.steps);
+  if (int64_t(tokens.size()) >= lm.context)
     fail("the prompt (" + std::to_string(tokens.size()) +
-         " tokens) does not fit the context of " + std::to_string(fwd.context()));
-  std::mt19937_64 rng(o.seed);
+         " tokens) does not fit the context of " + std::to_string(lm.context));
+  rt::Sampler sampler({o.temp, o.topP, o.seed});
   std::vector<float> logits;
   std::fputs(tok.decode(tokens).c_str(), stdout);
   auto t0 = std::chrono::steady_clock::now();
-  if (Status s = fwd.run(tokens.data(), int64_t(tokens.size()), 0, logits, false); !s)
+  if (Status s = lm.run(tokens.data(), int64_t(tokens.size()), 0, logits, false); !s)
     fail(s.message());
   auto t1 = std::chrono::steady_clock::now();
-  int64_t generated = 0, vocab = fwd.config().vocabSize;
+  int64_t generated = 0;
   for (int64_t pos = int64_t(tokens.size()); pos < limit; ++pos) {
-    int32_t next = sampleToken(logits.data(), vocab, o.temp, rng);
+    int32_t next = sampler.sample(logits.data(), lm.vocabSize);
     if (next == tok.eos())
       break;
     std::fputs(tok.decode(tokens.back(), next).c_str(), stdout);
@@ -221,7 +243,7 @@ void generate(Forward &fwd, const Tokenizer &tok, const Options &o) {
     tokens.push_back(next);
     ++generated;
     if (pos + 1 < limit)
-      if (Status s = fwd.run(&next, 1, pos, logits, false); !s)
+      if (Status s = lm.run(&next, 1, pos, logits, false); !s)
         fail(s.message());
   }
   auto t2 = std::chrono::steady_clock::now();
@@ -231,21 +253,22 @@ void generate(Forward &fwd, const Tokenizer &tok, const Options &o) {
   std::fflush(stdout);
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f tok/s; generated: %lld tokens, "
-               "%.1f tok/s (%u threads)\n",
+               "%.1f tok/s (%s)\n",
                tokens.size() - size_t(generated),
                double(tokens.size() - size_t(generated)) / prefill,
                (long long)generated, generated / (decode > 0 ? decode : 1e-9),
-               fwd.threads());
+               engine.c_str());
 }
 
-void measurePerplexity(Forward &fwd, const Tokenizer &tok, const Options &o) {
+void measurePerplexity(const LanguageModel &lm, int64_t ctx,
+                       const Tokenizer &tok, const Options &o) {
   std::vector<int32_t> tokens = tok.encode(readText(o.textFile), false);
   if (o.maxTokens > 0 && int64_t(tokens.size()) > o.maxTokens)
     tokens.resize(size_t(o.maxTokens));
   int32_t bos = tok.addBos() ? tok.bos() : -1;
   Progress bar("perplexity");
   PerplexityResult r;
-  if (Status s = perplexity(fwd, tokens, fwd.context(), bos, r,
+  if (Status s = perplexity(lm, tokens, ctx, bos, r,
                             [&](int64_t d, int64_t t) { bar.update(d, t, "tok"); });
       !s)
     fail(o.textFile + ": " + s.message());
@@ -253,16 +276,63 @@ void measurePerplexity(Forward &fwd, const Tokenizer &tok, const Options &o) {
   std::printf("perplexity: %.4f\n", r.perplexity());
   std::printf("tokens scored: %lld (%lld window%s of %lld positions%s)\n",
               (long long)r.scored, (long long)r.windows,
-              r.windows == 1 ? "" : "s", (long long)fwd.context(),
+              r.windows == 1 ? "" : "s", (long long)ctx,
               bos >= 0 ? ", BOS first" : "");
   std::printf("tokens/s: %.1f\n",
-              double(r.windows * fwd.context()) / r.seconds);
+              double(r.windows * ctx) / r.seconds);
 }
 
 } // namespace
 
+/// Runs a compiled bundle: its tokenizer, its CPU code, its context.
+int runBundle(const Options &o) {
+  std::unique_ptr<rt::Bundle> bundle;
+  if (Status s = rt::Bundle::open(o.bundle, bundle); !s)
+    fail(o.bundle + ": " + s.message());
+  const rt::BundleMeta &meta = bundle->meta();
+  Tokenizer tok;
+  if (Status s = deserializeTokenizer(meta.tokenizer.data(),
+                                      meta.tokenizer.size(), tok);
+      !s)
+    fail(o.bundle + ": its tokenizer: " + s.message());
+  auto config = [&](const char *key) {
+    auto it = meta.config.find(key);
+    return it == meta.config.end() ? std::string("?") : it->second;
+  };
+  std::printf("bundle: %s (%s, %s layers, dim %s; %s, rotation %s; "
+              "compiled by %s, context %lld)\n",
+              o.bundle.c_str(), config("arch").c_str(),
+              config("n_layers").c_str(), config("dim").c_str(),
+              config("format").c_str(), config("rotation").c_str(),
+              meta.compilerVersion.c_str(), (long long)meta.maxContext);
+  if (!bundle->findCode("cpu"))
+    fail(o.bundle + " holds no CPU code, and no GPU backend runs bundles "
+                    "yet: recompile with --target cpu");
+  std::unique_ptr<rt::CpuModel> model;
+  if (Status s = rt::CpuModel::create(*bundle, model); !s)
+    fail(o.bundle + ": " + s.message());
+  LanguageModel lm;
+  lm.run = [&](const int32_t *t, int64_t n, int64_t pos,
+               std::vector<float> &logits, bool all) {
+    return model->run(t, n, pos, logits, all);
+  };
+  lm.context = model->context();
+  lm.vocabSize = model->vocabSize();
+  if (o.textFile.empty()) {
+    generate(lm, "compiled CPU code, 1 thread", tok, o);
+    return 0;
+  }
+  if (o.ctx < 2 || o.ctx > lm.context)
+    fail("--perplexity needs --ctx C in [2, " + std::to_string(lm.context) +
+         "] (the bundle's compiled context)");
+  measurePerplexity(lm, o.ctx, tok, o);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   Options o = parseArgs(argc, argv);
+  if (!o.bundle.empty())
+    return runBundle(o);
   Model model;
   std::unique_ptr<Tokenizer> tok;
   if (Status s = loadModel(o.model, model, &tok); !s)
@@ -293,9 +363,12 @@ int main(int argc, char **argv) {
     fail(s.message());
   if (o.actQuant)
     enableActivationQuantization(*fwd, report, o);
+  LanguageModel lm = languageModel(*fwd);
+  std::string engine = "reference forward pass, " +
+                       std::to_string(fwd->threads()) + " threads";
   if (o.textFile.empty())
-    generate(*fwd, *tok, o);
+    generate(lm, engine, *tok, o);
   else
-    measurePerplexity(*fwd, *tok, o);
+    measurePerplexity(lm, lm.context, *tok, o);
   return 0;
 }

@@ -18,6 +18,8 @@
 
 namespace itq3::graph {
 
+using format::Status;
+
 struct CompileOptions {
   format::FormatKind format = format::FormatKind::ITQ3S;
   /// "activation" (x rotated and quantized to int8, integer products) or

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <vector>
 
 namespace itq3::model {
@@ -25,16 +24,26 @@ struct PerplexityResult {
 /// are scored. A last partial window is dropped so every window sees the
 /// same context length. Logits are fp32; log-softmax sums in double.
 /// progress(done, total) is called after every batch of tokens.
-Status perplexity(Forward &fwd, const std::vector<int32_t> &tokens,
+/// What evaluation needs of a forward pass, so that the reference
+/// (Forward) and a compiled bundle (the runtime's CpuModel) are measured by
+/// the same code: run(tokens, n, pos, logits, allLogits) as Forward::run.
+struct LanguageModel {
+  std::function<Status(const int32_t *, int64_t, int64_t,
+                       std::vector<float> &, bool)>
+      run;
+  int64_t context = 0, vocabSize = 0;
+};
+
+/// The reference forward pass as a LanguageModel (`fwd` must outlive it).
+LanguageModel languageModel(Forward &fwd);
+
+Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
                   int64_t ctx, int32_t bos, PerplexityResult &result,
                   const std::function<void(int64_t, int64_t)> &progress = {});
 
 /// -log softmax(logits)[target], stable.
 double negLogLikelihood(const float *logits, int64_t vocab, int32_t target);
 
-/// Greedy at temperature 0, else samples from softmax(logits / temp).
-int32_t sampleToken(const float *logits, int64_t vocab, float temperature,
-                    std::mt19937_64 &rng);
 
 } // namespace itq3::model
 

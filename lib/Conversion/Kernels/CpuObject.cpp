@@ -58,7 +58,7 @@ void addPackedWrappers(llvm::Module &module) {
 }
 
 std::unique_ptr<llvm::TargetMachine>
-createMachine(const CpuObjectOptions &options, std::string &error) {
+createMachine(const mlir::itq3::CpuObjectOptions &options, std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());

@@ -5,6 +5,7 @@
 #include "itq3/Conversion/Pipelines.h"
 #include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
 #include "itq3/Graph/ModelGraph.h"
+#include "itq3/Model/Quantize.h"
 #include "itq3/Runtime/Bundle.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -31,25 +32,10 @@ using model::layerTensor;
 
 namespace {
 
-/// The requested format if its block divides `cols`, else q8, else f16
-/// (as simulated quantization falls back).
-FormatKind fitFormat(FormatKind requested, int64_t cols) {
-  for (FormatKind k : {requested, FormatKind::Q8, FormatKind::F16})
-    if (cols % format::createCodec(k)->blockSize() == 0)
-      return k;
-  return FormatKind::F16;
-}
-
 int64_t inputWidth(const model::ModelConfig &c, const std::string &what) {
   if (what == "attn_output")
     return c.nHeads * c.headDim;
   return what == "ffn_down" ? c.hiddenDim : c.dim;
-}
-
-/// Whether the tied embedding can be stored once for the lookup and the
-/// head: the head's format is unrotated (the lookup decodes rows as stored).
-bool shareEmbedding(const model::Model &m, FormatKind head) {
-  return !m.find("output.weight") && !format::createCodec(head)->isRotated();
 }
 
 GraphPlan makePlan(const model::Model &m, const CompileOptions &o,
@@ -60,29 +46,24 @@ GraphPlan makePlan(const model::Model &m, const CompileOptions &o,
   bool int8 = o.rotation == "activation";
   for (const char *what : model::linearNames()) {
     int64_t k = inputWidth(m.config, what);
-    FormatKind kind = fitFormat(o.format, k);
+    FormatKind kind = model::fittingFormat(o.format, k);
     if (kind != o.format)
       report.fallbacks.push_back(std::string("blk.*.") + what + ".weight: " +
                                  std::string(format::formatName(kind)) +
                                  " (K = " + std::to_string(k) + ")");
     plan.linears[what] = {kind, o.signSeed, int8};
   }
-  FormatKind head = fitFormat(o.headFormat, m.config.dim);
-  plan.head = {head, o.signSeed, int8};
-  if (shareEmbedding(m, head) && o.embeddingFormat == head) {
-    plan.embedding = {head, 0, false};
-    plan.headTensor = plan.embeddingTensor = "token_embd.weight";
-    return plan;
-  }
-  // The lookup decodes rows as stored, so the table is never rotated.
-  FormatKind embedding = fitFormat(o.embeddingFormat, m.config.dim);
-  if (format::createCodec(embedding)->isRotated()) {
-    report.fallbacks.push_back("token_embd.weight: q8 (a rotated table "
-                               "cannot be looked up row by row)");
-    embedding = fitFormat(FormatKind::Q8, m.config.dim);
-  }
-  plan.embedding = {embedding, 0, false};
-  plan.headTensor = "output.weight";
+  model::OutputStorage out =
+      model::outputStorage(m, o.embeddingFormat, o.headFormat);
+  if (out.embedding != o.embeddingFormat)
+    report.fallbacks.push_back("token_embd.weight: " +
+                               std::string(format::formatName(out.embedding)));
+  if (out.head != o.headFormat)
+    report.fallbacks.push_back("output head: " +
+                               std::string(format::formatName(out.head)));
+  plan.head = {out.head, o.signSeed, int8};
+  plan.embedding = {out.embedding, 0, false};
+  plan.headTensor = out.shared ? "token_embd.weight" : "output.weight";
   return plan;
 }
 

@@ -86,14 +86,15 @@ const float *Forward::weight(const std::string &name) const {
 
 Status Forward::setActivationQuantization(ActivationPlan plan) {
   for (const auto &[name, how] : plan) {
-    bool linear = false;
+    bool linear = name == kOutputHead;
     for (int64_t l = 0; l < model_.config.nLayers && !linear; ++l)
       for (const char *what : linearNames())
         linear = linear || name == layerTensor(l, what);
     if (!linear)
       return Status::error("activation quantization names '" + name +
                            "', which is not a linear of the model");
-    int64_t k = model_.find(name)->cols();
+    int64_t k = name == kOutputHead ? model_.config.dim
+                                    : model_.find(name)->cols();
     int64_t block = how.rotate ? format::kFwhtSize : format::kActivationGroup;
     if (k % block != 0)
       return Status::error(name + ": K = " + std::to_string(k) +
@@ -242,7 +243,12 @@ Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
   for (int64_t t = first; t < n; ++t)
     rmsNorm(&x_[t * dim], outNorm, dim, c.normEps, &xb_[(t - first) * dim]);
   logits.resize(size_t(rows * c.vocabSize));
-  matmulTransposed(pool_, xb_.data(), rows, model_.outputWeight().data.data(),
+  const float *head = xb_.data();
+  if (auto it = actPlan_.find(kOutputHead); it != actPlan_.end()) {
+    quantizeInput(xb_.data(), rows, dim, it->second);
+    head = quantizedIn_.data();
+  }
+  matmulTransposed(pool_, head, rows, model_.outputWeight().data.data(),
                    c.vocabSize, dim, logits.data());
   return Status::success();
 }

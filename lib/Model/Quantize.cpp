@@ -166,4 +166,52 @@ Status quantizeModel(Model &m, FormatKind kind,
   return Status::success();
 }
 
+FormatKind fittingFormat(FormatKind requested, int64_t cols) {
+  bool fallback;
+  std::unique_ptr<Codec> codec = codecFor(requested, {}, cols, fallback);
+  return codec ? codec->kind() : FormatKind::F16;
+}
+
+OutputStorage outputStorage(const Model &m, FormatKind embedding,
+                            FormatKind head) {
+  auto fit = [&](FormatKind k) { return fittingFormat(k, m.config.dim); };
+  OutputStorage s{fit(embedding), fit(head), false};
+  if (format::createCodec(s.embedding)->isRotated())
+    s.embedding = fit(FormatKind::Q8);
+  s.shared = !m.find("output.weight") && s.embedding == s.head;
+  return s;
+}
+
+Status quantizeEmbeddingAndHead(Model &m, const OutputStorage &storage,
+                                const format::CodecOptions &options,
+                                unsigned threads, QuantReport &report) {
+  if (!storage.shared && !m.find("output.weight")) {
+    // Stored twice from now on, so counted twice.
+    const Tensor &table = *m.find("token_embd.weight");
+    m.tensors["output.weight"] = table;
+    report.otherWeights += table.numel();
+    report.otherBits += double(table.numel()) *
+                        std::min(16.0, storedBitsPerWeight(table.sourceType));
+  }
+  ThreadPool pool(threads);
+  auto simulate = [&](const char *name, FormatKind kind) -> Status {
+    Tensor &t = *m.find(name);
+    auto codec = format::createCodec(kind, options);
+    double relError;
+    if (Status s = roundTrip(*codec, t, threads, pool, relError); !s)
+      return Status::error(std::string(name) + ": " + s.message());
+    // countOthers counted the tensor at its source bits already.
+    report.otherBits += double(codec->matrixBytes(t.rows(), t.cols())) * 8 -
+                        double(t.numel()) *
+                            std::min(16.0, storedBitsPerWeight(t.sourceType));
+    t.sourceType = std::string(codec->name());
+    return Status::success();
+  };
+  if (Status s = simulate("token_embd.weight", storage.embedding); !s)
+    return s;
+  if (storage.shared)
+    return Status::success();
+  return simulate("output.weight", storage.head);
+}
+
 } // namespace itq3::model

@@ -47,12 +47,16 @@ const char *usage =
     "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
     "                q3r iq3 itq3_s (linears quantized, then dequantized)\n"
     "  --sign-seed   random-sign seed for rotated formats (0 = none)\n"
+    "  --head-format, --embedding-format F\n"
+    "                also store the output head / token embedding in F, as\n"
+    "                itq3-compile does (default: left as imported)\n"
     "  --act-quant   int8 activations as the compiled activation placement\n"
     "                computes them (per 32, rotated for rotated formats;\n"
     "                needs --format)\n";
 
 struct Options {
   std::string bundle, model, tokenizer, format = "reference", prompt, textFile;
+  std::string headFormat, embeddingFormat;
   int64_t steps = 64, ctx = 0, maxTokens = 0;
   uint64_t seed = 1, signSeed = 0;
   float temp = 0.0f, topP = 1.0f;
@@ -103,6 +107,8 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--model") o.model = v;
     else if (a == "--tokenizer") o.tokenizer = v;
     else if (a == "--format") o.format = v;
+    else if (a == "--head-format") o.headFormat = v;
+    else if (a == "--embedding-format") o.embeddingFormat = v;
     else if (a == "--prompt") o.prompt = v;
     else if (a == "--perplexity") o.textFile = v;
     else if (a == "-n") o.steps = parseInt(a, v);
@@ -129,6 +135,11 @@ Options parseArgs(int argc, char **argv) {
   // Checked before the (possibly long) model load.
   if (o.format != "reference" && !format::parseFormatName(o.format))
     fail("unknown format '" + o.format + "'");
+  for (const std::string *f : {&o.headFormat, &o.embeddingFormat})
+    if (!f->empty() && !format::parseFormatName(*f))
+      fail("unknown format '" + *f + "'");
+  if (o.headFormat.empty() != o.embeddingFormat.empty())
+    fail("--head-format and --embedding-format go together");
   if (o.actQuant && o.format == "reference")
     fail("--act-quant follows the weight formats: give a --format");
   return o;
@@ -189,6 +200,19 @@ QuantReport quantize(Model &m, const Options &o) {
                     std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
                r.linears.size(), o.format.c_str(), secs);
+  if (!o.headFormat.empty()) {
+    OutputStorage storage = outputStorage(
+        m, *format::parseFormatName(o.embeddingFormat),
+        *format::parseFormatName(o.headFormat));
+    if (Status s = quantizeEmbeddingAndHead(m, storage, codecOptions(o),
+                                            o.threads, r);
+        !s)
+      fail(s.message());
+    std::printf("embedding: %s, head: %s%s\n",
+                std::string(format::formatName(storage.embedding)).c_str(),
+                std::string(format::formatName(storage.head)).c_str(),
+                storage.shared ? " (one tied tensor)" : "");
+  }
   return r;
 }
 
@@ -198,6 +222,12 @@ void enableActivationQuantization(Forward &fwd, const QuantReport &r,
   ActivationPlan plan;
   if (Status s = activationPlanFor(r, codecOptions(o), plan); !s)
     fail(s.message());
+  if (!o.headFormat.empty()) {
+    auto head = format::createCodec(fittingFormat(
+        *format::parseFormatName(o.headFormat), fwd.config().dim));
+    if (head->kind() != format::FormatKind::F16)
+      plan[Forward::kOutputHead] = {head->isRotated(), o.signSeed};
+  }
   if (Status s = fwd.setActivationQuantization(plan); !s)
     fail(s.message());
   size_t rotated = size_t(std::count_if(

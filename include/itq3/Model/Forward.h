@@ -22,6 +22,8 @@ namespace itq3::model {
 
 class Forward {
 public:
+  static constexpr const char *kOutputHead = "output.weight";
+
   /// `model` must outlive the Forward (weights are read in place).
   /// context = 0 means the model's trained sequence length.
   static Status create(const Model &model, int64_t context, unsigned threads,
@@ -38,7 +40,8 @@ public:
   /// R^-1 deq(Q(R x)) before the matmul with the (decoded) weight. An empty
   /// plan turns this off. Fails, changing nothing, for a name that is not a
   /// linear of the model or whose K the int8 path cannot take (a multiple
-  /// of 32; of 256 when rotating).
+  /// of 32; of 256 when rotating). The output head is named kOutputHead,
+  /// whichever tensor it reads.
   Status setActivationQuantization(ActivationPlan plan);
   const ActivationPlan &activationQuantization() const { return actPlan_; }
 

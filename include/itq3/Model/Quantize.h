@@ -57,6 +57,29 @@ Status quantizeModel(
     unsigned threads, QuantReport &report,
     const std::function<void(int64_t, int64_t)> &progress = {});
 
+/// The format a linear of K = cols is stored in when `requested` is asked
+/// for: the requested one if its block divides cols, else q8, else f16.
+format::FormatKind fittingFormat(format::FormatKind requested, int64_t cols);
+
+/// Where a compiled bundle keeps the token embedding and the output head:
+/// each in its format, or fallback (the requested format if its block
+/// divides the model width, else q8, else f16; the lookup table is never
+/// rotated, so a rotated embedding format becomes q8). A tied head is
+/// stored once, as the embedding, when both end up in the same format.
+struct OutputStorage {
+  format::FormatKind embedding, head;
+  bool shared; // one tensor (token_embd.weight) for both
+};
+OutputStorage outputStorage(const Model &m, format::FormatKind embedding,
+                            format::FormatKind head);
+
+/// Simulates that storage: the embedding and the head round-tripped
+/// through their formats, in place (a tied head stored on its own becomes
+/// output.weight). Counted in `report` as other (non-linear) bits.
+Status quantizeEmbeddingAndHead(Model &m, const OutputStorage &storage,
+                                const format::CodecOptions &options,
+                                unsigned threads, QuantReport &report);
+
 } // namespace itq3::model
 
 #endif // ITQ3_MODEL_QUANTIZE_H

@@ -20,6 +20,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -316,7 +317,7 @@ Status compileModel(const model::Model &m, const CompileOptions &o,
   lap("compile (cpu)");
 
   writer.meta.maxContext = context;
-  writer.meta.prefillChunk = o.prefillChunk;
+  writer.meta.prefillChunk = std::min(o.prefillChunk, context);
   writer.meta.tokenizer = o.tokenizer;
   describe(m, o, plan, writer.meta);
   if (Status s = writer.write(outputPath); !s)

@@ -1,0 +1,188 @@
+//===- BundleModelTest.cpp - compiled bundles against the reference -------===//
+//
+// A tiny llama-family model with widths that divide into 256-blocks is
+// compiled to a bundle (itq3-compile's library), run by the runtime from
+// the bundle's CPU code, and compared with the reference forward pass under
+// the same simulated quantization: the same weight formats, the same
+// embedding and head storage and, for the activation placement, the same
+// int8 activations. A prompt of 16 tokens, then 8 decode steps through the
+// KV cache.
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+
+#include "itq3/Graph/ModelCompiler.h"
+#include "itq3/Model/ActivationPlan.h"
+#include "itq3/Model/Forward.h"
+#include "itq3/Model/Importers.h"
+#include "itq3/Model/Quantize.h"
+#include "itq3/Runtime/Bundle.h"
+#include "itq3/Runtime/CpuModel.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace itq3;
+using namespace itq3::model;
+using namespace itq3::model::test;
+using format::FormatKind;
+
+namespace {
+
+constexpr int64_t kContext = 32, kPrompt = 16, kDecodeSteps = 8;
+
+struct Case {
+  const char *name;
+  FormatKind format;
+  const char *rotation;
+  uint64_t seed;
+  bool qwen2; // QKV biases and an untied head
+};
+
+std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.name; }
+
+Model testModel(bool qwen2) {
+  // dim 256, hidden 768, 2 layers, 4 query heads over 2 KV heads.
+  Model m = tinyModel(256, 768, 2, 4, 2, 300, /*tied=*/!qwen2, /*bias=*/qwen2);
+  m.config.seqLen = kContext;
+  m.config.ropeHalves = qwen2;
+  return m;
+}
+
+std::vector<int32_t> promptTokens(int64_t vocab) {
+  std::vector<int32_t> ids;
+  for (int64_t i = 0; i < kPrompt; ++i)
+    ids.push_back(int32_t((i * 37 + 11) % vocab));
+  return ids;
+}
+
+/// The reference under the simulated quantization a bundle of `c` holds.
+std::unique_ptr<Forward> reference(Model &m, const Case &c) {
+  format::CodecOptions options{c.seed};
+  QuantReport report;
+  EXPECT_TRUE(quantizeModel(m, c.format, options, 1, report));
+  OutputStorage storage = outputStorage(m, FormatKind::Q8, FormatKind::Q8);
+  EXPECT_TRUE(quantizeEmbeddingAndHead(m, storage, options, 1, report));
+  std::unique_ptr<Forward> fwd;
+  EXPECT_TRUE(Forward::create(m, kContext, 2, fwd));
+  if (std::string(c.rotation) == "activation") {
+    ActivationPlan plan;
+    EXPECT_TRUE(activationPlanFor(report, options, plan));
+    plan[Forward::kOutputHead] = {false, 0}; // q8 head, int8 activations
+    EXPECT_TRUE(fwd->setActivationQuantization(plan));
+  }
+  return fwd;
+}
+
+/// max |a - b| / max |b| of each row of `vocab` logits, appended to `out`.
+void rowDifferences(const std::vector<float> &a, const std::vector<float> &b,
+                    int64_t vocab, std::vector<double> &out) {
+  for (size_t row = 0; row * vocab < b.size(); ++row) {
+    double diff = 0, scale = 0;
+    for (size_t i = row * vocab; i < (row + 1) * vocab; ++i) {
+      diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+      scale = std::max(scale, double(std::fabs(b[i])));
+    }
+    out.push_back(diff / scale);
+  }
+}
+
+/// The bound every row meets in the float placement. With int8
+/// activations, a value that lies within float rounding of a half-way
+/// point between two int8 codes can round to either code in the compiled
+/// code and in the reference (their sums run in different orders): such a
+/// flip moves its row by up to about 1e-2 (for example one of the head's
+/// 256 inputs), and a flip in a key or value moves the later rows a little
+/// too. At least half the rows still meet the float bound, every row the
+/// flip bound; a wrong rotation, scale or layout misses both by far.
+constexpr double kBound = 1e-3, kFlipBound = 2e-2;
+
+class BundleModel : public ::testing::TestWithParam<Case> {
+protected:
+  /// Compiles the case's model and opens it with the runtime.
+  void SetUp() override {
+    const Case &c = GetParam();
+    Model m = testModel(c.qwen2);
+    graph::CompileOptions o;
+    o.format = c.format;
+    o.rotation = c.rotation;
+    o.signSeed = c.seed;
+    o.context = kContext;
+    o.threads = 1;
+    path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+           "/itq3-bundle-test-" + std::to_string(getpid()) + ".itq3";
+    graph::CompileReport report;
+    Status s = graph::compileModel(m, o, path, report);
+    ASSERT_TRUE(s) << s.message();
+    ASSERT_TRUE(s = rt::Bundle::open(path, bundle)) << s.message();
+    ASSERT_TRUE(s = rt::CpuModel::create(*bundle, compiled)) << s.message();
+  }
+  void TearDown() override { std::remove(path.c_str()); }
+
+  std::string path;
+  std::unique_ptr<rt::Bundle> bundle;
+  std::unique_ptr<rt::CpuModel> compiled;
+};
+
+TEST_P(BundleModel, PrefillAndDecodeMatchTheReferenceAndRefuseOverflow) {
+  const Case &c = GetParam();
+  Model m = testModel(c.qwen2);
+  std::unique_ptr<Forward> ref = reference(m, c);
+  std::vector<int32_t> ids = promptTokens(m.config.vocabSize);
+
+  std::vector<float> got, want;
+  std::vector<double> rows;
+  ASSERT_TRUE(compiled->run(ids.data(), kPrompt, 0, got, true));
+  ASSERT_TRUE(ref->run(ids.data(), kPrompt, 0, want, true));
+  ASSERT_EQ(got.size(), want.size());
+  rowDifferences(got, want, m.config.vocabSize, rows);
+  for (int64_t step = 0; step < kDecodeSteps; ++step) {
+    auto last = want.end() - m.config.vocabSize;
+    int32_t next = int32_t(std::max_element(last, want.end()) - last);
+    int64_t pos = kPrompt + step;
+    ASSERT_TRUE(compiled->run(&next, 1, pos, got, false));
+    ASSERT_TRUE(ref->run(&next, 1, pos, want, false));
+    rowDifferences(got, want, m.config.vocabSize, rows);
+  }
+  ASSERT_EQ(rows.size(), size_t(kPrompt + kDecodeSteps));
+  bool int8 = std::string(c.rotation) == "activation" &&
+              c.format != FormatKind::F16;
+  size_t within = size_t(std::count_if(rows.begin(), rows.end(),
+                                       [](double d) { return d <= kBound; }));
+  double worst = *std::max_element(rows.begin(), rows.end());
+  if (int8) {
+    EXPECT_GE(within, rows.size() / 2) << "worst row " << worst;
+    EXPECT_LE(worst, kFlipBound);
+  } else {
+    EXPECT_LE(worst, kBound);
+  }
+
+  // The cache holds kContext positions: more is refused, never written.
+  std::vector<float> logits;
+  Status s = compiled->run(ids.data(), 4, kContext - 2, logits, false);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("context overflow"), std::string::npos)
+      << s.message();
+  int32_t bad = 300;
+  s = compiled->run(&bad, 1, 0, logits, false);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("outside the vocabulary"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, BundleModel,
+    ::testing::Values(
+        Case{"itq3_s_activation", FormatKind::ITQ3S, "activation", 0, false},
+        Case{"itq3_s_activation_signs", FormatKind::ITQ3S, "activation", 7,
+             false},
+        Case{"itq3_s_weight", FormatKind::ITQ3S, "weight", 7, false},
+        Case{"q4_activation", FormatKind::Q4, "activation", 0, false},
+        Case{"q8_activation", FormatKind::Q8, "activation", 0, false},
+        Case{"f16", FormatKind::F16, "weight", 0, false},
+        Case{"qwen2_iq3_activation", FormatKind::IQ3, "activation", 0, true},
+        Case{"qwen2_q8_weight", FormatKind::Q8, "weight", 0, true}),
+    [](const auto &info) { return std::string(info.param.name); });
+
+} // namespace

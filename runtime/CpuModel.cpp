@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 namespace itq3::rt {
 
@@ -39,7 +40,11 @@ bool hasBuffer(const FunctionInfo &f, const char *name) {
 
 } // namespace
 
-Status CpuModel::create(const Bundle &bundle, std::unique_ptr<CpuModel> &out) {
+Status CpuModel::create(const Bundle &bundle, unsigned threads,
+                        std::unique_ptr<CpuModel> &out) {
+  // libomp reads its thread count once, when the code first loads it.
+  if (threads > 0)
+    setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
   std::unique_ptr<CpuModel> model(new CpuModel(bundle));
   if (Status s = model->prepare(); !s)
     return s;

@@ -9,6 +9,8 @@
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
@@ -49,8 +51,16 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertITQ3ModelToSCF());
   addStagedTiles(pm, options.tileM, options.tileN, options.mma);
   pm.addPass(createConvertITQ3ToCPU());
-  // Tiles run one after another here; threads split N between calls.
-  pm.addPass(createForallToParallelLoopPass());
+  if (options.openmp) {
+    // One thread per tile: the phases inside a tile run in order.
+    pm.addPass(createParallelForToNestedForsPass());
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createITQ3InlineAllocaScopes());
+  } else {
+    // Tiles run one after another; callers may split N between threads.
+    pm.addPass(createForallToParallelLoopPass());
+  }
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -61,6 +71,8 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  if (options.openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

@@ -219,12 +219,15 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
   if (mlir::failed(mlir::verify(*module)))
     return Status::error("the model graph does not verify: " + diagnostics);
   mlir::PassManager pm(&context);
-  mlir::itq3::buildCpuLLVMPipeline(pm, mlir::itq3::CpuPipelineOptions());
+  mlir::itq3::CpuPipelineOptions pipeline;
+  pipeline.openmp = true;
+  mlir::itq3::buildCpuLLVMPipeline(pm, pipeline);
   if (mlir::failed(pm.run(*module)))
     return Status::error("lowering the model for the CPU failed: " +
                          diagnostics);
   mlir::itq3::CpuObjectOptions objectOptions;
   objectOptions.cpu = o.cpu;
+  objectOptions.openmp = true;
   std::string error;
   if (!mlir::itq3::emitSharedObject(*module, objectOptions, code.bytes, error))
     return Status::error(error);

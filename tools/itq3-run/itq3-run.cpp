@@ -27,6 +27,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 
 using namespace itq3;
 using namespace itq3::model;
@@ -35,7 +36,7 @@ namespace {
 
 const char *usage =
     "usage: itq3-run (--bundle FILE.itq3 | --model FILE [--tokenizer FILE]\n"
-    "                 [--format F] [--sign-seed S] [--act-quant] [--threads N])\n"
+    "                 [--format F] [--sign-seed S] [--act-quant]) [--threads N]\n"
     "                (--prompt TEXT -n N [--temp T] [--top-p P] [--seed S]\n"
     "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
     "  --bundle      a model compiled by itq3-compile: runs its CPU code\n"
@@ -232,10 +233,12 @@ void enableActivationQuantization(Forward &fwd, const QuantReport &r,
     fail(s.message());
   size_t rotated = size_t(std::count_if(
       plan.begin(), plan.end(), [](const auto &e) { return e.second.rotate; }));
+  bool head = plan.count(Forward::kOutputHead);
   std::printf("activations: int8 per 32, as the compiled activation "
-              "placement computes them, on %zu of %zu linears (%zu rotated; "
+              "placement computes them, on %zu of %zu linears%s (%zu rotated; "
               "f16 linears keep float)\n",
-              plan.size(), r.linears.size(), rotated);
+              plan.size() - head, r.linears.size(),
+              head ? " and the head" : "", rotated);
 }
 
 std::string readText(const std::string &path) {
@@ -339,7 +342,7 @@ int runBundle(const Options &o) {
     fail(o.bundle + " holds no CPU code, and no GPU backend runs bundles "
                     "yet: recompile with --target cpu");
   std::unique_ptr<rt::CpuModel> model;
-  if (Status s = rt::CpuModel::create(*bundle, model); !s)
+  if (Status s = rt::CpuModel::create(*bundle, o.threads, model); !s)
     fail(o.bundle + ": " + s.message());
   LanguageModel lm;
   lm.run = [&](const int32_t *t, int64_t n, int64_t pos,
@@ -349,7 +352,14 @@ int runBundle(const Options &o) {
   lm.context = model->context();
   lm.vocabSize = model->vocabSize();
   if (o.textFile.empty()) {
-    generate(lm, "compiled CPU code, 1 thread", tok, o);
+    const char *env = std::getenv("OMP_NUM_THREADS");
+    generate(lm,
+             "compiled CPU code, " +
+                 (o.threads ? std::to_string(o.threads)
+                  : env     ? std::string(env)
+                            : std::to_string(std::thread::hardware_concurrency())) +
+                 " threads",
+             tok, o);
     return 0;
   }
   if (o.ctx < 2 || o.ctx > lm.context)

@@ -27,6 +27,9 @@ struct CpuObjectOptions {
   std::string cpu = "native";
   /// Extra target features ("+avx2,..."); for "native" the host's.
   std::string features;
+  /// The code calls libomp (--itq3-to-cpu-llvm{openmp}): link it, with
+  /// its directory as the object's run path.
+  bool openmp = false;
 };
 
 /// The CPU name and feature string `options` resolve to.

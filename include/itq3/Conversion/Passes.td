@@ -23,6 +23,19 @@ def ConvertITQ3ToCPU : Pass<"convert-itq3-to-cpu"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ITQ3InlineAllocaScopes : Pass<"itq3-inline-alloca-scopes"> {
+  let summary = "Replace memref.alloca_scope by its body between a stack save and restore";
+  let description = [{
+    `--convert-scf-to-openmp` wraps each parallel loop body in a
+    `memref.alloca_scope`, whose region must stay one block; the loops
+    inside it become several blocks when `--convert-scf-to-cf` lowers them.
+    This pass runs before that: the body is inlined between
+    `llvm.intr.stacksave` and `llvm.intr.stackrestore`, which is what the
+    scope means for the allocas in it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def ConvertITQ3ToNVVM : Pass<"convert-itq3-to-nvvm"> {
   let summary = "Lower the itq3 ops left in GPU kernels to NVVM (dp4a, mma.sync)";
   let description = [{

@@ -29,6 +29,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                    llvm::cl::desc("Products on 16x8 blocks (the tensor-core "
                                   "form, run as loops here) where tiles allow"),
                    llvm::cl::init(false)};
+  Option<bool> openmp{
+      *this, "openmp",
+      llvm::cl::desc("Run the tiles of each product on OpenMP threads "
+                     "(the code then calls libomp); otherwise in sequence"),
+      llvm::cl::init(false)};
 };
 
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {

@@ -22,8 +22,11 @@ namespace itq3::rt {
 class CpuModel {
 public:
   /// `bundle` must outlive the model. Loads and checks the CPU code and
-  /// every binding of the plan.
-  static Status create(const Bundle &bundle, std::unique_ptr<CpuModel> &out);
+  /// every binding of the plan. The code runs its tiles on `threads`
+  /// OpenMP threads (0: OMP_NUM_THREADS, else all cores); the first model
+  /// created in a process fixes the count.
+  static Status create(const Bundle &bundle, unsigned threads,
+                       std::unique_ptr<CpuModel> &out);
 
   /// Runs tokens[0..n) at positions pos .. pos + n - 1, appending to the KV
   /// cache (positions before pos must be there already). Writes n rows of

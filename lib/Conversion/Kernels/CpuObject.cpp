@@ -4,6 +4,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -94,8 +95,11 @@ bool readFile(const std::string &path, std::vector<uint8_t> &out) {
   return true;
 }
 
+/// The directory of LLVM's OpenMP runtime (libomp.so.5).
+constexpr const char *kOpenMPDirectory = "/usr/lib/llvm-22/lib";
+
 /// ld.lld -shared over the object bytes; the result in `out`.
-bool link(llvm::ArrayRef<char> object, std::vector<uint8_t> &out,
+bool link(llvm::ArrayRef<char> object, bool openmp, std::vector<uint8_t> &out,
           std::string &error) {
   std::string linker = findLinker();
   if (linker.empty()) {
@@ -118,6 +122,15 @@ bool link(llvm::ArrayRef<char> object, std::vector<uint8_t> &out,
   // heap. Both resolve against the loading process at dlopen.
   llvm::SmallVector<llvm::StringRef> args = {
       linker, "-shared", "--hash-style=gnu", "-o", libraryPath, objectPath};
+  std::string libraryDir = std::string("-L") + kOpenMPDirectory;
+  if (openmp) {
+    if (!llvm::sys::fs::exists(std::string(kOpenMPDirectory) + "/libomp.so.5")) {
+      error = std::string("no libomp.so.5 in ") + kOpenMPDirectory +
+              " (install libomp-22-dev)";
+      return false;
+    }
+    args.append({libraryDir, "-lomp", "-rpath", kOpenMPDirectory});
+  }
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, logPath,
                                                 logPath};
   std::string message;
@@ -156,6 +169,7 @@ bool mlir::itq3::emitSharedObject(ModuleOp module, const CpuObjectOptions &optio
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
 
   std::unique_ptr<llvm::TargetMachine> machine = createMachine(options, error);
@@ -185,5 +199,5 @@ bool mlir::itq3::emitSharedObject(ModuleOp module, const CpuObjectOptions &optio
     return false;
   }
   codegen.run(*llvmModule);
-  return link(bytes, object, error);
+  return link(bytes, options.openmp, object, error);
 }

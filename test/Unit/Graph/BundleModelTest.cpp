@@ -117,7 +117,7 @@ protected:
     Status s = graph::compileModel(m, o, path, report);
     ASSERT_TRUE(s) << s.message();
     ASSERT_TRUE(s = rt::Bundle::open(path, bundle)) << s.message();
-    ASSERT_TRUE(s = rt::CpuModel::create(*bundle, compiled)) << s.message();
+    ASSERT_TRUE(s = rt::CpuModel::create(*bundle, 2, compiled)) << s.message();
   }
   void TearDown() override { std::remove(path.c_str()); }
 

@@ -321,7 +321,7 @@ void measurePerplexity(const LanguageModel &lm, int64_t ctx,
 int runBundle(const Options &o) {
   std::unique_ptr<rt::Bundle> bundle;
   if (Status s = rt::Bundle::open(o.bundle, bundle); !s)
-    fail(o.bundle + ": " + s.message());
+    fail(s.message()); // names the file
   const rt::BundleMeta &meta = bundle->meta();
   Tokenizer tok;
   if (Status s = deserializeTokenizer(meta.tokenizer.data(),

@@ -17,6 +17,7 @@ int runGrid(int argc, char **argv);
 /// `kernels`: time and bandwidth of the compiled CPU matmul kernels
 /// (MLIR-enabled builds only).
 int runKernels(int argc, char **argv);
+int runModel(int argc, char **argv);
 
 } // namespace itq3::bench
 

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
+#include "Measure.h"
 #include "Synthetic.h"
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
@@ -30,6 +31,8 @@
 #include <vector>
 
 namespace fmt = itq3::format;
+using itq3::bench::medianSeconds;
+using itq3::bench::streamingReadGBs;
 using mlir::itq3::CpuMatmulKernel;
 using mlir::itq3::MatmulKernelSpec;
 
@@ -53,45 +56,6 @@ struct Options {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string chip = "sm_90";
 };
-
-/// Median seconds of `reps` runs of `body` after one warm-up run.
-double medianSeconds(int reps, const std::function<void()> &body) {
-  body();
-  std::vector<double> times;
-  for (int r = 0; r < reps; ++r) {
-    auto start = std::chrono::steady_clock::now();
-    body();
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
-/// GB/s of `threads` threads summing slices of a 512 MiB buffer: the
-/// bandwidth the kernels can hope for on this machine.
-double streamingReadGBs(unsigned threads) {
-  std::vector<float> buffer(size_t(128) << 20, 1.0f);
-  std::vector<float> sinks(threads);
-  size_t per = buffer.size() / threads / 8 * 8;
-  auto sum = [&](unsigned t) {
-    float lanes[8] = {};
-    for (size_t i = t * per; i < (t + 1) * per; i += 8)
-      for (int j = 0; j < 8; ++j)
-        lanes[j] += buffer[i + j];
-    sinks[t] = lanes[0] + lanes[7];
-  };
-  double seconds = medianSeconds(3, [&] {
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t)
-      pool.emplace_back(sum, t);
-    sum(0);
-    for (std::thread &p : pool)
-      p.join();
-  });
-  return double(per * threads * sizeof(float)) / seconds / 1e9;
-}
 
 /// The baseline: y = x W^T over dense f32 weights, the plain loop, with the
 /// rows of W split between `threads` like the compiled kernels do.

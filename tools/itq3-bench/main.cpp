@@ -20,6 +20,10 @@ constexpr Command kCommands[] = {
     {"grid", itq3::bench::runGrid,
      "print the generated grid table (lib/Format/GridTable.inc) "
      "[--rule d4|norm|usage|iterated]"},
+    {"model", itq3::bench::runModel,
+     "prefill and decode tok/s of a compiled bundle, time per function, "
+     "weight bytes per token and GB/s [--bundle FILE --prompt-tokens P "
+     "--decode-tokens D --threads T --json FILE]"},
 #ifdef ITQ3_BENCH_KERNELS
     {"kernels", itq3::bench::runKernels,
      "time and GB/s of the compiled matmul kernels (CPU; GPU when present) "

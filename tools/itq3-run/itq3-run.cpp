@@ -40,6 +40,7 @@ const char *usage =
     "                (--prompt TEXT -n N [--temp T] [--top-p P] [--seed S]\n"
     "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
     "  --bundle      a model compiled by itq3-compile: runs its CPU code\n"
+    "                (--info alone: what the bundle holds)\n"
     "  --ctx         positions of the KV cache (generation: at most 4096 by\n"
     "                default, a bundle's compiled context; perplexity: the\n"
     "                window length)\n"
@@ -62,7 +63,7 @@ struct Options {
   uint64_t seed = 1, signSeed = 0;
   float temp = 0.0f, topP = 1.0f;
   unsigned threads = 0;
-  bool actQuant = false;
+  bool actQuant = false, info = false;
 };
 
 [[noreturn]] void fail(const std::string &msg) {
@@ -97,8 +98,8 @@ Options parseArgs(int argc, char **argv) {
       std::fputs(usage, stdout);
       std::exit(0);
     }
-    if (a == "--act-quant") { // the one flag without a value
-      o.actQuant = true;
+    if (a == "--act-quant" || a == "--info") { // the flags without a value
+      (a == "--info" ? o.info : o.actQuant) = true;
       continue;
     }
     if (i + 1 >= argc)
@@ -131,7 +132,9 @@ Options parseArgs(int argc, char **argv) {
                             !o.tokenizer.empty()))
     fail("--format, --act-quant and --tokenizer are for --model: a bundle "
          "was quantized when it was compiled and carries its tokenizer");
-  if (o.prompt.empty() == o.textFile.empty())
+  if (o.info && o.bundle.empty())
+    fail("--info describes a --bundle");
+  if (!o.info && o.prompt.empty() == o.textFile.empty())
     fail(std::string("give exactly one of --prompt and --perplexity\n") + usage);
   // Checked before the (possibly long) model load.
   if (o.format != "reference" && !format::parseFormatName(o.format))
@@ -317,6 +320,27 @@ void measurePerplexity(const LanguageModel &lm, int64_t ctx,
 
 } // namespace
 
+/// What a bundle holds: its tables and code objects.
+void describeBundle(const rt::Bundle &b) {
+  uint64_t weights = 0;
+  for (const rt::TensorInfo &t : b.tensors())
+    weights += t.size;
+  std::printf("tensors: %zu, %.1f MB\n", b.tensors().size(), weights / 1e6);
+  for (const rt::CodeObject &c : b.code())
+    std::printf("code: %s %s (%s), %.1f KB\n", c.target.c_str(),
+                c.kind.c_str(), c.arch.c_str(), c.size / 1e3);
+  for (const rt::FunctionInfo &f : b.functions())
+    std::printf("function: %s -> %s (%zu parameters)\n", f.name.c_str(),
+                f.entry.c_str(), f.params.size());
+  std::printf("plan:");
+  for (const rt::PlanStep &p : b.plan())
+    std::printf(" %s x%u", p.function.c_str(), p.repeat);
+  std::printf("\nconfig:");
+  for (const auto &[key, value] : b.meta().config)
+    std::printf(" %s=%s", key.c_str(), value.c_str());
+  std::printf("\n");
+}
+
 /// Runs a compiled bundle: its tokenizer, its CPU code, its context.
 int runBundle(const Options &o) {
   std::unique_ptr<rt::Bundle> bundle;
@@ -338,6 +362,10 @@ int runBundle(const Options &o) {
               config("n_layers").c_str(), config("dim").c_str(),
               config("format").c_str(), config("rotation").c_str(),
               meta.compilerVersion.c_str(), (long long)meta.maxContext);
+  if (o.info) {
+    describeBundle(*bundle);
+    return 0;
+  }
   if (!bundle->findCode("cpu"))
     fail(o.bundle + " holds no CPU code, and no GPU backend runs bundles "
                     "yet: recompile with --target cpu");

@@ -77,18 +77,18 @@ std::vector<uint8_t> floatBytes(const std::vector<float> &v) {
 /// Quantizes every tensor the plan binds and adds it to the bundle.
 class WeightPacker {
 public:
-  WeightPacker(const model::Model &m, const CompileOptions &o,
+  WeightPacker(model::Model &m, const CompileOptions &o,
                rt::BundleWriter &writer, CompileReport &report)
       : m(m), o(o), writer(writer), report(report) {}
 
   Status packAll(const GraphPlan &plan) {
     total = totalWeights(plan);
-    const model::Tensor &embedding = *m.find("token_embd.weight");
-    if (Status s = pack("token_embd.weight", embedding, plan.embedding, false);
+    if (Status s = pack("token_embd.weight", *m.find("token_embd.weight"),
+                        plan.embedding, false);
         !s)
       return s;
     if (plan.headTensor != plan.embeddingTensor)
-      if (Status s = pack("output.weight", m.outputWeight(), plan.head, false);
+      if (Status s = pack("output.weight", headSource(), plan.head, false);
           !s)
         return s;
     addFloats("output_norm.weight");
@@ -108,6 +108,12 @@ public:
   }
 
 private:
+  /// The tensor the head is made from: output.weight, or the tied table.
+  model::Tensor &headSource() {
+    model::Tensor *head = m.find("output.weight");
+    return head ? *head : *m.find("token_embd.weight");
+  }
+
   int64_t totalWeights(const GraphPlan &plan) const {
     int64_t n = m.find("token_embd.weight")->numel();
     if (plan.headTensor != plan.embeddingTensor)
@@ -118,9 +124,10 @@ private:
     return n;
   }
 
-  Status pack(const std::string &name, const model::Tensor &t,
-              const WeightPlan &w, bool linear) {
+  Status pack(const std::string &name, model::Tensor &t, const WeightPlan &w,
+              bool linear) {
     auto codec = format::createCodec(w.kind, {w.seed});
+    t.materialize();
     std::vector<uint8_t> bytes(size_t(codec->matrixBytes(t.rows(), t.cols())));
     format::EncodeOptions eo;
     eo.threads = o.threads;
@@ -141,6 +148,7 @@ private:
     (linear ? report.linearBits : report.otherBits) += bits;
     (linear ? report.linearWeights : report.otherWeights) += t.numel();
     writer.addTensor(std::move(info), std::move(bytes));
+    t.release();
     done += t.numel();
     if (o.progress)
       o.progress("quantize", done, total);
@@ -148,7 +156,8 @@ private:
   }
 
   void addFloats(const std::string &name) {
-    const model::Tensor &t = *m.find(name);
+    model::Tensor &t = *m.find(name);
+    t.materialize();
     rt::TensorInfo info;
     info.name = name;
     info.shape = t.shape;
@@ -158,9 +167,10 @@ private:
     report.otherBits += double(t.numel()) * 32;
     report.otherWeights += t.numel();
     writer.addTensor(std::move(info), floatBytes(t.data));
+    t.release();
   }
 
-  const model::Model &m;
+  model::Model &m;
   const CompileOptions &o;
   rt::BundleWriter &writer;
   CompileReport &report;
@@ -273,7 +283,7 @@ void describe(const model::Model &m, const CompileOptions &o,
 
 } // namespace
 
-Status compileModel(const model::Model &m, const CompileOptions &o,
+Status compileModel(model::Model &m, const CompileOptions &o,
                     const std::string &outputPath, CompileReport &report) {
   report = CompileReport();
   if (Status s = m.validate(); !s)

@@ -12,6 +12,8 @@
 #include "GGML.h"
 #include "GGUFMetadata.h"
 
+#include <memory>
+
 namespace itq3::model {
 
 namespace {
@@ -48,9 +50,11 @@ Status readTensorInfo(ByteReader &r, TensorInfo &t) {
   return r.read(t.offset, "tensor offset");
 }
 
-/// Dequantizes one tensor from the mapped data section into fp32.
+/// Dequantizes one tensor from the mapped data section into fp32, or, with
+/// `file` (lazy), checks it and leaves the dequantization to Tensor::decode.
 Status decodeTensor(const ByteReader &r, uint64_t dataStart,
-                    const TensorInfo &info, Tensor &out) {
+                    const TensorInfo &info,
+                    const std::shared_ptr<MappedFile> &file, Tensor &out) {
   const ggml::TypeInfo *type = ggml::typeInfo(info.type);
   if (!type)
     return r.error("tensor '" + info.name + "' has type " +
@@ -82,8 +86,14 @@ Status decodeTensor(const ByteReader &r, uint64_t dataStart,
     return s;
   out.shape.assign(info.dims.rbegin(), info.dims.rend());
   out.sourceType = type->name;
-  out.data.resize(size_t(numel));
-  type->dequantize(p, out.data.data(), blocks);
+  auto decode = [type, p, blocks, numel](std::vector<float> &data) {
+    data.resize(size_t(numel));
+    type->dequantize(p, data.data(), blocks);
+  };
+  if (file) // lazy: the tensor keeps the mapping alive
+    out.decode = [file, decode](std::vector<float> &data) { decode(data); };
+  else
+    decode(out.data);
   return Status::success();
 }
 
@@ -132,11 +142,11 @@ Status readConfig(const gguf::Metadata &md, ModelConfig &c) {
 } // namespace
 
 Status loadGGUF(const std::string &path, Model &out,
-                std::unique_ptr<Tokenizer> *tokenizer) {
-  MappedFile file;
-  if (Status s = file.open(path); !s)
+                std::unique_ptr<Tokenizer> *tokenizer, bool lazy) {
+  auto file = std::make_shared<MappedFile>();
+  if (Status s = file->open(path); !s)
     return s;
-  ByteReader r(file.data(), file.size(), path);
+  ByteReader r(file->data(), file->size(), path);
   uint32_t magic, version;
   uint64_t nTensors, nKv;
   if (Status s = r.read(magic, "magic"); !s)
@@ -188,7 +198,9 @@ Status loadGGUF(const std::string &path, Model &out,
                      std::to_string(info.offset) + " is not aligned to " +
                      std::to_string(alignment));
     Tensor t;
-    if (Status s = decodeTensor(r, dataStart, info, t); !s)
+    if (Status s = decodeTensor(r, dataStart, info,
+                                lazy ? file : std::shared_ptr<MappedFile>(), t);
+        !s)
       return s;
     m.tensors[info.name] = std::move(t);
   }

@@ -6,7 +6,7 @@
 namespace itq3::model {
 
 Status loadModel(const std::string &path, Model &out,
-                 std::unique_ptr<Tokenizer> *tokenizer) {
+                 std::unique_ptr<Tokenizer> *tokenizer, bool lazy) {
   MappedFile file;
   if (Status s = file.open(path); !s)
     return s;
@@ -14,7 +14,7 @@ Status loadModel(const std::string &path, Model &out,
   // safetensors is tried as one, and its header checks produce the error
   // for a foreign file.
   if (file.size() >= 4 && std::memcmp(file.data(), "GGUF", 4) == 0)
-    return loadGGUF(path, out, tokenizer);
+    return loadGGUF(path, out, tokenizer, lazy);
   static const std::string ext = ".safetensors";
   if (path.size() > ext.size() &&
       path.compare(path.size() - ext.size(), ext.size(), ext) == 0)

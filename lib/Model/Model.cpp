@@ -13,6 +13,16 @@ int64_t Tensor::numel() const {
   return n;
 }
 
+void Tensor::materialize() {
+  if (decode && data.empty())
+    decode(data);
+}
+
+void Tensor::release() {
+  if (decode)
+    std::vector<float>().swap(data);
+}
+
 const Tensor *Model::find(const std::string &name) const {
   auto it = tensors.find(name);
   return it == tensors.end() ? nullptr : &it->second;
@@ -63,7 +73,7 @@ static Status expectShape(const Model &m, const std::string &name,
     return Status::error("tensor '" + name + "' has shape " +
                          shapeString(t->shape) + ", expected " +
                          shapeString(shape));
-  if (int64_t(t->data.size()) != t->numel())
+  if (!t->decode && int64_t(t->data.size()) != t->numel())
     return Status::error("tensor '" + name + "' holds " +
                          std::to_string(t->data.size()) + " values for shape " +
                          shapeString(shape));

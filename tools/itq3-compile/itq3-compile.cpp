@@ -126,7 +126,8 @@ Options parseArgs(int argc, char **argv) {
 std::unique_ptr<model::Tokenizer> loadTokenizer(const Options &o,
                                                 model::Model &m) {
   std::unique_ptr<model::Tokenizer> tok;
-  if (Status s = model::loadModel(o.model, m, &tok); !s)
+  // Lazy: tensors decode one at a time while they are packed.
+  if (Status s = model::loadModel(o.model, m, &tok, /*lazy=*/true); !s)
     fail(s.message());
   if (!o.tokenizer.empty()) {
     tok = std::make_unique<model::Tokenizer>();

@@ -53,7 +53,10 @@ struct CompileReport {
   }
 };
 
-Status compileModel(const model::Model &model, const CompileOptions &options,
+/// Lazily imported tensors (loadModel's `lazy`) are decoded one at a time
+/// and released once packed, so the model's fp32 weights are never all in
+/// memory at once.
+Status compileModel(model::Model &model, const CompileOptions &options,
                     const std::string &outputPath, CompileReport &report);
 
 } // namespace itq3::graph

@@ -19,6 +19,7 @@
 #include "itq3/Format/Status.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,15 @@ struct Tensor {
   std::vector<int64_t> shape; // outermost first: a linear is {N, K}
   std::vector<float> data;
   std::string sourceType;     // how it was stored: "f32", "q4_1", ...
+  /// Set by a lazy import (loadModel's `lazy`): `data` stays empty until
+  /// materialize() decodes the tensor from the still-mapped file, so a
+  /// compiler can hold one tensor in fp32 at a time instead of the model.
+  std::function<void(std::vector<float> &)> decode;
+
+  /// Decodes a lazily imported tensor into `data` (no-op otherwise).
+  void materialize();
+  /// Frees `data` of a lazily imported tensor (it can be materialized again).
+  void release();
 
   int64_t numel() const;
   int64_t rows() const { return shape.empty() ? 1 : shape.front(); }

@@ -1,8 +1,9 @@
 // RUN: itq3-opt %s --convert-itq3-model-to-scf --canonicalize -split-input-file | FileCheck %s
 
-// RMSNorm: a sum of squares in f64 per row, then w * (x * scale).
+// RMSNorm: rows in parallel; a sum of squares in f64 per row, then
+// w * (x * scale).
 // CHECK-LABEL: func @rms_norm
-// CHECK: scf.for %[[M:.*]] =
+// CHECK: scf.parallel (%[[M:.*]]) =
 // CHECK: %[[SS:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f64)
 // CHECK: arith.extf {{.*}} : f32 to f64
 // CHECK: %[[ROOT:.*]] = math.sqrt
@@ -21,10 +22,11 @@ func.func @rms_norm(%x: memref<?x64xf32>, %w: memref<64xf32>, %o: memref<?x64xf3
 
 // -----
 
-// RoPE: angles (pos + m) * base^(-2i / head_dim) in f64; halves pairs i and
-// i + 4 of each 8-column head.
+// RoPE: (row, pair) in parallel; angles (pos + m) * base^(-2i / head_dim)
+// in f64; halves pairs i and i + 4 of each 8-column head.
 // CHECK-LABEL: func @rope
 // CHECK-DAG: %[[BASE:.*]] = arith.constant 1.000000e+04 : f64
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%{{.*}}, %c4)
 // CHECK: math.powf %[[BASE]], %{{.*}} : f64
 // CHECK: math.cos %{{.*}} : f64
 // CHECK: math.sin %{{.*}} : f64
@@ -39,14 +41,16 @@ func.func @rope(%x: memref<?x64xf32>, %pos: index) {
 
 // -----
 
-// Attention: the new keys and values go to the caches at pos + m; per
-// (token, head) a score row over positions 0 .. pos + m (max, exp, an f64
-// denominator), then the weighted sum of values; the score buffer is freed.
+// Attention: the new keys and values go to the caches at pos + m; then
+// every (token, head) in parallel: its own score row over positions
+// 0 .. pos + m (max, exp, an f64 denominator), then the weighted sum of
+// values; the score buffer is freed.
 // CHECK-LABEL: func @attention
-// CHECK: scf.for %[[M:.*]] =
+// CHECK: scf.parallel (%[[M:.*]], %{{.*}}) =
 // CHECK: %[[SLOT:.*]] = arith.addi %{{.*}}, %[[M]] : index
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[SLOT]], %{{.*}}] : memref<512x32xf32>
-// CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?xf32>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%{{.*}}, %c8)
 // CHECK: arith.divui %{{.*}}, %c2 : index
 // CHECK: arith.maximumf
 // CHECK: -> (f64)

@@ -112,7 +112,9 @@ def ConvertITQ3ModelToSCF
     `arith`/`math` code that compute what the reference forward pass of
     lib/Model computes, in the same order where it matters for rounding:
     sums of squares and softmax denominators in f64, rotary angles in f64.
-    The attention's score row is a heap buffer of pos + M entries, freed
+    Independent iterations (rows, heads, columns) are `scf.parallel`, so a
+    GPU mapping can spread them over threads; the attention keeps a score
+    row per (token, head) in a heap buffer of M * heads x (pos + M), freed
     after the op.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -81,6 +81,16 @@ struct LoopBuilder {
   void forLoop(Value ub, function_ref<void(Value)> body) {
     forLoop(index(0), ub, body);
   }
+  /// scf.parallel over [0, ub_i) for each ub: the iterations are
+  /// independent (GPU threads, or one after another on the CPU).
+  void parallel(ValueRange ubs, function_ref<void(ValueRange)> body) {
+    SmallVector<Value> zeros(ubs.size(), index(0)), ones(ubs.size(), index(1));
+    auto loop = scf::ParallelOp::create(b, loc, zeros, ubs, ones);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVars());
+  }
+
   /// A loop carrying one value: returns body's last result.
   Value reduce(Value lb, Value ub, Value init,
                function_ref<Value(Value, Value)> body) {
@@ -104,7 +114,8 @@ void lowerRMSNorm(RMSNormIntoOp op) {
   int64_t dim = cast<MemRefType>(in.getType()).getDimSize(1);
   Value width = l.index(dim);
   double eps = op.getEps().convertToFloat();
-  l.forLoop(l.dim(in, 0), [&](Value m) {
+  l.parallel({l.dim(in, 0)}, [&](ValueRange iv) {
+    Value m = iv[0];
     Value ss = l.reduce(l.index(0), width, l.f64(0), [&](Value i, Value acc) {
       Value x = l.toF64(l.load(in, {m, i}));
       return l.add(acc, l.mul(x, x));
@@ -126,9 +137,10 @@ void lowerRope(RopeOp op) {
   int64_t heads = cast<MemRefType>(x.getType()).getDimSize(1) / headDim;
   bool halves = op.getHalves();
   Value base = l.f64(double(op.getBase().convertToFloat()));
-  l.forLoop(l.dim(x, 0), [&](Value m) {
+  l.parallel({l.dim(x, 0), l.index(half)}, [&](ValueRange iv) {
+    Value m = iv[0], i = iv[1];
     Value position = l.indexToF64(l.add(op.getPos(), m));
-    l.forLoop(l.index(half), [&](Value i) {
+    {
       // Pair i turns at base^(-2i / headDim), as applyRope computes it.
       Value exponent =
           l.div(l.mul(l.f64(-2.0), l.indexToF64(i)), l.f64(double(headDim)));
@@ -145,7 +157,7 @@ void lowerRope(RopeOp op) {
         l.store(l.sub(l.mul(x0, c), l.mul(x1, s)), x, {m, a});
         l.store(l.add(l.mul(x0, s), l.mul(x1, c)), x, {m, bIdx});
       });
-    });
+    }
   });
 }
 
@@ -153,19 +165,19 @@ void lowerRope(RopeOp op) {
 void appendToCache(LoopBuilder &l, AttentionIntoOp op) {
   Value keys = op.getKeys(), values = op.getValues();
   Value width = l.index(op.getKvHeads() * op.getHeadDim());
-  l.forLoop(l.dim(keys, 0), [&](Value m) {
+  l.parallel({l.dim(keys, 0), width}, [&](ValueRange iv) {
+    Value m = iv[0], j = iv[1];
     Value slot = l.add(op.getPos(), m);
-    l.forLoop(width, [&](Value j) {
-      l.store(l.load(keys, {m, j}), op.getKeyCache(), {slot, j});
-      l.store(l.load(values, {m, j}), op.getValueCache(), {slot, j});
-    });
+    l.store(l.load(keys, {m, j}), op.getKeyCache(), {slot, j});
+    l.store(l.load(values, {m, j}), op.getValueCache(), {slot, j});
   });
 }
 
 /// out[m, head] = softmax(scores) . V for one (token, head), as
-/// Forward::attention computes it.
+/// Forward::attention computes it; `scores` is its row of the score buffer.
 void attendOneHead(LoopBuilder &l, AttentionIntoOp op, Value scores, Value m,
                    Value h) {
+  Value row = l.add(l.mul(m, l.index(op.getHeads())), h);
   int64_t hd = op.getHeadDim(), group = op.getHeads() / op.getKvHeads();
   Value headDim = l.index(hd);
   Value qOffset = l.mul(h, headDim);
@@ -183,12 +195,13 @@ void attendOneHead(LoopBuilder &l, AttentionIntoOp op, Value scores, Value m,
           return l.add(s, l.mul(q, k));
         });
         Value score = l.mul(dot, l.f32(scale));
-        l.store(score, scores, {p});
+        l.store(score, scores, {row, p});
         return arith::MaximumFOp::create(l.b, l.loc, acc, score).getResult();
       });
   Value total = l.reduce(zero, count, l.f64(0), [&](Value p, Value acc) {
-    Value e = math::ExpOp::create(l.b, l.loc, l.sub(l.load(scores, {p}), max));
-    l.store(e, scores, {p});
+    Value e = math::ExpOp::create(l.b, l.loc,
+                                  l.sub(l.load(scores, {row, p}), max));
+    l.store(e, scores, {row, p});
     return l.add(acc, l.toF64(e));
   });
   Value inverse = l.toF32(l.div(l.f64(1.0), total));
@@ -197,7 +210,7 @@ void attendOneHead(LoopBuilder &l, AttentionIntoOp op, Value scores, Value m,
     l.store(l.f32(0), out, {m, l.add(qOffset, d)});
   });
   l.forLoop(count, [&](Value p) {
-    Value weight = l.mul(l.load(scores, {p}), inverse);
+    Value weight = l.mul(l.load(scores, {row, p}), inverse);
     l.forLoop(headDim, [&](Value d) {
       Value at = l.add(qOffset, d);
       Value v = l.load(op.getValueCache(), {p, l.add(kvOffset, d)});
@@ -210,13 +223,15 @@ void lowerAttention(AttentionIntoOp op) {
   LoopBuilder l(op);
   appendToCache(l, op);
   Value rows = l.dim(op.getQueries(), 0);
+  Value heads = l.index(op.getHeads());
+  // A score row per (token, head), so that every pair can run at once.
   Value positions = l.add(op.getPos(), rows);
-  auto scoresType = MemRefType::get({ShapedType::kDynamic}, l.b.getF32Type());
-  Value scores =
-      memref::AllocOp::create(l.b, l.loc, scoresType, ValueRange{positions});
-  l.forLoop(rows, [&](Value m) {
-    l.forLoop(l.index(op.getHeads()),
-              [&](Value h) { attendOneHead(l, op, scores, m, h); });
+  auto scoresType = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                                    l.b.getF32Type());
+  Value scores = memref::AllocOp::create(
+      l.b, l.loc, scoresType, ValueRange{l.mul(rows, heads), positions});
+  l.parallel({rows, heads}, [&](ValueRange iv) {
+    attendOneHead(l, op, scores, iv[0], iv[1]);
   });
   memref::DeallocOp::create(l.b, l.loc, scores);
 }
@@ -224,10 +239,8 @@ void lowerAttention(AttentionIntoOp op) {
 /// out[m, n] = f(m, n) over the result's shape.
 void elementwise(LoopBuilder &l, Value out,
                  function_ref<Value(Value, Value)> f) {
-  Value cols = l.dim(out, 1);
-  l.forLoop(l.dim(out, 0), [&](Value m) {
-    l.forLoop(cols, [&](Value n) { l.store(f(m, n), out, {m, n}); });
-  });
+  l.parallel({l.dim(out, 0), l.dim(out, 1)},
+             [&](ValueRange iv) { l.store(f(iv[0], iv[1]), out, iv); });
 }
 
 void lowerAdd(AddIntoOp op) {
@@ -261,7 +274,8 @@ void lowerEmbed(EmbedIntoOp op, ModuleOp module) {
   int64_t step = decoder.columnsPerStep();
   Value out = op.getResult();
   int64_t dim = cast<MemRefType>(out.getType()).getDimSize(1);
-  l.forLoop(l.dim(out, 0), [&](Value m) {
+  l.parallel({l.dim(out, 0)}, [&](ValueRange iv) {
+    Value m = iv[0];
     Value token = l.load(op.getTokens(), {m});
     Value row = arith::IndexCastOp::create(l.b, l.loc, l.b.getIndexType(), token);
     auto loop = scf::ForOp::create(l.b, l.loc, l.index(0), l.index(dim),

@@ -24,10 +24,13 @@ if config.itq3_enable_mlir:
 if config.itq3_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.itq3_ptxas))
-    # gpu-module-to-binary format=bin finds ptxas on PATH.
+    # gpu-module-to-binary format=bin finds ptxas on PATH, and libdevice
+    # (for the math of the model kernels) under CUDA_HOME.
     config.environment["PATH"] = os.pathsep.join(
         [os.path.dirname(config.itq3_ptxas), config.environment["PATH"]]
     )
+    config.environment["CUDA_HOME"] = os.path.dirname(
+        os.path.dirname(config.itq3_ptxas))
 if os.path.isfile(os.path.join(config.itq3_shared_dir, "models", "stories260K.bin")):
     config.available_features.add("shared-models")
 # test/Fuzz: only in a build configured with ITQ3_BUILD_FUZZERS=ON.

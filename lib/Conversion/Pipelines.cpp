@@ -13,6 +13,7 @@
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -79,9 +80,14 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
 void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
                                         const PtxPipelineOptions &options) {
   addBufferization(pm, options.rotation);
+  pm.addPass(createConvertITQ3ModelToSCF());
   addStagedTiles(pm, options.tileM, options.tileN, options.mma);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
+  // The model ops' loops: one parallel loop each, its iterations spread
+  // over blocks.
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createITQ3BindDeviceBuffers());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createConvertITQ3ToNVVM());

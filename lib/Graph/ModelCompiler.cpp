@@ -11,7 +11,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -19,9 +21,12 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <unistd.h>
 #include <cstring>
 #include <sstream>
 
@@ -187,10 +192,11 @@ rt::ElementType elementType(const std::string &name) {
   return rt::ElementType::F32;
 }
 
-rt::FunctionInfo functionInfo(const FunctionSignature &sig) {
+rt::FunctionInfo functionInfo(const FunctionSignature &sig,
+                              const std::string &target) {
   rt::FunctionInfo f;
   f.name = sig.name;
-  f.target = "cpu";
+  f.target = target;
   f.entry = "_itq3_packed_" + sig.name;
   for (const Parameter &p : sig.params) {
     rt::ParamBinding b;
@@ -209,43 +215,116 @@ mlir::DialectRegistry compilerRegistry() {
   mlir::DialectRegistry registry;
   registry.insert<mlir::itq3::ITQ3Dialect, mlir::arith::ArithDialect,
                   mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
-                  mlir::LLVM::LLVMDialect, mlir::math::MathDialect,
+                  mlir::gpu::GPUDialect, mlir::LLVM::LLVMDialect,
+                  mlir::NVVM::NVVMDialect, mlir::math::MathDialect,
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
                   mlir::vector::VectorDialect>();
   mlir::itq3::registerLoweringInterfaces(registry);
   return registry;
 }
 
+/// A context and diagnostics for one lowering of the model graph.
+struct Lowering {
+  Lowering() : context(compilerRegistry()) {
+    handler = std::make_unique<mlir::ScopedDiagnosticHandler>(
+        &context, [this](mlir::Diagnostic &d) {
+          diagnostics += d.str() + "\n";
+          return mlir::success();
+        });
+  }
+
+  /// Builds the graph, writes it to `graphPath` if set, then runs `build`'s
+  /// pipeline over it.
+  template <typename Build>
+  Status run(const GraphPlan &plan, const std::string &graphPath,
+             const std::string &what, Build build) {
+    module = buildModelModule(context, plan);
+    if (mlir::failed(mlir::verify(*module)))
+      return Status::error("the model graph does not verify: " + diagnostics);
+    if (!graphPath.empty()) {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(graphPath, ec);
+      if (ec)
+        return Status::error(graphPath + ": " + ec.message());
+      module->print(os);
+    }
+    mlir::PassManager pm(&context);
+    build(pm);
+    if (mlir::failed(pm.run(*module)))
+      return Status::error("lowering the model " + what + " failed: " +
+                           diagnostics);
+    return Status::success();
+  }
+
+  mlir::MLIRContext context;
+  std::string diagnostics;
+  std::unique_ptr<mlir::ScopedDiagnosticHandler> handler;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+
+/// Links the lowered module's host code into `code`.
+Status link(Lowering &lowering, const CompileOptions &o, bool openmp,
+            rt::CodeObject &code) {
+  mlir::itq3::CpuObjectOptions objectOptions;
+  objectOptions.cpu = o.cpu;
+  objectOptions.openmp = openmp;
+  std::string error;
+  if (!mlir::itq3::emitSharedObject(*lowering.module, objectOptions,
+                                    code.bytes, error))
+    return Status::error(error);
+  code.kind = "elf-shared-object";
+  return Status::success();
+}
+
 /// The model graph lowered by the CPU pipeline, as a shared object.
 Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
                   rt::CodeObject &code) {
-  mlir::MLIRContext context(compilerRegistry());
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    diagnostics += d.str() + "\n";
-    return mlir::success();
-  });
-  mlir::OwningOpRef<mlir::ModuleOp> module = buildModelModule(context, plan);
-  if (mlir::failed(mlir::verify(*module)))
-    return Status::error("the model graph does not verify: " + diagnostics);
-  mlir::PassManager pm(&context);
+  Lowering lowering;
   mlir::itq3::CpuPipelineOptions pipeline;
   pipeline.openmp = true;
-  mlir::itq3::buildCpuLLVMPipeline(pm, pipeline);
-  if (mlir::failed(pm.run(*module)))
-    return Status::error("lowering the model for the CPU failed: " +
-                         diagnostics);
+  if (Status s = lowering.run(plan, o.graphPath, "for the CPU",
+                              [&](mlir::OpPassManager &pm) {
+                                mlir::itq3::buildCpuLLVMPipeline(pm, pipeline);
+                              });
+      !s)
+    return s;
+  if (Status s = link(lowering, o, /*openmp=*/true, code); !s)
+    return s;
+  std::string cpu, features;
   mlir::itq3::CpuObjectOptions objectOptions;
   objectOptions.cpu = o.cpu;
-  objectOptions.openmp = true;
-  std::string error;
-  if (!mlir::itq3::emitSharedObject(*module, objectOptions, code.bytes, error))
-    return Status::error(error);
-  std::string cpu, features;
   mlir::itq3::resolveCpu(objectOptions, cpu, features);
   code.target = "cpu";
-  code.kind = "elf-shared-object";
   code.arch = "x86_64:" + cpu;
+  return Status::success();
+}
+
+constexpr const char *kCudaHome = "/usr/local/cuda";
+
+/// The model graph lowered by the GPU pipeline for `chip`: host code that
+/// launches the kernels through the mgpu* calls, with the kernels embedded
+/// as cubins (assembled by ptxas), or as PTX for the driver to compile
+/// (`ptx`).
+Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
+                  const std::string &chip, bool ptx, rt::CodeObject &code) {
+  // The kernels' math links libdevice, which the NVVM target finds under
+  // CUDA_HOME; the toolkit's usual place when that is unset.
+  if (!std::getenv("CUDA_HOME") && !access(kCudaHome, R_OK))
+    setenv("CUDA_HOME", kCudaHome, 0);
+  Lowering lowering;
+  mlir::itq3::PtxPipelineOptions pipeline;
+  pipeline.chip = chip;
+  pipeline.format = ptx ? "isa" : "bin";
+  if (Status s = lowering.run(plan, "", "for " + chip,
+                              [&](mlir::OpPassManager &pm) {
+                                mlir::itq3::buildPtxPipeline(pm, pipeline);
+                              });
+      !s)
+    return s;
+  if (Status s = link(lowering, o, /*openmp=*/false, code); !s)
+    return s;
+  code.target = ptx ? "ptx" : chip;
+  code.arch = chip;
   return Status::success();
 }
 
@@ -291,20 +370,25 @@ Status compileModel(model::Model &m, const CompileOptions &o,
   if (o.rotation != "activation" && o.rotation != "weight")
     return Status::error("rotation must be 'activation' or 'weight', got '" +
                          o.rotation + "'");
-  for (const std::string &t : o.targets)
-    if (t != "cpu")
-      return Status::error(
-          "target '" + t +
-          "': compiling the model graph for GPUs is not implemented yet "
-          "(only 'cpu'); the matmul kernels alone compile with itq3-opt "
-          "--itq3-to-ptx");
+  std::vector<std::string> chips;
+  for (const std::string &t : o.targets) {
+    if (t == "cpu")
+      continue;
+    if (t != "sm_80" && t != "sm_86" && t != "sm_89" && t != "sm_90")
+      return Status::error("unknown target '" + t +
+                           "': cpu, sm_80, sm_86, sm_89, sm_90");
+    chips.push_back(t);
+  }
+  std::sort(chips.begin(), chips.end());
+  if (chips.empty() && std::count(o.targets.begin(), o.targets.end(), "cpu") == 0)
+    return Status::error("no target: give --target cpu and/or GPU chips");
   int64_t context = o.context > 0 ? o.context : m.config.seqLen;
   if (context > m.config.seqLen)
     return Status::error("context " + std::to_string(context) +
                          " exceeds the model's sequence length " +
                          std::to_string(m.config.seqLen));
   auto clock = std::chrono::steady_clock::now();
-  auto lap = [&](const char *stage) {
+  auto lap = [&](const std::string &stage) {
     auto now = std::chrono::steady_clock::now();
     report.stageSeconds.push_back(
         {stage, std::chrono::duration<double>(now - clock).count()});
@@ -318,16 +402,32 @@ Status compileModel(model::Model &m, const CompileOptions &o,
     return s;
   lap("quantize");
 
-  rt::CodeObject code;
-  if (Status s = compileCpu(plan, o, code); !s)
-    return s;
-  writer.addCode(std::move(code));
+  bool cpu = std::count(o.targets.begin(), o.targets.end(), "cpu") > 0;
+  if (cpu) {
+    rt::CodeObject code;
+    if (Status s = compileCpu(plan, o, code); !s)
+      return s;
+    writer.addCode(std::move(code));
+    lap("compile (cpu)");
+  }
+  // A cubin per chip, and PTX of the lowest for newer GPUs.
+  for (size_t i = 0; i <= chips.size() && !chips.empty(); ++i) {
+    bool ptx = i == chips.size();
+    rt::CodeObject code;
+    if (Status s = compileGpu(plan, o, ptx ? chips.front() : chips[i], ptx,
+                              code);
+        !s)
+      return s;
+    writer.addCode(std::move(code));
+    lap(ptx ? "compile (ptx)" : "compile (" + chips[i] + ")");
+  }
+  // Every target's code has the same entry points with the same bindings;
+  // the function table names the CPU's (or the first GPU's) target.
   for (const FunctionSignature &sig : modelSignatures(plan))
-    writer.addFunction(functionInfo(sig));
+    writer.addFunction(functionInfo(sig, cpu ? "cpu" : chips.front()));
   writer.addPlanStep({"embed", 1});
   writer.addPlanStep({"layer", uint32_t(m.config.nLayers)});
   writer.addPlanStep({"head", 1});
-  lap("compile (cpu)");
 
   writer.meta.maxContext = context;
   writer.meta.prefillChunk = std::min(o.prefillChunk, context);

@@ -45,12 +45,13 @@ const char *usage =
     "  --target           comma-separated targets; only cpu is compiled today\n"
     "  --ctx              KV cache positions compiled in (default: the model's\n"
     "                     trained length, at most 4096)\n"
-    "  --cpu              LLVM CPU name for the CPU code (default native)\n";
+    "  --cpu              LLVM CPU name for the CPU code (default native)\n"
+    "  --emit-graph FILE  also write the model graph (itq3 IR) to FILE\n";
 
 struct Options {
   std::string model, tokenizer, output, format, rotation = "activation";
   std::string headFormat = "q8", embeddingFormat = "q8", targets = "cpu";
-  std::string cpu = "native";
+  std::string cpu = "native", graph;
   uint64_t signSeed = 0;
   int64_t ctx = 0, prefillChunk = 512;
   unsigned threads = 0;
@@ -109,6 +110,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--ctx") o.ctx = parseInt(a, v);
     else if (a == "--prefill-chunk") o.prefillChunk = parseInt(a, v);
     else if (a == "--cpu") o.cpu = v;
+    else if (a == "--emit-graph") o.graph = v;
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
     else if (a == "-o") o.output = v;
     else
@@ -173,6 +175,7 @@ int main(int argc, char **argv) {
   co.prefillChunk = o.prefillChunk;
   co.threads = o.threads;
   co.cpu = o.cpu;
+  co.graphPath = o.graph;
 
   auto start = std::chrono::steady_clock::now();
   model::Model m;

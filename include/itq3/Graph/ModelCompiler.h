@@ -34,6 +34,9 @@ struct CompileOptions {
   unsigned threads = 0; // for quantization
   std::string cpu = "native";
   std::vector<uint8_t> tokenizer; // serialized (lib/Model)
+  /// When set, the model graph (buffer-level itq3 IR, before lowering) is
+  /// also written to this file.
+  std::string graphPath;
   /// progress(stage, done, total): quantization reports weights done.
   std::function<void(const std::string &, int64_t, int64_t)> progress;
 };

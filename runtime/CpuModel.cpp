@@ -1,5 +1,6 @@
 //===- CpuModel.cpp - Runs a bundle's compiled CPU code -------------------===//
 #include "itq3/Runtime/CpuModel.h"
+#include "itq3/Runtime/CpuFeatures.h"
 
 #include <algorithm>
 #include <chrono>
@@ -57,6 +58,10 @@ Status CpuModel::prepare() {
   if (!code)
     return Status::error("this bundle holds no CPU code: recompile it with "
                          "itq3-compile --target cpu");
+  auto features = bundle_.meta().config.find("cpu_features");
+  if (features != bundle_.meta().config.end())
+    if (Status s = checkCpuFeatures(features->second); !s)
+      return s;
   if (Status s = SharedObject::load(code->data, code->size, code_); !s)
     return Status::error("cannot load the bundle's CPU code: " + s.message());
   for (const FunctionInfo &f : bundle_.functions()) {

@@ -276,9 +276,10 @@ Status link(Lowering &lowering, const CompileOptions &o, bool openmp,
   return Status::success();
 }
 
-/// The model graph lowered by the CPU pipeline, as a shared object.
+/// The model graph lowered by the CPU pipeline, as a shared object, and
+/// the LLVM features it was compiled for.
 Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
-                  rt::CodeObject &code) {
+                  rt::CodeObject &code, std::string &cpuFeatures) {
   Lowering lowering;
   mlir::itq3::CpuPipelineOptions pipeline;
   pipeline.openmp = true;
@@ -296,6 +297,7 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
   mlir::itq3::resolveCpu(objectOptions, cpu, features);
   code.target = "cpu";
   code.arch = "x86_64:" + cpu;
+  cpuFeatures = features;
   return Status::success();
 }
 
@@ -405,7 +407,8 @@ Status compileModel(model::Model &m, const CompileOptions &o,
   bool cpu = std::count(o.targets.begin(), o.targets.end(), "cpu") > 0;
   if (cpu) {
     rt::CodeObject code;
-    if (Status s = compileCpu(plan, o, code); !s)
+    if (Status s = compileCpu(plan, o, code, writer.meta.config["cpu_features"]);
+        !s)
       return s;
     writer.addCode(std::move(code));
     lap("compile (cpu)");

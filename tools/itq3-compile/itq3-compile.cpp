@@ -5,6 +5,7 @@
 // itq3-run executes with no compiler.
 //
 //===----------------------------------------------------------------------===//
+#include "Args.h"
 #include "Progress.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Graph/ModelCompiler.h"
@@ -56,20 +57,6 @@ struct Options {
   int64_t ctx = 0, prefillChunk = 512;
   unsigned threads = 0;
 };
-
-[[noreturn]] void fail(const std::string &msg) {
-  std::fprintf(stderr, "itq3-compile: error: %s\n", msg.c_str());
-  std::exit(1);
-}
-
-int64_t parseInt(const std::string &flag, const std::string &v) {
-  char *end;
-  errno = 0;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno || x < 0)
-    fail(flag + " expects a non-negative integer, got '" + v + "'");
-  return x;
-}
 
 format::FormatKind parseFormat(const std::string &flag, const std::string &v) {
   auto kind = format::parseFormatName(v);
@@ -164,6 +151,7 @@ void printReport(const graph::CompileReport &r, double importSeconds) {
 } // namespace
 
 int main(int argc, char **argv) {
+  setToolName("itq3-compile");
   Options o = parseArgs(argc, argv);
   graph::CompileOptions co;
   co.format = parseFormat("--format", o.format);

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Args.h"
 #include "Progress.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Model/ActivationPlan.h"
@@ -65,30 +66,6 @@ struct Options {
   unsigned threads = 0;
   bool actQuant = false, info = false;
 };
-
-[[noreturn]] void fail(const std::string &msg) {
-  std::fprintf(stderr, "itq3-run: error: %s\n", msg.c_str());
-  std::exit(1);
-}
-
-int64_t parseInt(const std::string &flag, const std::string &v) {
-  char *end;
-  errno = 0;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno || x < 0)
-    fail(flag + " expects a non-negative integer, got '" + v + "'");
-  return x;
-}
-
-float parseFloat(const std::string &flag, const std::string &v, float lo,
-                 float hi) {
-  char *end;
-  float x = std::strtof(v.c_str(), &end);
-  if (v.empty() || *end || !(x >= lo && x <= hi))
-    fail(flag + " expects a number in [" + std::to_string(lo) + ", " +
-         std::to_string(hi) + "], got '" + v + "'");
-  return x;
-}
 
 Options parseArgs(int argc, char **argv) {
   Options o;
@@ -398,6 +375,7 @@ int runBundle(const Options &o) {
 }
 
 int main(int argc, char **argv) {
+  setToolName("itq3-run");
   Options o = parseArgs(argc, argv);
   if (!o.bundle.empty())
     return runBundle(o);

@@ -32,7 +32,6 @@
 
 namespace itq3::graph {
 
-using format::Codec;
 using format::FormatKind;
 using model::layerTensor;
 

@@ -18,6 +18,7 @@
 #include "itq3/Model/Quantize.h"
 #include "itq3/Runtime/Bundle.h"
 #include "itq3/Runtime/CpuModel.h"
+#include "itq3/Runtime/CudaDriver.h"
 #include "itq3/Runtime/Sampler.h"
 
 #include <algorithm>
@@ -318,6 +319,23 @@ void describeBundle(const rt::Bundle &b) {
   std::printf("\n");
 }
 
+/// A bundle's GPU code is not run yet: says so, and why the CPU runs it.
+void reportGpuCode(const rt::Bundle &b) {
+  bool gpu = std::any_of(b.code().begin(), b.code().end(),
+                         [](const auto &c) { return c.target != "cpu"; });
+  if (!gpu)
+    return;
+  std::string why;
+  std::unique_ptr<rt::CudaDriver> driver = rt::CudaDriver::open(why);
+  std::fprintf(stderr,
+               "itq3-run: the bundle holds GPU code, but %s: running its CPU "
+               "code\n",
+               driver ? ("the CUDA backend that would run it on " +
+                         driver->deviceName() + " is not written yet")
+                            .c_str()
+                      : ("no GPU is usable (" + why + ")").c_str());
+}
+
 /// Runs a compiled bundle: its tokenizer, its CPU code, its context.
 int runBundle(const Options &o) {
   std::unique_ptr<rt::Bundle> bundle;
@@ -343,6 +361,7 @@ int runBundle(const Options &o) {
     describeBundle(*bundle);
     return 0;
   }
+  reportGpuCode(*bundle);
   if (!bundle->findCode("cpu"))
     fail(o.bundle + " holds no CPU code, and no GPU backend runs bundles "
                     "yet: recompile with --target cpu");

@@ -75,6 +75,9 @@ Status CpuModel::prepare() {
     return s;
   if (Status s = bundle_.configInt("vocab_size", vocab_); !s)
     return s;
+  if (bundle_.meta().config.count("prefill_rows"))
+    if (Status s = bundle_.configInt("prefill_rows", prefillRows_); !s)
+      return s;
   for (const PlanStep &step : bundle_.plan()) {
     const FunctionInfo *f = bundle_.findFunction(step.function);
     if (f->target != "cpu")
@@ -157,6 +160,14 @@ Status CpuModel::call(const FunctionInfo &f, uint32_t layer, int64_t rows,
   return Status::success();
 }
 
+const FunctionInfo &CpuModel::variant(const std::string &name,
+                                      int64_t rows) const {
+  const FunctionInfo *prefill = bundle_.findFunction(name + "_prefill");
+  if (prefill && prefillRows_ > 0 && rows >= prefillRows_)
+    return *prefill;
+  return *bundle_.findFunction(name);
+}
+
 Status CpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
                      std::vector<float> &logits, bool allLogits) {
   if (n <= 0 || pos < 0 || pos + n > context_)
@@ -177,18 +188,17 @@ Status CpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
     bool last = first + rows == n;
     x_.assign(size_t(rows * dim_), 0.0f);
     for (const PlanStep &step : bundle_.plan()) {
-      const FunctionInfo &f = *bundle_.findFunction(step.function);
-      bool head = hasBuffer(f, "logits");
+      bool head = hasBuffer(*bundle_.findFunction(step.function), "logits");
       if (head && !allLogits && !last)
         continue;
       // The head of a decode or generation step reads only the last row.
-      int64_t headRows = allLogits ? rows : 1;
-      float *in = head && !allLogits ? x_.data() + (rows - 1) * dim_
-                                     : x_.data();
+      int64_t callRows = head && !allLogits ? 1 : rows;
+      const FunctionInfo &f = variant(step.function, callRows);
+      float *in = x_.data() + (rows - callRows) * dim_;
       float *out = logits.data() + (allLogits ? first * vocab_ : 0);
       for (uint32_t l = 0; l < step.repeat; ++l)
-        if (Status s = call(f, l, head ? headRows : rows, pos + first,
-                            tokens + first, in, out);
+        if (Status s = call(f, l, callRows, pos + first, tokens + first, in,
+                            out);
             !s)
           return s;
     }

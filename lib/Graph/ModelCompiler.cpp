@@ -222,6 +222,11 @@ mlir::DialectRegistry compilerRegistry() {
   return registry;
 }
 
+/// The CPU's prefill variant of each function: its name suffix, the tile
+/// rows it is compiled for, and the rows from which the runtime calls it.
+constexpr const char *kPrefillSuffix = "_prefill";
+constexpr int64_t kPrefillTileRows = 64, kPrefillRows = 16;
+
 /// A context and diagnostics for one lowering of the model graph.
 struct Lowering {
   Lowering() : context(compilerRegistry()) {
@@ -235,9 +240,10 @@ struct Lowering {
   /// Builds the graph, writes it to `graphPath` if set, then runs `build`'s
   /// pipeline over it.
   template <typename Build>
-  Status run(const GraphPlan &plan, const std::string &graphPath,
-             const std::string &what, Build build) {
-    module = buildModelModule(context, plan);
+  Status run(const GraphPlan &plan, const std::string &suffix,
+             const std::string &graphPath, const std::string &what,
+             Build build) {
+    module = buildModelModule(context, plan, suffix);
     if (mlir::failed(mlir::verify(*module)))
       return Status::error("the model graph does not verify: " + diagnostics);
     if (!graphPath.empty()) {
@@ -261,34 +267,49 @@ struct Lowering {
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 
-/// Links the lowered module's host code into `code`.
-Status link(Lowering &lowering, const CompileOptions &o, bool openmp,
-            rt::CodeObject &code) {
+/// Links the lowered modules' host code into `code`.
+Status link(std::initializer_list<Lowering *> lowerings,
+            const CompileOptions &o, bool openmp, rt::CodeObject &code) {
   mlir::itq3::CpuObjectOptions objectOptions;
   objectOptions.cpu = o.cpu;
   objectOptions.openmp = openmp;
+  std::vector<mlir::ModuleOp> modules;
+  for (Lowering *l : lowerings)
+    modules.push_back(*l->module);
   std::string error;
-  if (!mlir::itq3::emitSharedObject(*lowering.module, objectOptions,
-                                    code.bytes, error))
+  if (!mlir::itq3::emitSharedObject(modules, objectOptions, code.bytes,
+                                    error))
     return Status::error(error);
   code.kind = "elf-shared-object";
   return Status::success();
 }
 
 /// The model graph lowered by the CPU pipeline, as a shared object, and
-/// the LLVM features it was compiled for.
+/// the LLVM features it was compiled for. The object holds the functions
+/// twice: with decode tiles (8 activation rows) and, named NAME_prefill,
+/// with prefill tiles (64 rows), which the runtime calls for calls of at
+/// least kPrefillRows rows.
 Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
                   rt::CodeObject &code, std::string &cpuFeatures) {
-  Lowering lowering;
-  mlir::itq3::CpuPipelineOptions pipeline;
-  pipeline.openmp = true;
-  if (Status s = lowering.run(plan, o.graphPath, "for the CPU",
-                              [&](mlir::OpPassManager &pm) {
-                                mlir::itq3::buildCpuLLVMPipeline(pm, pipeline);
-                              });
+  Lowering decode, prefill;
+  mlir::itq3::CpuPipelineOptions decodeTiles, prefillTiles;
+  decodeTiles.openmp = prefillTiles.openmp = true;
+  prefillTiles.tileM = kPrefillTileRows;
+  auto pipeline = [](const mlir::itq3::CpuPipelineOptions &options) {
+    return [&options](mlir::OpPassManager &pm) {
+      mlir::itq3::buildCpuLLVMPipeline(pm, options);
+    };
+  };
+  if (Status s = decode.run(plan, "", o.graphPath, "for the CPU",
+                            pipeline(decodeTiles));
       !s)
     return s;
-  if (Status s = link(lowering, o, /*openmp=*/true, code); !s)
+  if (Status s = prefill.run(plan, kPrefillSuffix, "",
+                             "for the CPU (prefill tiles)",
+                             pipeline(prefillTiles));
+      !s)
+    return s;
+  if (Status s = link({&decode, &prefill}, o, /*openmp=*/true, code); !s)
     return s;
   std::string cpu, features;
   mlir::itq3::CpuObjectOptions objectOptions;
@@ -316,13 +337,13 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
   mlir::itq3::PtxPipelineOptions pipeline;
   pipeline.chip = chip;
   pipeline.format = ptx ? "isa" : "bin";
-  if (Status s = lowering.run(plan, "", "for " + chip,
+  if (Status s = lowering.run(plan, "", "", "for " + chip,
                               [&](mlir::OpPassManager &pm) {
                                 mlir::itq3::buildPtxPipeline(pm, pipeline);
                               });
       !s)
     return s;
-  if (Status s = link(lowering, o, /*openmp=*/false, code); !s)
+  if (Status s = link({&lowering}, o, /*openmp=*/false, code); !s)
     return s;
   code.target = ptx ? "ptx" : chip;
   code.arch = chip;
@@ -425,8 +446,15 @@ Status compileModel(model::Model &m, const CompileOptions &o,
   }
   // Every target's code has the same entry points with the same bindings;
   // the function table names the CPU's (or the first GPU's) target.
-  for (const FunctionSignature &sig : modelSignatures(plan))
+  for (FunctionSignature sig : modelSignatures(plan)) {
     writer.addFunction(functionInfo(sig, cpu ? "cpu" : chips.front()));
+    if (cpu) {
+      sig.name += kPrefillSuffix;
+      writer.addFunction(functionInfo(sig, "cpu"));
+    }
+  }
+  if (cpu)
+    writer.meta.config["prefill_rows"] = std::to_string(kPrefillRows);
   writer.addPlanStep({"embed", 1});
   writer.addPlanStep({"layer", uint32_t(m.config.nLayers)});
   writer.addPlanStep({"head", 1});

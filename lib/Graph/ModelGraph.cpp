@@ -132,13 +132,14 @@ FormatAttr formatAttr(MLIRContext *context, const WeightPlan &w) {
 /// Emits one function's body; parameters are found by name.
 class FunctionEmitter {
 public:
-  FunctionEmitter(OpBuilder &b, ModuleOp module, const FunctionSignature &sig)
+  FunctionEmitter(OpBuilder &b, ModuleOp module, const FunctionSignature &sig,
+                  const std::string &suffix)
       : b(b), loc(module.getLoc()), sig(sig) {
     SmallVector<Type> types;
     for (const Parameter &p : sig.params)
       types.push_back(parameterType(b, p));
     b.setInsertionPointToEnd(module.getBody());
-    func = func::FuncOp::create(b, loc, sig.name,
+    func = func::FuncOp::create(b, loc, sig.name + suffix,
                                 b.getFunctionType(types, {}));
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
     b.setInsertionPointToStart(func.addEntryBlock());
@@ -214,21 +215,21 @@ private:
 };
 
 void emitEmbed(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
-               const FunctionSignature &sig) {
-  FunctionEmitter f(b, module, sig);
+               const FunctionSignature &sig, const std::string &suffix) {
+  FunctionEmitter f(b, module, sig, suffix);
   EmbedIntoOp::create(b, f.loc, f.arg(plan.embeddingTensor), f.arg("tokens"),
                       f.arg("x"), formatAttr(b.getContext(), plan.embedding));
   f.finish();
 }
 
 void emitLayer(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
-               const FunctionSignature &sig) {
+               const FunctionSignature &sig, const std::string &suffix) {
   const ModelConfig &c = plan.config;
   Widths w(c);
-  FunctionEmitter f(b, module, sig);
+  FunctionEmitter f(b, module, sig, suffix);
   Location loc = f.loc;
-  auto weight = [&](const char *what, const char *suffix = "weight") {
-    return f.arg(layerTensor(what, suffix));
+  auto weight = [&](const char *what, const char *kind = "weight") {
+    return f.arg(layerTensor(what, kind));
   };
   auto project = [&](Value in, const char *what, int64_t cols) {
     Value out = f.rowsOf(cols);
@@ -270,8 +271,8 @@ void emitLayer(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
 }
 
 void emitHead(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
-              const FunctionSignature &sig) {
-  FunctionEmitter f(b, module, sig);
+              const FunctionSignature &sig, const std::string &suffix) {
+  FunctionEmitter f(b, module, sig, suffix);
   Value normed = f.rowsOf(plan.config.dim);
   RMSNormIntoOp::create(b, f.loc, f.arg("x"), f.arg("output_norm.weight"),
                         normed, b.getF32FloatAttr(plan.config.normEps));
@@ -282,15 +283,16 @@ void emitHead(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
 } // namespace
 
 OwningOpRef<ModuleOp> buildModelModule(MLIRContext &context,
-                                       const GraphPlan &plan) {
+                                       const GraphPlan &plan,
+                                       const std::string &suffix) {
   context.loadDialect<::mlir::itq3::ITQ3Dialect, func::FuncDialect,
                       memref::MemRefDialect>();
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
   std::vector<FunctionSignature> sigs = modelSignatures(plan);
-  emitEmbed(b, *module, plan, sigs[0]);
-  emitLayer(b, *module, plan, sigs[1]);
-  emitHead(b, *module, plan, sigs[2]);
+  emitEmbed(b, *module, plan, sigs[0], suffix);
+  emitLayer(b, *module, plan, sigs[1], suffix);
+  emitHead(b, *module, plan, sigs[2], suffix);
   return module;
 }
 

@@ -36,9 +36,11 @@ struct CpuObjectOptions {
 void resolveCpu(const CpuObjectOptions &options, std::string &cpu,
                 std::string &features);
 
-/// Compiles and links `module` (LLVM dialect) into the bytes of a shared
-/// object. On failure returns false and sets `error`.
-bool emitSharedObject(ModuleOp module, const CpuObjectOptions &options,
+/// Compiles and links `modules` (LLVM dialect; their external symbols
+/// distinct) into the bytes of one shared object. On failure returns false
+/// and sets `error`.
+bool emitSharedObject(ArrayRef<ModuleOp> modules,
+                      const CpuObjectOptions &options,
                       std::vector<uint8_t> &object, std::string &error);
 
 } // namespace mlir::itq3

@@ -76,9 +76,11 @@ struct FunctionSignature {
 /// The signatures of the functions buildModelModule emits, in order.
 std::vector<FunctionSignature> modelSignatures(const GraphPlan &plan);
 
-/// The module of embed, layer and head (each with llvm.emit_c_interface).
-mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &context,
-                                                   const GraphPlan &plan);
+/// The module of embed, layer and head (each with llvm.emit_c_interface),
+/// their names followed by `suffix` (a variant compiled for other tiles).
+mlir::OwningOpRef<mlir::ModuleOp>
+buildModelModule(mlir::MLIRContext &context, const GraphPlan &plan,
+                 const std::string &suffix = "");
 
 /// Bytes of a row of `cols` weights stored in `kind`.
 int64_t rowBytes(format::FormatKind kind, int64_t cols);

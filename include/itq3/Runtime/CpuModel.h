@@ -45,6 +45,9 @@ private:
   struct Call;
   CpuModel(const Bundle &bundle) : bundle_(bundle) {}
   Status prepare();
+  /// The function to call for `name` with `rows` rows: NAME_prefill (tiles
+  /// for many rows) from the bundle's prefill_rows on, when it has one.
+  const FunctionInfo &variant(const std::string &name, int64_t rows) const;
   Status call(const FunctionInfo &f, uint32_t layer, int64_t rows,
               int64_t pos, const int32_t *tokens, float *x, float *logits);
 
@@ -52,6 +55,7 @@ private:
   std::unique_ptr<SharedObject> code_;
   std::vector<void *> entries_; // per function of the bundle
   int64_t dim_ = 0, vocab_ = 0, context_ = 0, kvWidth_ = 0, layers_ = 0;
+  int64_t prefillRows_ = 0;
   std::vector<float> keyCache_, valueCache_, x_;
   std::vector<std::pair<std::string, double>> profile_;
 };

@@ -10,6 +10,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -165,24 +166,36 @@ void mlir::itq3::resolveCpu(const CpuObjectOptions &options, std::string &cpu,
   features = features.empty() ? host : host + "," + features;
 }
 
-bool mlir::itq3::emitSharedObject(ModuleOp module, const CpuObjectOptions &options,
-                            std::vector<uint8_t> &object, std::string &error) {
+bool mlir::itq3::emitSharedObject(ArrayRef<ModuleOp> modules,
+                                  const CpuObjectOptions &options,
+                                  std::vector<uint8_t> &object,
+                                  std::string &error) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
   registerGPUDialectTranslation(registry); // host code of GPU bundles
-  module->getContext()->appendDialectRegistry(registry);
+  for (ModuleOp module : modules)
+    module->getContext()->appendDialectRegistry(registry);
 
   std::unique_ptr<llvm::TargetMachine> machine = createMachine(options, error);
   if (!machine)
     return false;
   llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(module, context, "itq3-model");
-  if (!llvmModule) {
-    error = "cannot translate the lowered module to LLVM IR";
-    return false;
+  std::unique_ptr<llvm::Module> llvmModule;
+  for (ModuleOp module : modules) {
+    std::unique_ptr<llvm::Module> translated =
+        translateModuleToLLVMIR(module, context, "itq3-model");
+    if (!translated) {
+      error = "cannot translate the lowered module to LLVM IR";
+      return false;
+    }
+    if (!llvmModule)
+      llvmModule = std::move(translated);
+    else if (llvm::Linker::linkModules(*llvmModule, std::move(translated))) {
+      error = "cannot link the lowered modules (a symbol defined twice?)";
+      return false;
+    }
   }
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <unistd.h>
 
 namespace itq3::rt {
 
@@ -95,9 +96,44 @@ Status CpuModel::prepare() {
   }
   if (context_ <= 0)
     return Status::error("no function of the plan takes a KV cache");
+  for (const FunctionInfo &f : bundle_.functions())
+    if (Status s = checkBuffers(f); !s)
+      return s;
+  uint64_t bytes = 2 * uint64_t(layers_ * context_ * kvWidth_) * sizeof(float);
+  uint64_t memory = uint64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+  if (bytes > memory)
+    return Status::error("a KV cache of " + std::to_string(bytes >> 20) +
+                         " MiB does not fit in memory: recompile with a "
+                         "smaller itq3-compile --ctx");
   size_t cache = size_t(layers_ * context_ * kvWidth_);
   keyCache_.assign(cache, 0.0f);
   valueCache_.assign(cache, 0.0f);
+  return Status::success();
+}
+
+Status CpuModel::checkBuffers(const FunctionInfo &f) const {
+  // The compiled code trusts these shapes: each must be the buffer the
+  // runtime allocates.
+  for (const ParamBinding &p : f.params) {
+    if (p.kind != ArgKind::Buffer)
+      continue;
+    std::vector<int64_t> expected;
+    ElementType type = ElementType::F32;
+    if (p.name == "x")
+      expected = {-1, dim_};
+    else if (p.name == "logits")
+      expected = {-1, vocab_};
+    else if (p.name == "tokens")
+      expected = {-1}, type = ElementType::I32;
+    else if (p.name == "kcache" || p.name == "vcache")
+      expected = {context_, kvWidth_};
+    else
+      return Status::error("function " + f.name + " binds an unknown buffer " +
+                           p.name);
+    if (p.sizes != expected || p.elementType != type)
+      return Status::error("function " + f.name + " binds buffer " + p.name +
+                           " with a shape the runtime does not allocate");
+  }
   return Status::success();
 }
 

@@ -45,6 +45,9 @@ private:
   struct Call;
   CpuModel(const Bundle &bundle) : bundle_(bundle) {}
   Status prepare();
+  /// Error unless every buffer `f` binds is one the runtime allocates, with
+  /// that buffer's shape and element type.
+  Status checkBuffers(const FunctionInfo &f) const;
   /// The function to call for `name` with `rows` rows: NAME_prefill (tiles
   /// for many rows) from the bundle's prefill_rows on, when it has one.
   const FunctionInfo &variant(const std::string &name, int64_t rows) const;

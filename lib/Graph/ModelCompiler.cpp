@@ -317,7 +317,12 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
   mlir::itq3::resolveCpu(objectOptions, cpu, features);
   code.target = "cpu";
   code.arch = "x86_64:" + cpu;
-  cpuFeatures = features;
+  // Only what the code may use matters to the runtime's check.
+  std::istringstream list(features);
+  cpuFeatures.clear();
+  for (std::string f; std::getline(list, f, ',');)
+    if (!f.empty() && f[0] == '+')
+      cpuFeatures += (cpuFeatures.empty() ? "" : ",") + f;
   return Status::success();
 }
 

@@ -69,18 +69,25 @@ public:
   /// `mmaRows` is the static tile M when the product runs on itq3.mma
   /// blocks, 0 when it runs on dot products.
   TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
-               ModuleOp module)
+               bool vectorDecode, ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
-        tileRows(tileRows), mmaRows(mmaRows), module(module) {}
+        tileRows(tileRows), mmaRows(mmaRows), vectorDecode(vectorDecode),
+        module(module) {}
 
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
-    Value grid;
-    if (format.getKind() == FormatKind::IQ3 ||
-        format.getKind() == FormatKind::ITQ3S)
+    Value grid, gridWords;
+    bool isGrid = format.getKind() == FormatKind::IQ3 ||
+                  format.getKind() == FormatKind::ITQ3S;
+    bool vectorChunks =
+        vectorDecode && chunk % BlockDecoder::kVectorColumns == 0;
+    if (isGrid && vectorChunks)
+      gridWords = loadGlobal(b, loc, getOrCreateGridWordTable(module));
+    else if (isGrid)
       grid = loadGlobal(b, loc, getOrCreateGridTable(module));
-    decoder.emplace(b, loc, format, op.getWeight(), grid);
+    decoder.emplace(b, loc, format, op.getWeight(), grid, gridWords);
+    vectorized = vectorChunks && decoder->hasVectorCodes();
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
     // The f16 blocks accumulate the whole K in a stage, copied out at the
@@ -229,10 +236,28 @@ private:
     });
   }
 
-  void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
-    decodePhase(buffer, first, [&](Value row, Value col) {
-      return decoder->values(row, col);
+  /// The vector form of a decode phase: one iteration per (row, group of
+  /// 32 columns), which stores `decode(row, col, group)` at the group.
+  void vectorDecodePhase(
+      Value buffer, Value first,
+      function_ref<Value(Value row, Value col, Value group)> decode) {
+    int64_t width = BlockDecoder::kVectorColumns;
+    parallel({n, index(chunk / width)}, [&](ValueRange iv) {
+      Value offset = mul(iv[1], index(width));
+      vector::StoreOp::create(b, loc, decode(iv[0], add(first, offset), iv[1]),
+                              buffer, ValueRange{iv[0], offset});
     });
+  }
+
+  void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
+    if (vectorized)
+      vectorDecodePhase(buffer, first, [&](Value row, Value col, Value) {
+        return decoder->vectorValues(row, col);
+      });
+    else
+      decodePhase(buffer, first, [&](Value row, Value col) {
+        return decoder->values(row, col);
+      });
     bool unrotate = op.getRotation() == Rotation::Weight;
     if (unrotate)
       StageFWHTOp::create(b, loc, buffer, n);
@@ -276,21 +301,49 @@ private:
   void integerChunk(Value first, Value codes, Value scales,
                     std::optional<MmaStages> mma) {
     int64_t groups = chunk / kActivationBlock;
-    decodePhase(codes, first, [&](Value row, Value col) {
-      SmallVector<Value> bytes;
-      for (Value code : decoder->codes(row, col))
-        bytes.push_back(arith::TruncIOp::create(b, loc, b.getI8Type(), code));
-      return bytes;
-    });
-    parallel({n, index(groups)}, [&](ValueRange iv) {
-      Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));
-      memref::StoreOp::create(b, loc, decoder->scale(iv[0], col), scales, iv);
-    });
+    static_assert(BlockDecoder::kVectorColumns == kActivationBlock,
+                  "a vector decode step is one group of the int8 product");
+    int64_t scaleGroups = decoder->vectorScaleGroups();
+    bool blockScales = vectorized && scaleGroups && groups % scaleGroups == 0;
+    if (blockScales) {
+      // The scales of a block in one step, then the codes per group.
+      parallel({n, index(groups / scaleGroups)}, [&](ValueRange iv) {
+        Value group = mul(iv[1], index(scaleGroups));
+        Value col = add(first, mul(group, index(kActivationBlock)));
+        vector::StoreOp::create(b, loc, decoder->vectorScales(iv[0], col),
+                                scales, ValueRange{iv[0], group});
+      });
+      vectorDecodePhase(codes, first, [&](Value row, Value col, Value) {
+        return decoder->vectorCodes(row, col);
+      });
+    } else if (vectorized) {
+      // Codes and scale of a group in one step.
+      vectorDecodePhase(codes, first, [&](Value row, Value col, Value group) {
+        memref::StoreOp::create(b, loc, decoder->scale(row, col), scales,
+                                ValueRange{row, group});
+        return decoder->vectorCodes(row, col);
+      });
+    } else {
+      decodePhase(codes, first, [&](Value row, Value col) {
+        SmallVector<Value> bytes;
+        for (Value code : decoder->codes(row, col))
+          bytes.push_back(arith::TruncIOp::create(b, loc, b.getI8Type(), code));
+        return bytes;
+      });
+      parallel({n, index(groups)}, [&](ValueRange iv) {
+        Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));
+        memref::StoreOp::create(b, loc, decoder->scale(iv[0], col), scales, iv);
+      });
+    }
     if (mma) {
       stageActivations(mma->lhs, first, [](Value x, Value) { return x; });
       mmaPhase(*mma, kActivationBlock, groups, /*accumulate=*/false);
     }
     Value firstGroup = arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
+    if (vectorized && !mma) {
+      vectorScaledProduct(codes, scales, first, firstGroup, groups);
+      return;
+    }
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], groups, [&](Value g) {
         Value dot = mma ? memref::LoadOp::create(
@@ -307,6 +360,35 @@ private:
     });
   }
 
+  /// The int8 product with the scaling in vector form (CPU): per (m, n),
+  /// the chunk's group dot products as one vector, times the vectors of
+  /// weight and activation scales, summed into y.
+  void vectorScaledProduct(Value codes, Value scales, Value first,
+                           Value firstGroup, int64_t groups) {
+    parallel({m, n}, [&](ValueRange iv) {
+      SmallVector<Value> dots;
+      for (int64_t g = 0; g < groups; ++g)
+        dots.push_back(integerDot(codes, iv[0], iv[1], first, index(g)));
+      auto i32s = VectorType::get({groups}, b.getI32Type());
+      auto f32s = VectorType::get({groups}, b.getF32Type());
+      Value sums = arith::SIToFPOp::create(
+          b, loc, f32s, vector::FromElementsOp::create(b, loc, i32s, dots));
+      Value ws = vector::LoadOp::create(b, loc, f32s, scales,
+                                        ValueRange{iv[1], index(0)});
+      Value xs = vector::LoadOp::create(b, loc, f32s, op.getInputScales(),
+                                        ValueRange{iv[0], firstGroup});
+      Value terms = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, sums, ws), xs);
+      Value partial = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, terms,
+          arith::FastMathFlags::reassoc);
+      Value old = memref::LoadOp::create(b, loc, op.getResult(), iv);
+      memref::StoreOp::create(b, loc,
+                              arith::AddFOp::create(b, loc, old, partial),
+                              op.getResult(), iv);
+    });
+  }
+
   /// sum over the 32 columns of group g of code * x, in i32.
   Value integerDot(Value codes, Value mIdx, Value nIdx, Value first, Value g) {
     Value e = arith::MulIOp::create(b, loc, g, index(kActivationBlock));
@@ -317,8 +399,11 @@ private:
   MatmulIntoOp op;
   FormatAttr format;
   int64_t k, chunk, tileRows, mmaRows;
+  bool vectorDecode;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
+  /// Whether the decode phases use vectorCodes().
+  bool vectorized = false;
   Value m, n;
 };
 
@@ -459,7 +544,8 @@ struct StageTilesPass
                      "run --itq3-tile first");
         return signalPassFailure();
       }
-      TileLowering(op, *rows, mmaRows(op, *rows), getOperation()).run();
+      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, getOperation())
+          .run();
     }
     SmallVector<QuantizeActIntoOp> quantizers;
     getOperation()->walk(

@@ -55,6 +55,13 @@ struct Options {
   bool gpu = true;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string chip = "sm_90";
+  /// Only the configs whose label contains this (all when empty), and no
+  /// f32 baseline unless it matches too: for instruction counts of one kernel.
+  std::string only;
+  bool vectorDecode = true;
+  bool baseline = true;
+  /// Measure the streaming-read bound (off for instruction counts).
+  bool peak = true;
 };
 
 /// The baseline: y = x W^T over dense f32 weights, the plain loop, with the
@@ -103,6 +110,7 @@ constexpr Config kConfigs[] = {
     {"itq3_s act-rot (int8 x)", fmt::FormatKind::ITQ3S, true},
     {"iq3 (int8 x)", fmt::FormatKind::IQ3, true},
     {"q4 (int8 x)", fmt::FormatKind::Q4, true},
+    {"q8 (int8 x)", fmt::FormatKind::Q8, true},
 };
 
 /// Inputs of one timed call: x as floats or int8 with per-32 scales.
@@ -133,6 +141,9 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
                   const std::function<void(MatmulKernelSpec &)> &prefill,
                   std::vector<Row> &rows) {
   for (const Config &c : kConfigs) {
+    if (!opts.only.empty() &&
+        std::string(c.label).find(opts.only) == std::string::npos)
+      continue;
     auto codec = fmt::createCodec(c.format);
     std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
     if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
@@ -140,6 +151,7 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
     MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
                           s.n, s.k};
     spec.threads = opts.threads;
+    spec.vectorDecode = opts.vectorDecode;
     MatmulKernelSpec prefillSpec = spec;
     prefill(prefillSpec);
     // Compiled when first needed: decode, prefill or both.
@@ -200,7 +212,7 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   auto prefill = [](MatmulKernelSpec &spec) { spec.tileM = 64; };
   if (!benchConfigs(opts, s, w, "", cpu, prefill, rows))
     return false;
-  for (int64_t m : opts.ms) {
+  for (int64_t m : opts.baseline ? opts.ms : std::vector<int64_t>{}) {
     Inputs in(m, s);
     double seconds = medianSeconds(opts.reps, [&] {
       denseProduct(in.x.data(), w.data(), in.y.data(), m, s.n, s.k,
@@ -289,6 +301,25 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.chip = next();
     else if (!std::strcmp(argv[i], "--quick"))
       opts.shapes = {{1024, 1024}};
+    else if (!std::strcmp(argv[i], "--shape")) {
+      // NxK
+      const char *text = next();
+      char *rest = nullptr;
+      Shape s{std::strtoll(text, &rest, 10), 0};
+      if (*rest == 'x')
+        s.k = std::strtoll(rest + 1, nullptr, 10);
+      if (s.n <= 0 || s.k <= 0) {
+        std::fprintf(stderr, "itq3-bench kernels: --shape takes NxK\n");
+        return false;
+      }
+      opts.shapes = {s};
+    } else if (!std::strcmp(argv[i], "--only")) {
+      opts.only = next();
+      opts.baseline = opts.only.empty();
+    } else if (!std::strcmp(argv[i], "--scalar-decode"))
+      opts.vectorDecode = false;
+    else if (!std::strcmp(argv[i], "--no-peak"))
+      opts.peak = false;
     else {
       std::fprintf(stderr, "itq3-bench kernels: unknown option '%s'\n", argv[i]);
       return false;
@@ -378,7 +409,7 @@ int itq3::bench::runKernels(int argc, char **argv) {
   Options opts;
   if (!parseOptions(argc, argv, opts))
     return 2;
-  double peak = streamingReadGBs(opts.threads);
+  double peak = opts.peak ? streamingReadGBs(opts.threads) : 1.0;
   std::printf("CPU kernels and baseline on %u threads, kernels with tiles of "
               "8 activation rows for M < 16 and 64 from M = 16; peak = %u "
               "threads summing 512 MiB, %.2f GB/s\n\n",

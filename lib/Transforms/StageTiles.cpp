@@ -360,27 +360,58 @@ private:
     });
   }
 
-  /// The int8 product with the scaling in vector form (CPU): per (m, n),
-  /// the chunk's group dot products as one vector, times the vectors of
-  /// weight and activation scales, summed into y.
+  /// The int8 product in vector form (CPU): per (m, n) and group of 32,
+  /// the 32 products summed in pairs (even + odd lanes, the pattern of
+  /// pmaddwd), then the two halves, into 8 i32 lanes; those lanes, as f32
+  /// and times the group's weight and activation scales, accumulate in 8
+  /// f32 lanes over the chunk; one reduction per (m, n) and chunk.
   void vectorScaledProduct(Value codes, Value scales, Value first,
                            Value firstGroup, int64_t groups) {
+    constexpr int64_t lanes = 8;
+    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32t = b.getF32Type();
+    auto v32i8 = VectorType::get({kActivationBlock}, i8);
+    auto v32i32 = VectorType::get({kActivationBlock}, i32);
+    auto accType = VectorType::get({lanes}, f32t);
+    auto lanesOf = [](int64_t count, int64_t from, int64_t step) {
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < count; ++j)
+        mask.push_back(from + j * step);
+      return mask;
+    };
     parallel({m, n}, [&](ValueRange iv) {
-      SmallVector<Value> dots;
-      for (int64_t g = 0; g < groups; ++g)
-        dots.push_back(integerDot(codes, iv[0], iv[1], first, index(g)));
-      auto i32s = VectorType::get({groups}, b.getI32Type());
-      auto f32s = VectorType::get({groups}, b.getF32Type());
-      Value sums = arith::SIToFPOp::create(
-          b, loc, f32s, vector::FromElementsOp::create(b, loc, i32s, dots));
-      Value ws = vector::LoadOp::create(b, loc, f32s, scales,
-                                        ValueRange{iv[1], index(0)});
-      Value xs = vector::LoadOp::create(b, loc, f32s, op.getInputScales(),
-                                        ValueRange{iv[0], firstGroup});
-      Value terms = arith::MulFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, sums, ws), xs);
+      Value acc = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(accType, 0.0f));
+      for (int64_t g = 0; g < groups; ++g) {
+        Value e = index(g * kActivationBlock);
+        Value w = vector::LoadOp::create(b, loc, v32i8, codes,
+                                         ValueRange{iv[1], e});
+        Value x = vector::LoadOp::create(b, loc, v32i8, op.getInput(),
+                                         ValueRange{iv[0], add(first, e)});
+        Value p = arith::MulIOp::create(
+            b, loc, arith::ExtSIOp::create(b, loc, v32i32, w),
+            arith::ExtSIOp::create(b, loc, v32i32, x));
+        Value pairs = arith::AddIOp::create(
+            b, loc, vector::ShuffleOp::create(b, loc, p, p, lanesOf(16, 0, 2)),
+            vector::ShuffleOp::create(b, loc, p, p, lanesOf(16, 1, 2)));
+        Value sums = arith::AddIOp::create(
+            b, loc,
+            vector::ShuffleOp::create(b, loc, pairs, pairs, lanesOf(lanes, 0, 1)),
+            vector::ShuffleOp::create(b, loc, pairs, pairs,
+                                      lanesOf(lanes, lanes, 1)));
+        Value ws = memref::LoadOp::create(b, loc, scales,
+                                          ValueRange{iv[1], index(g)});
+        Value xs = memref::LoadOp::create(
+            b, loc, op.getInputScales(),
+            ValueRange{iv[0], add(firstGroup, index(g))});
+        Value scale = vector::BroadcastOp::create(
+            b, loc, accType, arith::MulFOp::create(b, loc, ws, xs));
+        Value term = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, accType, sums), scale,
+            contract());
+        acc = arith::AddFOp::create(b, loc, acc, term, contract());
+      }
       Value partial = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, terms,
+          b, loc, vector::CombiningKind::ADD, acc,
           arith::FastMathFlags::reassoc);
       Value old = memref::LoadOp::create(b, loc, op.getResult(), iv);
       memref::StoreOp::create(b, loc,

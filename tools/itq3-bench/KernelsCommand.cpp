@@ -59,6 +59,8 @@ struct Options {
   /// f32 baseline unless it matches too: for instruction counts of one kernel.
   std::string only;
   bool vectorDecode = true;
+  /// Also time each config with the scalar decode, in the same run.
+  bool ab = false;
   bool baseline = true;
   /// Measure the streaming-read bound (off for instruction counts).
   bool peak = true;
@@ -148,36 +150,46 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
     std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
     if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
       return false;
-    MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
-                          s.n, s.k};
-    spec.threads = opts.threads;
-    spec.vectorDecode = opts.vectorDecode;
-    MatmulKernelSpec prefillSpec = spec;
-    prefill(prefillSpec);
-    // Compiled when first needed: decode, prefill or both.
-    TimedKernel decode, wide;
-    for (int64_t m : opts.ms) {
-      bool isPrefill = m >= kPrefillRows;
-      TimedKernel &kernel = isPrefill ? wide : decode;
-      std::string error;
-      if (!kernel && !(kernel = make(isPrefill ? prefillSpec : spec, packed,
-                                     error))) {
-        std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
-        return false;
-      }
-      Inputs in(m, s);
-      std::vector<double> times;
-      for (int r = 0; r <= opts.reps; ++r) {
-        double seconds = kernel(in, m);
-        if (seconds < 0)
+    // With --ab, each config also runs with the scalar decode (the code
+    // before the vector decode), in the same run.
+    std::vector<bool> modes = {opts.vectorDecode};
+    if (opts.ab && opts.vectorDecode)
+      modes.push_back(false);
+    for (bool vectorDecode : modes) {
+      MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
+                            s.n, s.k};
+      spec.threads = opts.threads;
+      spec.vectorDecode = vectorDecode;
+      std::string label = std::string(prefix) + c.label +
+                          (modes.size() > 1 && !vectorDecode
+                               ? " [scalar decode]"
+                               : "");
+      MatmulKernelSpec prefillSpec = spec;
+      prefill(prefillSpec);
+      // Compiled when first needed: decode, prefill or both.
+      TimedKernel decode, wide;
+      for (int64_t m : opts.ms) {
+        bool isPrefill = m >= kPrefillRows;
+        TimedKernel &kernel = isPrefill ? wide : decode;
+        std::string error;
+        if (!kernel && !(kernel = make(isPrefill ? prefillSpec : spec, packed,
+                                       error))) {
+          std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
           return false;
-        if (r > 0) // the first run is the warm-up
-          times.push_back(seconds);
+        }
+        Inputs in(m, s);
+        std::vector<double> times;
+        for (int r = 0; r <= opts.reps; ++r) {
+          double seconds = kernel(in, m);
+          if (seconds < 0)
+            return false;
+          if (r > 0) // the first run is the warm-up
+            times.push_back(seconds);
+        }
+        std::sort(times.begin(), times.end());
+        rows.push_back({label, s, m, times[times.size() / 2],
+                        movedBytes(packed.size(), m, s, c.int8)});
       }
-      std::sort(times.begin(), times.end());
-      rows.push_back({std::string(prefix) + c.label, s, m,
-                      times[times.size() / 2],
-                      movedBytes(packed.size(), m, s, c.int8)});
     }
   }
   return true;
@@ -318,6 +330,8 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.baseline = opts.only.empty();
     } else if (!std::strcmp(argv[i], "--scalar-decode"))
       opts.vectorDecode = false;
+    else if (!std::strcmp(argv[i], "--ab"))
+      opts.ab = true;
     else if (!std::strcmp(argv[i], "--no-peak"))
       opts.peak = false;
     else {

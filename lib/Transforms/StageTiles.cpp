@@ -249,6 +249,35 @@ private:
     });
   }
 
+  /// The CPU form of itq3.stage_fwht: per staged row, the 256 values as one
+  /// vector and the same 8 butterfly stages (u + v, u - v at stride 2^s, in
+  /// the same order, so the same result) on shuffles of it.
+  void vectorFWHT(Value buffer) {
+    auto type = VectorType::get({kRotationBlock}, b.getF32Type());
+    parallel({n}, [&](ValueRange iv) {
+      Value v = vector::LoadOp::create(b, loc, type, buffer,
+                                       ValueRange{iv[0], index(0)});
+      for (int64_t half = 1; half < kRotationBlock; half *= 2) {
+        SmallVector<int64_t> los, his, merge(kRotationBlock);
+        for (int64_t pair = 0; pair < kRotationBlock / 2; ++pair) {
+          int64_t lo = pair / half * 2 * half + pair % half;
+          los.push_back(lo);
+          his.push_back(lo + half);
+          // sums are lanes 0..127 of the merge's inputs, differences 128..
+          merge[lo] = pair;
+          merge[lo + half] = kRotationBlock / 2 + pair;
+        }
+        Value u = vector::ShuffleOp::create(b, loc, v, v, los);
+        Value w = vector::ShuffleOp::create(b, loc, v, v, his);
+        v = vector::ShuffleOp::create(b, loc,
+                                      arith::AddFOp::create(b, loc, u, w),
+                                      arith::SubFOp::create(b, loc, u, w),
+                                      merge);
+      }
+      vector::StoreOp::create(b, loc, v, buffer, ValueRange{iv[0], index(0)});
+    });
+  }
+
   void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
     if (vectorized)
       vectorDecodePhase(buffer, first, [&](Value row, Value col, Value) {
@@ -259,7 +288,9 @@ private:
         return decoder->values(row, col);
       });
     bool unrotate = op.getRotation() == Rotation::Weight;
-    if (unrotate)
+    if (unrotate && vectorized && chunk == kRotationBlock)
+      vectorFWHT(buffer);
+    else if (unrotate)
       StageFWHTOp::create(b, loc, buffer, n);
     Value signs;
     if (unrotate && format.getSeed() != 0)
@@ -287,6 +318,11 @@ private:
       mmaPhase(*mma, chunk, /*groups=*/0, /*accumulate=*/true);
       return;
     }
+    if (vectorized) {
+      vectorFloatProduct(first, buffer, signs,
+                         unrotate ? f32(1.0 / 16.0) : Value());
+      return;
+    }
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], chunk, [&](Value e) {
         Value col = add(first, e);
@@ -295,6 +331,47 @@ private:
         return arith::MulFOp::create(b, loc, w, signed_(x, col), contract())
             .getResult();
       }, unrotate ? f32(1.0 / 16.0) : Value());
+    });
+  }
+
+  /// The float product in vector form (CPU): per (m, n), w * x (times the
+  /// signs) in 8 f32 lanes over the chunk, one reduction, times `factor`.
+  void vectorFloatProduct(Value first, Value buffer, Value signs,
+                          Value factor) {
+    constexpr int64_t lanes = 8;
+    auto type = VectorType::get({lanes}, b.getF32Type());
+    parallel({m, n}, [&](ValueRange iv) {
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, 0.0f));
+      auto loop = scf::ForOp::create(b, loc, index(0), index(chunk),
+                                     index(lanes), ValueRange{zero});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value e = loop.getInductionVar();
+        Value col = add(first, e);
+        Value x = vector::LoadOp::create(b, loc, type, op.getInput(),
+                                         ValueRange{iv[0], col});
+        if (signs)
+          x = arith::MulFOp::create(
+              b, loc, x,
+              vector::LoadOp::create(b, loc, type, signs, ValueRange{col}));
+        Value w = vector::LoadOp::create(b, loc, type, buffer,
+                                         ValueRange{iv[1], e});
+        Value sum = arith::AddFOp::create(
+            b, loc, loop.getRegionIterArg(0),
+            arith::MulFOp::create(b, loc, w, x, contract()), contract());
+        scf::YieldOp::create(b, loc, sum);
+      }
+      Value partial = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, loop.getResult(0),
+          arith::FastMathFlags::reassoc);
+      if (factor)
+        partial = arith::MulFOp::create(b, loc, partial, factor);
+      Value old = memref::LoadOp::create(b, loc, op.getResult(), iv);
+      memref::StoreOp::create(b, loc,
+                              arith::AddFOp::create(b, loc, old, partial),
+                              op.getResult(), iv);
     });
   }
 

@@ -37,9 +37,9 @@ static void addBufferization(OpPassManager &pm, const std::string &rotation) {
 
 /// The target-independent part: tiles, then staged loops.
 static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
-                           bool mma) {
+                           bool mma, bool vectorDecode) {
   pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
-  pm.addPass(createITQ3StageTiles(ITQ3StageTilesOptions{mma}));
+  pm.addPass(createITQ3StageTiles(ITQ3StageTilesOptions{mma, vectorDecode}));
   pm.addPass(createITQ3FuseInverseFWHT());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -50,7 +50,8 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   addBufferization(pm, options.rotation);
   pm.addPass(createConvertITQ3ModelToSCF());
-  addStagedTiles(pm, options.tileM, options.tileN, options.mma);
+  addStagedTiles(pm, options.tileM, options.tileN, options.mma,
+                 options.vectorDecode);
   pm.addPass(createConvertITQ3ToCPU());
   if (options.openmp) {
     // One thread per tile: the phases inside a tile run in order.
@@ -81,7 +82,8 @@ void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
                                         const PtxPipelineOptions &options) {
   addBufferization(pm, options.rotation);
   pm.addPass(createConvertITQ3ModelToSCF());
-  addStagedTiles(pm, options.tileM, options.tileN, options.mma);
+  addStagedTiles(pm, options.tileM, options.tileN, options.mma,
+                 /*vectorDecode=*/false);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
   // The model ops' loops: one parallel loop each, its iterations spread

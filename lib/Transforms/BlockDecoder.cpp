@@ -5,6 +5,7 @@
 #include "itq3/Format/Grid.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -18,9 +19,9 @@ static constexpr int64_t kGridQs = 2, kGridQh = 66, kGridSigns = 74,
 static constexpr int64_t kQ3Bytes = 14;
 
 BlockDecoder::BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
-                           Value weight, Value gridTable)
+                           Value weight, Value gridTable, Value gridWords)
     : b(builder), loc(loc), format(format), weight(weight),
-      gridTable(gridTable) {}
+      gridTable(gridTable), gridWords(gridWords) {}
 
 Value BlockDecoder::constant(int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -221,6 +222,169 @@ SmallVector<Value> BlockDecoder::values(Value row, Value col) {
   return result;
 }
 
+namespace {
+/// Vector helpers of vectorCodes(): constants and element-wise ops.
+struct Vec {
+  OpBuilder &b;
+  Location loc;
+  template <typename T> Value c(Type element, ArrayRef<T> values) {
+    auto type = VectorType::get({int64_t(values.size())}, element);
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseElementsAttr::get(type, values));
+  }
+  Value splat8(int64_t n, int8_t v) {
+    return c(b.getI8Type(), ArrayRef<int8_t>(SmallVector<int8_t>(n, v)));
+  }
+  Value load(Value memref, int64_t n, Value row, Value offset) {
+    return vector::LoadOp::create(b, loc, VectorType::get({n}, b.getI8Type()),
+                                  memref, ValueRange{row, offset});
+  }
+};
+} // namespace
+
+bool BlockDecoder::hasVectorCodes() const {
+  switch (format.getKind()) {
+  case FormatKind::Q8:
+  case FormatKind::Q4:
+    return true;
+  case FormatKind::IQ3:
+  case FormatKind::ITQ3S:
+    return bool(gridWords);
+  default:
+    return false;
+  }
+}
+
+// Grid container, the 8 tuples of the group of 32 at e (a multiple of 32):
+// their 8 low index bytes, the byte of their 8 high bits, one gather of the
+// 4 magnitudes of each (an i32 entry), then the 32 sign bits, each byte of
+// signs spread over its 8 columns and tested against its bit.
+Value BlockDecoder::vectorGrid(Value row, Value base, Value e) {
+  Vec v{b, loc};
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto at = [&](int64_t field, int64_t divisor) {
+    return arith::AddIOp::create(
+        b, loc, base,
+        arith::AddIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, e, constant(divisor)),
+            constant(field)));
+  };
+  auto v8i32 = VectorType::get({8}, i32);
+  Value low = arith::ExtUIOp::create(b, loc, v8i32,
+                                     v.load(weight, 8, row, at(kGridQs, 4)));
+  Value highByte = arith::ExtUIOp::create(
+      b, loc, i32,
+      memref::LoadOp::create(b, loc, weight, ValueRange{row, at(kGridQh, 32)}));
+  Value high = vector::BroadcastOp::create(b, loc, v8i32, highByte);
+  SmallVector<int32_t> shifts, bits;
+  for (int32_t j = 0; j < 8; ++j) {
+    shifts.push_back(j);
+    bits.push_back(1 << 8);
+  }
+  // bit j of the byte, moved to bit 8 of the index of tuple j
+  high = arith::AndIOp::create(
+      b, loc,
+      arith::ShLIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, high, v.c(i32, ArrayRef<int32_t>(shifts))),
+          v.c(i32, ArrayRef<int32_t>(SmallVector<int32_t>(8, 8)))),
+      v.c(i32, ArrayRef<int32_t>(bits)));
+  Value index = arith::OrIOp::create(b, loc, low, high);
+  Value mask = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(VectorType::get({8}, b.getI1Type()), true));
+  Value entries = vector::GatherOp::create(
+      b, loc, v8i32, gridWords, ValueRange{constant(0)}, index, mask,
+      v.c(i32, ArrayRef<int32_t>(SmallVector<int32_t>(8, 0))), IntegerAttr());
+  auto v32i8 = VectorType::get({kVectorColumns}, i8);
+  Value magnitudes = vector::BitCastOp::create(b, loc, v32i8, entries);
+  Value signBytes = v.load(weight, 4, row, at(kGridSigns, 8));
+  SmallVector<int64_t> spread;
+  SmallVector<int8_t> bit;
+  for (int64_t j = 0; j < kVectorColumns; ++j) {
+    spread.push_back(j / 8);
+    bit.push_back(int8_t(1 << (j % 8)));
+  }
+  Value signs = arith::AndIOp::create(
+      b, loc, vector::ShuffleOp::create(b, loc, signBytes, signBytes, spread),
+      v.c(i8, ArrayRef<int8_t>(bit)));
+  Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                         signs, v.splat8(kVectorColumns, 0));
+  return arith::SelectOp::create(
+      b, loc, negative,
+      arith::SubIOp::create(b, loc, v.splat8(kVectorColumns, 0), magnitudes),
+      magnitudes);
+}
+
+Value BlockDecoder::vectorCodes(Value row, Value col) {
+  assert(hasVectorCodes() && "no vector decode for this format");
+  auto [base, e] = locate(col);
+  Vec v{b, loc};
+  switch (format.getKind()) {
+  case FormatKind::Q8: // the 32 int8 codes after the scale
+    return v.load(weight, kVectorColumns, row,
+                  arith::AddIOp::create(b, loc, base, constant(2)));
+  case FormatKind::Q4: { // low nibbles are columns 0..15, high ones 16..31
+    Value bytes = v.load(weight, 16, row,
+                         arith::AddIOp::create(b, loc, base, constant(2)));
+    Value low = arith::AndIOp::create(b, loc, bytes, v.splat8(16, 15));
+    Value high = arith::ShRUIOp::create(b, loc, bytes, v.splat8(16, 4));
+    SmallVector<int64_t> concat;
+    for (int64_t j = 0; j < kVectorColumns; ++j)
+      concat.push_back(j);
+    Value nibbles = vector::ShuffleOp::create(b, loc, low, high, concat);
+    return arith::SubIOp::create(b, loc, nibbles,
+                                 v.splat8(kVectorColumns, 8));
+  }
+  case FormatKind::IQ3:
+  case FormatKind::ITQ3S:
+    return vectorGrid(row, base, e);
+  default:
+    llvm_unreachable("no vector decode for this format");
+  }
+}
+
+int64_t BlockDecoder::vectorScaleGroups() const {
+  FormatKind kind = format.getKind();
+  return kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S ? 8 : 0;
+}
+
+// Grid container: the 8 4-bit l of a block (two per byte, low nibble
+// first), d * (2l + 1) for each.
+Value BlockDecoder::vectorScales(Value row, Value col) {
+  assert(vectorScaleGroups() == 8 && "no vector scales for this format");
+  auto [base, e] = locate(col);
+  (void)e;
+  Vec v{b, loc};
+  Type i8 = b.getI8Type();
+  Value bytes = v.load(weight, 4, row,
+                       arith::AddIOp::create(b, loc, base, constant(kGridScales)));
+  SmallVector<int64_t> spread;
+  SmallVector<int8_t> shifts;
+  for (int64_t j = 0; j < 8; ++j) {
+    spread.push_back(j / 2);
+    shifts.push_back(int8_t(4 * (j % 2)));
+  }
+  Value l = arith::AndIOp::create(
+      b, loc,
+      arith::ShRUIOp::create(
+          b, loc, vector::ShuffleOp::create(b, loc, bytes, bytes, spread),
+          v.c(i8, ArrayRef<int8_t>(shifts))),
+      v.splat8(8, 15));
+  Value odd = arith::AddIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, l, v.splat8(8, 1)), v.splat8(8, 1));
+  auto type = VectorType::get({8}, b.getF32Type());
+  return arith::MulFOp::create(
+      b, loc, vector::BroadcastOp::create(b, loc, type, halfAt(row, base)),
+      arith::UIToFPOp::create(b, loc, type, odd));
+}
+
+Value BlockDecoder::vectorValues(Value row, Value col) {
+  auto type = VectorType::get({kVectorColumns}, b.getF32Type());
+  Value codes = arith::SIToFPOp::create(b, loc, type, vectorCodes(row, col));
+  Value groupScale = vector::BroadcastOp::create(b, loc, type, scale(row, col));
+  return arith::MulFOp::create(b, loc, codes, groupScale);
+}
+
 /// A private constant global named `name` in the module, created by `make`
 /// unless it exists.
 template <typename MakeValue>
@@ -247,6 +411,22 @@ memref::GlobalOp mlir::itq3::getOrCreateGridTable(Operation *moduleOp) {
     for (const auto &entry : grid)
       values.append(entry.begin(), entry.end());
     return DenseElementsAttr::get(t, ArrayRef<int8_t>(values));
+  });
+}
+
+memref::GlobalOp mlir::itq3::getOrCreateGridWordTable(Operation *moduleOp) {
+  MLIRContext *ctx = moduleOp->getContext();
+  const auto &grid = ::itq3::format::builtinGrid();
+  auto type = MemRefType::get({int64_t(grid.size())}, IntegerType::get(ctx, 32));
+  return getOrCreateGlobal(moduleOp, "__itq3_grid_words", type, [&](RankedTensorType t) {
+    SmallVector<int32_t> words;
+    for (const auto &entry : grid) {
+      uint32_t word = 0;
+      for (int j = 0; j < 4; ++j)
+        word |= uint32_t(uint8_t(entry[j])) << (8 * j);
+      words.push_back(int32_t(word));
+    }
+    return DenseElementsAttr::get(t, ArrayRef<int32_t>(words));
   });
 }
 

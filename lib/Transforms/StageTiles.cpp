@@ -69,18 +69,25 @@ public:
   /// `mmaRows` is the static tile M when the product runs on itq3.mma
   /// blocks, 0 when it runs on dot products.
   TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
-               ModuleOp module)
+               bool vectorDecode, ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
-        tileRows(tileRows), mmaRows(mmaRows), module(module) {}
+        tileRows(tileRows), mmaRows(mmaRows), vectorDecode(vectorDecode),
+        module(module) {}
 
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
-    Value grid;
-    if (format.getKind() == FormatKind::IQ3 ||
-        format.getKind() == FormatKind::ITQ3S)
+    Value grid, gridWords;
+    bool isGrid = format.getKind() == FormatKind::IQ3 ||
+                  format.getKind() == FormatKind::ITQ3S;
+    bool vectorChunks =
+        vectorDecode && chunk % BlockDecoder::kVectorColumns == 0;
+    if (isGrid && vectorChunks)
+      gridWords = loadGlobal(b, loc, getOrCreateGridWordTable(module));
+    else if (isGrid)
       grid = loadGlobal(b, loc, getOrCreateGridTable(module));
-    decoder.emplace(b, loc, format, op.getWeight(), grid);
+    decoder.emplace(b, loc, format, op.getWeight(), grid, gridWords);
+    vectorized = vectorChunks && decoder->hasVectorCodes();
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
     // The f16 blocks accumulate the whole K in a stage, copied out at the
@@ -229,12 +236,61 @@ private:
     });
   }
 
-  void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
-    decodePhase(buffer, first, [&](Value row, Value col) {
-      return decoder->values(row, col);
+  /// The vector form of a decode phase: one iteration per (row, group of
+  /// 32 columns), which stores `decode(row, col, group)` at the group.
+  void vectorDecodePhase(
+      Value buffer, Value first,
+      function_ref<Value(Value row, Value col, Value group)> decode) {
+    int64_t width = BlockDecoder::kVectorColumns;
+    parallel({n, index(chunk / width)}, [&](ValueRange iv) {
+      Value offset = mul(iv[1], index(width));
+      vector::StoreOp::create(b, loc, decode(iv[0], add(first, offset), iv[1]),
+                              buffer, ValueRange{iv[0], offset});
     });
+  }
+
+  /// The CPU form of itq3.stage_fwht: per staged row, the 256 values as one
+  /// vector and the same 8 butterfly stages (u + v, u - v at stride 2^s, in
+  /// the same order, so the same result) on shuffles of it.
+  void vectorFWHT(Value buffer) {
+    auto type = VectorType::get({kRotationBlock}, b.getF32Type());
+    parallel({n}, [&](ValueRange iv) {
+      Value v = vector::LoadOp::create(b, loc, type, buffer,
+                                       ValueRange{iv[0], index(0)});
+      for (int64_t half = 1; half < kRotationBlock; half *= 2) {
+        SmallVector<int64_t> los, his, merge(kRotationBlock);
+        for (int64_t pair = 0; pair < kRotationBlock / 2; ++pair) {
+          int64_t lo = pair / half * 2 * half + pair % half;
+          los.push_back(lo);
+          his.push_back(lo + half);
+          // sums are lanes 0..127 of the merge's inputs, differences 128..
+          merge[lo] = pair;
+          merge[lo + half] = kRotationBlock / 2 + pair;
+        }
+        Value u = vector::ShuffleOp::create(b, loc, v, v, los);
+        Value w = vector::ShuffleOp::create(b, loc, v, v, his);
+        v = vector::ShuffleOp::create(b, loc,
+                                      arith::AddFOp::create(b, loc, u, w),
+                                      arith::SubFOp::create(b, loc, u, w),
+                                      merge);
+      }
+      vector::StoreOp::create(b, loc, v, buffer, ValueRange{iv[0], index(0)});
+    });
+  }
+
+  void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
+    if (vectorized)
+      vectorDecodePhase(buffer, first, [&](Value row, Value col, Value) {
+        return decoder->vectorValues(row, col);
+      });
+    else
+      decodePhase(buffer, first, [&](Value row, Value col) {
+        return decoder->values(row, col);
+      });
     bool unrotate = op.getRotation() == Rotation::Weight;
-    if (unrotate)
+    if (unrotate && vectorized && chunk == kRotationBlock)
+      vectorFWHT(buffer);
+    else if (unrotate)
       StageFWHTOp::create(b, loc, buffer, n);
     Value signs;
     if (unrotate && format.getSeed() != 0)
@@ -262,6 +318,11 @@ private:
       mmaPhase(*mma, chunk, /*groups=*/0, /*accumulate=*/true);
       return;
     }
+    if (vectorized) {
+      vectorFloatProduct(first, buffer, signs,
+                         unrotate ? f32(1.0 / 16.0) : Value());
+      return;
+    }
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], chunk, [&](Value e) {
         Value col = add(first, e);
@@ -273,24 +334,93 @@ private:
     });
   }
 
+  /// The float product in vector form (CPU): per (m, n), w * x (times the
+  /// signs) in 8 f32 lanes over the chunk, one reduction, times `factor`.
+  void vectorFloatProduct(Value first, Value buffer, Value signs,
+                          Value factor) {
+    constexpr int64_t lanes = 8;
+    auto type = VectorType::get({lanes}, b.getF32Type());
+    parallel({m, n}, [&](ValueRange iv) {
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, 0.0f));
+      auto loop = scf::ForOp::create(b, loc, index(0), index(chunk),
+                                     index(lanes), ValueRange{zero});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value e = loop.getInductionVar();
+        Value col = add(first, e);
+        Value x = vector::LoadOp::create(b, loc, type, op.getInput(),
+                                         ValueRange{iv[0], col});
+        if (signs)
+          x = arith::MulFOp::create(
+              b, loc, x,
+              vector::LoadOp::create(b, loc, type, signs, ValueRange{col}));
+        Value w = vector::LoadOp::create(b, loc, type, buffer,
+                                         ValueRange{iv[1], e});
+        Value sum = arith::AddFOp::create(
+            b, loc, loop.getRegionIterArg(0),
+            arith::MulFOp::create(b, loc, w, x, contract()), contract());
+        scf::YieldOp::create(b, loc, sum);
+      }
+      Value partial = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, loop.getResult(0),
+          arith::FastMathFlags::reassoc);
+      if (factor)
+        partial = arith::MulFOp::create(b, loc, partial, factor);
+      Value old = memref::LoadOp::create(b, loc, op.getResult(), iv);
+      memref::StoreOp::create(b, loc,
+                              arith::AddFOp::create(b, loc, old, partial),
+                              op.getResult(), iv);
+    });
+  }
+
   void integerChunk(Value first, Value codes, Value scales,
                     std::optional<MmaStages> mma) {
     int64_t groups = chunk / kActivationBlock;
-    decodePhase(codes, first, [&](Value row, Value col) {
-      SmallVector<Value> bytes;
-      for (Value code : decoder->codes(row, col))
-        bytes.push_back(arith::TruncIOp::create(b, loc, b.getI8Type(), code));
-      return bytes;
-    });
-    parallel({n, index(groups)}, [&](ValueRange iv) {
-      Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));
-      memref::StoreOp::create(b, loc, decoder->scale(iv[0], col), scales, iv);
-    });
+    static_assert(BlockDecoder::kVectorColumns == kActivationBlock,
+                  "a vector decode step is one group of the int8 product");
+    int64_t scaleGroups = decoder->vectorScaleGroups();
+    bool blockScales = vectorized && scaleGroups && groups % scaleGroups == 0;
+    if (blockScales) {
+      // The scales of a block in one step, then the codes per group.
+      parallel({n, index(groups / scaleGroups)}, [&](ValueRange iv) {
+        Value group = mul(iv[1], index(scaleGroups));
+        Value col = add(first, mul(group, index(kActivationBlock)));
+        vector::StoreOp::create(b, loc, decoder->vectorScales(iv[0], col),
+                                scales, ValueRange{iv[0], group});
+      });
+      vectorDecodePhase(codes, first, [&](Value row, Value col, Value) {
+        return decoder->vectorCodes(row, col);
+      });
+    } else if (vectorized) {
+      // Codes and scale of a group in one step.
+      vectorDecodePhase(codes, first, [&](Value row, Value col, Value group) {
+        memref::StoreOp::create(b, loc, decoder->scale(row, col), scales,
+                                ValueRange{row, group});
+        return decoder->vectorCodes(row, col);
+      });
+    } else {
+      decodePhase(codes, first, [&](Value row, Value col) {
+        SmallVector<Value> bytes;
+        for (Value code : decoder->codes(row, col))
+          bytes.push_back(arith::TruncIOp::create(b, loc, b.getI8Type(), code));
+        return bytes;
+      });
+      parallel({n, index(groups)}, [&](ValueRange iv) {
+        Value col = add(first, arith::MulIOp::create(b, loc, iv[1], index(kActivationBlock)));
+        memref::StoreOp::create(b, loc, decoder->scale(iv[0], col), scales, iv);
+      });
+    }
     if (mma) {
       stageActivations(mma->lhs, first, [](Value x, Value) { return x; });
       mmaPhase(*mma, kActivationBlock, groups, /*accumulate=*/false);
     }
     Value firstGroup = arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
+    if (vectorized && !mma) {
+      vectorScaledProduct(codes, scales, first, firstGroup, groups);
+      return;
+    }
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], groups, [&](Value g) {
         Value dot = mma ? memref::LoadOp::create(
@@ -307,6 +437,66 @@ private:
     });
   }
 
+  /// The int8 product in vector form (CPU): per (m, n) and group of 32,
+  /// the 32 products summed in pairs (even + odd lanes, the pattern of
+  /// pmaddwd), then the two halves, into 8 i32 lanes; those lanes, as f32
+  /// and times the group's weight and activation scales, accumulate in 8
+  /// f32 lanes over the chunk; one reduction per (m, n) and chunk.
+  void vectorScaledProduct(Value codes, Value scales, Value first,
+                           Value firstGroup, int64_t groups) {
+    constexpr int64_t lanes = 8;
+    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32t = b.getF32Type();
+    auto v32i8 = VectorType::get({kActivationBlock}, i8);
+    auto v32i32 = VectorType::get({kActivationBlock}, i32);
+    auto accType = VectorType::get({lanes}, f32t);
+    auto lanesOf = [](int64_t count, int64_t from, int64_t step) {
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < count; ++j)
+        mask.push_back(from + j * step);
+      return mask;
+    };
+    parallel({m, n}, [&](ValueRange iv) {
+      Value acc = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(accType, 0.0f));
+      for (int64_t g = 0; g < groups; ++g) {
+        Value e = index(g * kActivationBlock);
+        Value w = vector::LoadOp::create(b, loc, v32i8, codes,
+                                         ValueRange{iv[1], e});
+        Value x = vector::LoadOp::create(b, loc, v32i8, op.getInput(),
+                                         ValueRange{iv[0], add(first, e)});
+        Value p = arith::MulIOp::create(
+            b, loc, arith::ExtSIOp::create(b, loc, v32i32, w),
+            arith::ExtSIOp::create(b, loc, v32i32, x));
+        Value pairs = arith::AddIOp::create(
+            b, loc, vector::ShuffleOp::create(b, loc, p, p, lanesOf(16, 0, 2)),
+            vector::ShuffleOp::create(b, loc, p, p, lanesOf(16, 1, 2)));
+        Value sums = arith::AddIOp::create(
+            b, loc,
+            vector::ShuffleOp::create(b, loc, pairs, pairs, lanesOf(lanes, 0, 1)),
+            vector::ShuffleOp::create(b, loc, pairs, pairs,
+                                      lanesOf(lanes, lanes, 1)));
+        Value ws = memref::LoadOp::create(b, loc, scales,
+                                          ValueRange{iv[1], index(g)});
+        Value xs = memref::LoadOp::create(
+            b, loc, op.getInputScales(),
+            ValueRange{iv[0], add(firstGroup, index(g))});
+        Value scale = vector::BroadcastOp::create(
+            b, loc, accType, arith::MulFOp::create(b, loc, ws, xs));
+        Value term = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, accType, sums), scale,
+            contract());
+        acc = arith::AddFOp::create(b, loc, acc, term, contract());
+      }
+      Value partial = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, acc,
+          arith::FastMathFlags::reassoc);
+      Value old = memref::LoadOp::create(b, loc, op.getResult(), iv);
+      memref::StoreOp::create(b, loc,
+                              arith::AddFOp::create(b, loc, old, partial),
+                              op.getResult(), iv);
+    });
+  }
+
   /// sum over the 32 columns of group g of code * x, in i32.
   Value integerDot(Value codes, Value mIdx, Value nIdx, Value first, Value g) {
     Value e = arith::MulIOp::create(b, loc, g, index(kActivationBlock));
@@ -317,8 +507,11 @@ private:
   MatmulIntoOp op;
   FormatAttr format;
   int64_t k, chunk, tileRows, mmaRows;
+  bool vectorDecode;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
+  /// Whether the decode phases use vectorCodes().
+  bool vectorized = false;
   Value m, n;
 };
 
@@ -459,7 +652,8 @@ struct StageTilesPass
                      "run --itq3-tile first");
         return signalPassFailure();
       }
-      TileLowering(op, *rows, mmaRows(op, *rows), getOperation()).run();
+      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, getOperation())
+          .run();
     }
     SmallVector<QuantizeActIntoOp> quantizers;
     getOperation()->walk(

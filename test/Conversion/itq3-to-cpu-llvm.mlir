@@ -9,9 +9,12 @@
 // CHECK-NOT: scf.
 // CHECK-NOT: memref.
 // CHECK: llvm.func @_mlir_ciface_kernel
+// The CPU decodes 32 columns per step with vector ops (a gather of grid
+// entries) and runs the inverse FWHT of a staged row on one vector of 256.
 // LLVMIR-LABEL: define void @kernel
 // LLVMIR: alloca
-// LLVMIR: fsub float
+// LLVMIR: call <8 x i32> @llvm.masked.gather
+// LLVMIR: fsub <128 x float>
 func.func @kernel(%x: memref<?x256xf32>, %w: memref<64x110xi8>, %y: memref<?x64xf32>) attributes {llvm.emit_c_interface} {
   itq3.matmul_into %x, %w into %y format<itq3_s> rotation<weight>
     : memref<?x256xf32>, memref<64x110xi8>, memref<?x64xf32>

@@ -55,6 +55,15 @@ struct Options {
   bool gpu = true;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::string chip = "sm_90";
+  /// Only the configs whose label contains this (all when empty), and no
+  /// f32 baseline unless it matches too: for instruction counts of one kernel.
+  std::string only;
+  bool vectorDecode = true;
+  /// Also time each config with the scalar decode, in the same run.
+  bool ab = false;
+  bool baseline = true;
+  /// Measure the streaming-read bound (off for instruction counts).
+  bool peak = true;
 };
 
 /// The baseline: y = x W^T over dense f32 weights, the plain loop, with the
@@ -103,6 +112,7 @@ constexpr Config kConfigs[] = {
     {"itq3_s act-rot (int8 x)", fmt::FormatKind::ITQ3S, true},
     {"iq3 (int8 x)", fmt::FormatKind::IQ3, true},
     {"q4 (int8 x)", fmt::FormatKind::Q4, true},
+    {"q8 (int8 x)", fmt::FormatKind::Q8, true},
 };
 
 /// Inputs of one timed call: x as floats or int8 with per-32 scales.
@@ -133,39 +143,53 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
                   const std::function<void(MatmulKernelSpec &)> &prefill,
                   std::vector<Row> &rows) {
   for (const Config &c : kConfigs) {
+    if (!opts.only.empty() &&
+        std::string(c.label).find(opts.only) == std::string::npos)
+      continue;
     auto codec = fmt::createCodec(c.format);
     std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
     if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
       return false;
-    MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
-                          s.n, s.k};
-    spec.threads = opts.threads;
-    MatmulKernelSpec prefillSpec = spec;
-    prefill(prefillSpec);
-    // Compiled when first needed: decode, prefill or both.
-    TimedKernel decode, wide;
-    for (int64_t m : opts.ms) {
-      bool isPrefill = m >= kPrefillRows;
-      TimedKernel &kernel = isPrefill ? wide : decode;
-      std::string error;
-      if (!kernel && !(kernel = make(isPrefill ? prefillSpec : spec, packed,
-                                     error))) {
-        std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
-        return false;
-      }
-      Inputs in(m, s);
-      std::vector<double> times;
-      for (int r = 0; r <= opts.reps; ++r) {
-        double seconds = kernel(in, m);
-        if (seconds < 0)
+    // With --ab, each config also runs with the scalar decode (the code
+    // before the vector decode), in the same run.
+    std::vector<bool> modes = {opts.vectorDecode};
+    if (opts.ab && opts.vectorDecode)
+      modes.push_back(false);
+    for (bool vectorDecode : modes) {
+      MatmulKernelSpec spec{c.format, 0, c.int8 && codec->isRotated(), c.int8,
+                            s.n, s.k};
+      spec.threads = opts.threads;
+      spec.vectorDecode = vectorDecode;
+      std::string label = std::string(prefix) + c.label +
+                          (modes.size() > 1 && !vectorDecode
+                               ? " [scalar decode]"
+                               : "");
+      MatmulKernelSpec prefillSpec = spec;
+      prefill(prefillSpec);
+      // Compiled when first needed: decode, prefill or both.
+      TimedKernel decode, wide;
+      for (int64_t m : opts.ms) {
+        bool isPrefill = m >= kPrefillRows;
+        TimedKernel &kernel = isPrefill ? wide : decode;
+        std::string error;
+        if (!kernel && !(kernel = make(isPrefill ? prefillSpec : spec, packed,
+                                       error))) {
+          std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
           return false;
-        if (r > 0) // the first run is the warm-up
-          times.push_back(seconds);
+        }
+        Inputs in(m, s);
+        std::vector<double> times;
+        for (int r = 0; r <= opts.reps; ++r) {
+          double seconds = kernel(in, m);
+          if (seconds < 0)
+            return false;
+          if (r > 0) // the first run is the warm-up
+            times.push_back(seconds);
+        }
+        std::sort(times.begin(), times.end());
+        rows.push_back({label, s, m, times[times.size() / 2],
+                        movedBytes(packed.size(), m, s, c.int8)});
       }
-      std::sort(times.begin(), times.end());
-      rows.push_back({std::string(prefix) + c.label, s, m,
-                      times[times.size() / 2],
-                      movedBytes(packed.size(), m, s, c.int8)});
     }
   }
   return true;
@@ -200,7 +224,7 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   auto prefill = [](MatmulKernelSpec &spec) { spec.tileM = 64; };
   if (!benchConfigs(opts, s, w, "", cpu, prefill, rows))
     return false;
-  for (int64_t m : opts.ms) {
+  for (int64_t m : opts.baseline ? opts.ms : std::vector<int64_t>{}) {
     Inputs in(m, s);
     double seconds = medianSeconds(opts.reps, [&] {
       denseProduct(in.x.data(), w.data(), in.y.data(), m, s.n, s.k,
@@ -289,6 +313,27 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.chip = next();
     else if (!std::strcmp(argv[i], "--quick"))
       opts.shapes = {{1024, 1024}};
+    else if (!std::strcmp(argv[i], "--shape")) {
+      // NxK
+      const char *text = next();
+      char *rest = nullptr;
+      Shape s{std::strtoll(text, &rest, 10), 0};
+      if (*rest == 'x')
+        s.k = std::strtoll(rest + 1, nullptr, 10);
+      if (s.n <= 0 || s.k <= 0) {
+        std::fprintf(stderr, "itq3-bench kernels: --shape takes NxK\n");
+        return false;
+      }
+      opts.shapes = {s};
+    } else if (!std::strcmp(argv[i], "--only")) {
+      opts.only = next();
+      opts.baseline = opts.only.empty();
+    } else if (!std::strcmp(argv[i], "--scalar-decode"))
+      opts.vectorDecode = false;
+    else if (!std::strcmp(argv[i], "--ab"))
+      opts.ab = true;
+    else if (!std::strcmp(argv[i], "--no-peak"))
+      opts.peak = false;
     else {
       std::fprintf(stderr, "itq3-bench kernels: unknown option '%s'\n", argv[i]);
       return false;
@@ -378,7 +423,7 @@ int itq3::bench::runKernels(int argc, char **argv) {
   Options opts;
   if (!parseOptions(argc, argv, opts))
     return 2;
-  double peak = streamingReadGBs(opts.threads);
+  double peak = opts.peak ? streamingReadGBs(opts.threads) : 1.0;
   std::printf("CPU kernels and baseline on %u threads, kernels with tiles of "
               "8 activation rows for M < 16 and 64 from M = 16; peak = %u "
               "threads summing 512 MiB, %.2f GB/s\n\n",

@@ -27,7 +27,8 @@ constexpr Command kCommands[] = {
 #ifdef ITQ3_BENCH_KERNELS
     {"kernels", itq3::bench::runKernels,
      "time and GB/s of the compiled matmul kernels (CPU; GPU when present) "
-     "[--m 1,16 --reps R --threads T --json FILE --quick --cpu-only --chip sm_90]"},
+     "[--m 1,16 --reps R --threads T --json FILE --quick --shape NxK --only LABEL "
+     "--scalar-decode --ab --no-peak --cpu-only --chip sm_90]"},
 #endif
 };
 

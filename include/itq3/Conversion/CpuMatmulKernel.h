@@ -34,6 +34,10 @@ struct MatmulKernelSpec {
   bool mma = false;
   /// CPU only: threads that split N between them (0 = one per core).
   unsigned threads = 0;
+  /// CPU only: decode 32 weight columns per step with vector ops where the
+  /// format allows (the pipeline's default); false keeps the scalar decode
+  /// the GPU mapping uses, for A/B comparisons and its tests.
+  bool vectorDecode = true;
 };
 
 /// The MLIR source of `func.func @itq3_matmul(x, w, y[, scales])`.

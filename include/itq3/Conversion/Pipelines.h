@@ -34,6 +34,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Run the tiles of each product on OpenMP threads "
                      "(the code then calls libomp); otherwise in sequence"),
       llvm::cl::init(false)};
+  Option<bool> vectorDecode{
+      *this, "vector-decode",
+      llvm::cl::desc("Decode weights 32 columns per step with vector ops "
+                     "where the format allows (q8, q4, iq3, itq3_s); false "
+                     "keeps the scalar decode of the GPU mapping"),
+      llvm::cl::init(true)};
 };
 
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {

@@ -21,7 +21,7 @@ public:
   /// `weight` is the packed bytes [rows, rowBytes]. Grid formats need the
   /// module to hold the grid table: see getOrCreateGridTable.
   BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
-               Value weight, Value gridTable);
+               Value weight, Value gridTable, Value gridWords = {});
 
   /// Columns that codes() and values() decode together: 4 for the grid
   /// formats, whose 4-tuples share a grid index and a byte of signs, else 1.
@@ -36,8 +36,30 @@ public:
   /// the f16 value (f32).
   SmallVector<Value> values(Value row, Value col);
 
+  /// Columns vectorCodes() decodes together.
+  static constexpr int64_t kVectorColumns = 32;
+  /// Whether vectorCodes() decodes this format: q8, q4 and the grid
+  /// formats (the grid ones need `gridWords`).
+  bool hasVectorCodes() const;
+  /// The codes of the 32 columns col .. col + 31 of `row` as one
+  /// vector<32xi8>, from vector loads of the packed bytes, shuffles and
+  /// masks (grid formats: one gather of the 8 grid entries from
+  /// `gridWords`); `col` must be a multiple of 32. Equal to codes() column
+  /// by column. Code for CPUs (vector ops the GPU mapping does not take).
+  Value vectorCodes(Value row, Value col);
+  /// The same columns as vectorCodes() as f32 values (code * scale).
+  Value vectorValues(Value row, Value col);
+  /// Groups of 32 whose scales vectorScales() decodes together: 8 for the
+  /// grid formats (one block of 256), else 0 (use scale()).
+  int64_t vectorScaleGroups() const;
+  /// The scales of the vectorScaleGroups() groups of 32 from `col` (a
+  /// multiple of the block) as one vector of f32; equal to scale() group by
+  /// group.
+  Value vectorScales(Value row, Value col);
+
 private:
   Value constant(int64_t value);
+  Value vectorGrid(Value row, Value base, Value e);
   /// Byte `offset` of `row`, zero-extended to i32.
   Value byteAt(Value row, Value offset);
   /// The little-endian fp16 at byte `offset` of `row`, as f32.
@@ -57,11 +79,16 @@ private:
   FormatAttr format;
   Value weight;
   Value gridTable;
+  Value gridWords;
 };
 
 /// A private constant memref.global with the 512x4 grid of lib/Format
 /// (memref<2048xi8>), created once per module.
 memref::GlobalOp getOrCreateGridTable(Operation *moduleOp);
+
+/// The same grid as one little-endian i32 per entry (memref<512xi32>), the
+/// table vectorCodes() gathers from, created once per module.
+memref::GlobalOp getOrCreateGridWordTable(Operation *moduleOp);
 
 /// A private constant memref.global of the +-1 signs of columns 0..cols-1 for
 /// a seed (memref<cols x f32>), created once per (seed, cols).

@@ -133,10 +133,16 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
   let options = [
     Option<"mma", "mma", "bool", /*default=*/"false",
            "Products on 16x8 itq3.mma blocks where the tile shape allows">,
+    Option<"vectorDecode", "vector-decode", "bool", /*default=*/"false",
+           "Decode weights 32 columns at a time with vector ops (vector "
+           "loads, shuffles, a gather of grid entries) where the format "
+           "allows: for the CPU mapping; the GPU one keeps one thread per "
+           "column step">,
   ];
 }
 

@@ -69,6 +69,7 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
   options.tileM = spec.tileM;
   options.tileN = spec.tileN;
   options.mma = spec.mma;
+  options.vectorDecode = spec.vectorDecode;
   if (!kernel.run([&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
                   "cannot lower the CPU matmul kernel", error))
     return nullptr;

@@ -42,6 +42,13 @@ std::vector<Case> allCases() {
       cases.push_back({format, int8, 100, 512}); // N not a multiple of the tile
     }
   }
+  // The scalar decode (what the GPU mapping runs), kept on the CPU too.
+  for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8})
+    for (bool int8 : {false, true}) {
+      Case c{format, int8, 100, 512};
+      c.scalarDecode = true;
+      cases.push_back(c);
+    }
   cases.push_back({F::F16, false, 256, 256});
   cases.push_back({F::F16, false, 100, 40});
   for (bool int8 : {false, true}) {

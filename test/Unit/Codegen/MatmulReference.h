@@ -36,6 +36,9 @@ struct Case {
   std::vector<int64_t> ms = {1, 3, 8, 64};
   /// Products on 16x8 blocks (tiles of 16 x 16): the tensor-core form.
   bool mma = false;
+  /// The scalar decode (one column step at a time, as on GPUs) instead of
+  /// the CPU's vector decode of 32 columns.
+  bool scalarDecode = false;
 
   /// Rotated formats with int8 activations rotate the activations.
   bool rotatesActivations() const {
@@ -49,6 +52,7 @@ struct Case {
       spec.tileM = spec.tileN = 16;
       spec.mma = true;
     }
+    spec.vectorDecode = !scalarDecode;
     return spec;
   }
 
@@ -65,6 +69,8 @@ inline std::string describe(const Case &c) {
     name += "_seed" + std::to_string(c.seed);
   if (c.mma)
     name += "_mma";
+  if (c.scalarDecode)
+    name += "_scalar";
   return name;
 }
 

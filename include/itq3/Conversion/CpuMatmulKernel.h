@@ -38,6 +38,9 @@ struct MatmulKernelSpec {
   /// format allows (the pipeline's default); false keeps the scalar decode
   /// the GPU mapping uses, for A/B comparisons and its tests.
   bool vectorDecode = true;
+  /// CPU only: the LLVM CPU to compile for (empty: this host), e.g.
+  /// "x86-64" (SSE2 only) to test the vector code without AVX2.
+  std::string cpu;
 };
 
 /// The MLIR source of `func.func @itq3_matmul(x, w, y[, scales])`.

@@ -76,7 +76,8 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
   std::unique_ptr<CpuMatmulKernel> compiled(new CpuMatmulKernel());
   compiled->spec = spec;
   compiled->rowBytes = fmt::createCodec(spec.format)->rowBytes(spec.k);
-  if (!kernel.jit("itq3_matmul", compiled->engine, compiled->entry, error))
+  if (!kernel.jit("itq3_matmul", compiled->engine, compiled->entry, error,
+                  spec.cpu))
     return nullptr;
   return compiled;
 }

@@ -20,6 +20,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 using namespace mlir;
 using namespace mlir::itq3;
@@ -52,13 +53,17 @@ KernelModule::~KernelModule() = default;
 
 bool KernelModule::jit(const std::string &name,
                        std::unique_ptr<ExecutionEngine> &engine, void *&entry,
-                       std::string &error) {
+                       std::string &error, const std::string &cpu) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!host) {
     error = "cannot describe this CPU: " + llvm::toString(host.takeError());
     return false;
+  }
+  if (!cpu.empty()) {
+    host->setCPU(cpu);
+    host->getFeatures() = llvm::SubtargetFeatures();
   }
   auto machine = host->createTargetMachine();
   if (!machine) {

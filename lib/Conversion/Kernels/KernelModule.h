@@ -40,9 +40,12 @@ public:
   }
 
   /// JIT-compiles the (lowered) module and finds the C interface of the
-  /// function `name` (declared with llvm.emit_c_interface).
+  /// function `name` (declared with llvm.emit_c_interface). `cpu` names
+  /// the LLVM CPU to compile for, with its default features (empty: this
+  /// host's CPU and features); the code runs here, so it must be one this
+  /// host can run.
   bool jit(const std::string &name, std::unique_ptr<ExecutionEngine> &engine,
-           void *&entry, std::string &error);
+           void *&entry, std::string &error, const std::string &cpu = "");
 
   MLIRContext context;
   OwningOpRef<ModuleOp> module;

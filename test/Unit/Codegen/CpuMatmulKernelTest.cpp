@@ -42,6 +42,20 @@ std::vector<Case> allCases() {
       cases.push_back({format, int8, 100, 512}); // N not a multiple of the tile
     }
   }
+  // K not a multiple of 256: chunks of 32, one group per vector step.
+  for (F format : {F::Q4, F::Q8})
+    for (bool int8 : {false, true})
+      cases.push_back({format, int8, 100, 96});
+#if defined(__x86_64__)
+  // The vector code compiled for a baseline x86-64 (SSE2, no AVX2): the
+  // 32-wide vectors and the gather are split or scalarized by LLVM.
+  for (F format : {F::ITQ3S, F::Q4, F::Q8})
+    for (bool int8 : {false, true}) {
+      Case c{format, int8, 100, 512};
+      c.cpu = "x86-64";
+      cases.push_back(c);
+    }
+#endif
   // The scalar decode (what the GPU mapping runs), kept on the CPU too.
   for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8})
     for (bool int8 : {false, true}) {

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,8 @@ struct Case {
   /// The scalar decode (one column step at a time, as on GPUs) instead of
   /// the CPU's vector decode of 32 columns.
   bool scalarDecode = false;
+  /// The LLVM CPU the kernel is compiled for (empty: this host).
+  std::string cpu;
 
   /// Rotated formats with int8 activations rotate the activations.
   bool rotatesActivations() const {
@@ -53,6 +56,7 @@ struct Case {
       spec.mma = true;
     }
     spec.vectorDecode = !scalarDecode;
+    spec.cpu = cpu;
     return spec;
   }
 
@@ -71,6 +75,10 @@ inline std::string describe(const Case &c) {
     name += "_mma";
   if (c.scalarDecode)
     name += "_scalar";
+  if (!c.cpu.empty())
+    name += "_";
+  for (char ch : c.cpu)
+    name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   return name;
 }
 

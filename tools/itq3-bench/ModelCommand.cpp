@@ -47,12 +47,12 @@ bool parse(int argc, char **argv, Options &o) {
   return argc % 2 == 1 && !o.bundle.empty() && o.prompt > 0 && o.decode > 0;
 }
 
-/// Bytes of weights one decode step reads: every tensor the plan binds,
-/// but only one row of a lookup table that nothing else reads.
+/// Bytes of weights one decode step reads: every tensor the plan's
+/// functions bind, but only one row of a lookup table nothing else reads.
 double weightBytesPerToken(const rt::Bundle &b) {
-  std::map<std::string, int> readers; // tensor -> functions binding it
-  for (const rt::FunctionInfo &f : b.functions())
-    for (const rt::ParamBinding &p : f.params)
+  std::map<std::string, int> readers; // tensor -> plan functions binding it
+  for (const rt::PlanStep &step : b.plan())
+    for (const rt::ParamBinding &p : b.findFunction(step.function)->params)
       if (p.kind == rt::ArgKind::Tensor)
         readers[p.name] += 1;
   double bytes = 0;

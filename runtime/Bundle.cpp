@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -115,21 +114,6 @@ Status Bundle::configInt(const std::string &key, int64_t &out) const {
   if (v.empty() || ec != std::errc() || end != v.data() + v.size())
     return Status::error("the bundle's config '" + key + "' is \"" + v +
                          "\", not an integer");
-  out = value;
-  return Status::success();
-}
-
-Status Bundle::configFloat(const std::string &key, double &out) const {
-  auto it = meta_.config.find(key);
-  if (it == meta_.config.end())
-    return Status::error("the bundle's config has no '" + key + "'");
-  const std::string &v = it->second;
-  double value = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
-      !std::isfinite(value))
-    return Status::error("the bundle's config '" + key + "' is \"" + v +
-                         "\", not a finite number");
   out = value;
   return Status::success();
 }

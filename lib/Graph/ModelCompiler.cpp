@@ -118,10 +118,10 @@ private:
     return head ? *head : *m.find("token_embd.weight");
   }
 
-  int64_t totalWeights(const GraphPlan &plan) const {
+  int64_t totalWeights(const GraphPlan &plan) {
     int64_t n = m.find("token_embd.weight")->numel();
     if (plan.headTensor != plan.embeddingTensor)
-      n += m.outputWeight().numel();
+      n += headSource().numel();
     for (int64_t l = 0; l < m.config.nLayers; ++l)
       for (const char *what : model::linearNames())
         n += m.find(layerTensor(l, what))->numel();

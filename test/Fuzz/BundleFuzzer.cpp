@@ -32,9 +32,7 @@ void touch(const Bundle &b) {
       sink = sink ^ c.data[0] ^ c.data[c.size - 1];
   for (const auto &[key, value] : b.meta().config) {
     int64_t i;
-    double f;
     (void)b.configInt(key, i);
-    (void)b.configFloat(key, f);
   }
   (void)sink;
 }

@@ -151,7 +151,6 @@ public:
   const CodeObject *findCode(const std::string &target) const;
   /// The config value for `key`, or an error naming the missing key.
   Status configInt(const std::string &key, int64_t &out) const;
-  Status configFloat(const std::string &key, double &out) const;
 
 private:
   Bundle() = default;

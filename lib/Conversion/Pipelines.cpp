@@ -14,6 +14,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -46,6 +47,25 @@ static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
   pm.addPass(createLoopInvariantCodeMotionPass());
 }
 
+/// Loops, memrefs and vectors of host code to the LLVM dialect.
+static void addLLVMLowering(OpPassManager &pm, bool openmp) {
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  if (openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  // Vector shape casts leave ub.poison behind.
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   addBufferization(pm, options.rotation);
@@ -63,19 +83,7 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
     // Tiles run one after another; callers may split N between threads.
     pm.addPass(createForallToParallelLoopPass());
   }
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  if (options.openmp)
-    pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  addLLVMLowering(pm, options.openmp);
 }
 
 void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
@@ -93,6 +101,15 @@ void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
   pm.addPass(createITQ3BindDeviceBuffers());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createConvertITQ3ToNVVM());
+}
+
+void mlir::itq3::buildGpuEmulationPipeline(OpPassManager &pm,
+                                            bool reverseThreads) {
+  pm.addPass(createITQ3EmulateGPU(ITQ3EmulateGPUOptions{reverseThreads}));
+  pm.addPass(createCanonicalizerPass());
+  // Threads whose phase allocates run in an alloca_scope each.
+  pm.addPass(createITQ3InlineAllocaScopes());
+  addLLVMLowering(pm, /*openmp=*/false);
 }
 
 void mlir::itq3::buildGpuBinaryPipeline(OpPassManager &pm,
@@ -118,6 +135,18 @@ void mlir::itq3::registerITQ3Pipelines() {
       "stages, barriers, dp4a and mma.sync, serialized into a gpu.binary "
       "(PTX or cubin)",
       buildPtxPipeline);
+  PassPipelineRegistration<PtxPipelineOptions>(
+      "itq3-to-gpu-kernels",
+      "The first half of --itq3-to-ptx: kernels outlined into gpu.func with "
+      "workgroup memory, barriers, dp4a and mma.sync, not yet NVVM",
+      buildGpuKernelPipeline);
+  PassPipelineRegistration<GpuEmulationPipelineOptions>(
+      "itq3-emulate-gpu-llvm",
+      "Run the GPU kernels of --itq3-to-gpu-kernels' output on the CPU "
+      "(--itq3-emulate-gpu), then lower the module to the LLVM dialect",
+      [](OpPassManager &pm, const GpuEmulationPipelineOptions &options) {
+        buildGpuEmulationPipeline(pm, options.reverseThreads);
+      });
   PassPipelineRegistration<CpuPipelineOptions>(
       "itq3-to-cpu-llvm",
       "Lower itq3.matmul (tensors) or itq3.matmul_into kernels through "

@@ -1,13 +1,15 @@
 //===- CpuMatmulKernel.h - compile and call a CPU matmul kernel -*- C++ -*-===//
 //
 // Generates the itq3.matmul_into kernel for one (format, rotation, N, K),
-// lowers it with --itq3-to-cpu-llvm and JIT-compiles it, so C++ (tests,
-// itq3-bench) can call the same code the compiler emits.
+// lowers it with --itq3-to-cpu-llvm (or its GPU mapping, emulated) and
+// JIT-compiles it, so C++ (tests, itq3-bench) can call the same code the
+// compiler emits.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ITQ3_CONVERSION_CPUMATMULKERNEL_H
 #define ITQ3_CONVERSION_CPUMATMULKERNEL_H
 
+#include "itq3/Conversion/GpuEmulation.h"
 #include "itq3/Format/Codec.h"
 
 #include <cstdint>
@@ -51,6 +53,12 @@ public:
   /// Compiles the kernel; on failure returns null and sets `error`.
   static std::unique_ptr<CpuMatmulKernel> compile(const MatmulKernelSpec &spec,
                                                   std::string &error);
+  /// The kernel's GPU mapping (--itq3-to-gpu-kernels with spec's tiles and
+  /// mma) executed on the CPU by --itq3-emulate-gpu; called like the CPU
+  /// mapping.
+  static std::unique_ptr<CpuMatmulKernel>
+  compileGpuEmulation(const MatmulKernelSpec &spec,
+                      const GpuEmulation &emulation, std::string &error);
   ~CpuMatmulKernel();
 
   /// y[m, n] = x[m, :] . W[n, :]; `w` is the packed matrix as lib/Format
@@ -64,6 +72,9 @@ public:
 
 private:
   CpuMatmulKernel() = default;
+  template <typename Lower>
+  static std::unique_ptr<CpuMatmulKernel>
+  compileWith(const MatmulKernelSpec &spec, Lower lower, std::string &error);
   template <typename Call>
   void runOnSlices(const uint8_t *w, int64_t m, float *y, Call call) const;
 

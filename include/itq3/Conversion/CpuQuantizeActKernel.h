@@ -8,6 +8,8 @@
 #ifndef ITQ3_CONVERSION_CPUQUANTIZEACTKERNEL_H
 #define ITQ3_CONVERSION_CPUQUANTIZEACTKERNEL_H
 
+#include "itq3/Conversion/GpuEmulation.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +26,10 @@ public:
   /// non-zero) before quantizing. Null and `error` on failure.
   static std::unique_ptr<CpuQuantizeActKernel>
   compile(int64_t k, bool rotate, uint64_t seed, std::string &error);
+  /// Its GPU mapping, executed on the CPU by --itq3-emulate-gpu.
+  static std::unique_ptr<CpuQuantizeActKernel>
+  compileGpuEmulation(int64_t k, bool rotate, uint64_t seed,
+                      const GpuEmulation &emulation, std::string &error);
   ~CpuQuantizeActKernel();
 
   /// values[m x k] and scales[m x k/32] from x[m x k].
@@ -31,6 +37,10 @@ public:
 
 private:
   CpuQuantizeActKernel() = default;
+  template <typename Lower>
+  static std::unique_ptr<CpuQuantizeActKernel>
+  compileWith(int64_t k, bool rotate, uint64_t seed, Lower lower,
+              std::string &error);
   int64_t k = 0;
   std::unique_ptr<ExecutionEngine> engine;
   void *entry = nullptr;

@@ -123,4 +123,47 @@ def ConvertITQ3ModelToSCF
                            "::mlir::scf::SCFDialect"];
 }
 
+def ITQ3EmulateGPU : Pass<"itq3-emulate-gpu", "::mlir::ModuleOp"> {
+  let summary = "Run the GPU kernels on the CPU: blocks, threads, warps, "
+                "workgroup memory, dp4a and mma.sync emulated from the IR";
+  let description = [{
+    Takes the IR as it is before translation to NVVM (`--itq3-to-gpu-kernels`:
+    `gpu.launch_func` on the host, outlined `gpu.func` kernels) and turns
+    every kernel into a CPU function with the same numerics, so the GPU
+    mapping is executed without a GPU:
+
+    - blocks are a loop nest over the grid; workgroup memory is one buffer
+      per kernel, filled with a poison pattern (NaN, 0xA5 bytes) at the
+      start of every block, so a read before the block wrote is visible;
+    - the kernel body is split at `gpu.barrier` (loop fission): each
+      barrier-delimited phase runs for every thread id in turn. Values
+      that only depend on block ids, dimensions and parameters are
+      computed once per block; values that vary per thread and live across
+      a barrier are privatized into one slot per thread. Control flow that
+      contains a barrier must be uniform over the block;
+    - phases with warp-collective ops run per warp: `nvgpu.mma.sync`
+      gathers the 32 lanes' fragment registers, multiplies from the
+      operand layouts of the PTX ISA (m16n8k32 s8 into s32 with
+      satfinite, m16n8k16 f16 into f32), and scatters the accumulator
+      fragments back; control flow around it must be uniform over the warp;
+    - `nvvm.dot.accumulate.4way` (dp4a) is its exact integer arithmetic.
+
+    With `reverse-threads`, threads (and lanes) of every phase run in
+    descending order: a missing barrier between a write and another
+    thread's read gives different results in the two orders.
+
+    Anything else from the gpu, nvvm or nvgpu dialects in a kernel, and
+    host code the emulation does not model, is an error.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"reverseThreads", "reverse-threads", "bool", /*default=*/"false",
+           "Run the threads of every phase in descending order">,
+  ];
+}
+
 #endif // ITQ3_CONVERSION_PASSES_TD

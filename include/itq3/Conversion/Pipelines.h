@@ -73,6 +73,14 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
                    llvm::cl::init(true)};
 };
 
+struct GpuEmulationPipelineOptions
+    : public PassPipelineOptions<GpuEmulationPipelineOptions> {
+  Option<bool> reverseThreads{
+      *this, "reverse-threads",
+      llvm::cl::desc("Run the threads of every phase in descending order"),
+      llvm::cl::init(false)};
+};
+
 /// [tensor-level itq3.matmul -> rotation placed -> buffers ->]
 /// itq3.matmul_into kernels -> tiles -> staged loops -> gpu.launch with
 /// shared-memory stages and barriers, device buffers -> NVVM (dp4a,
@@ -83,6 +91,12 @@ void buildGpuKernelPipeline(OpPassManager &pm,
                             const PtxPipelineOptions &options);
 void buildGpuBinaryPipeline(OpPassManager &pm,
                             const PtxPipelineOptions &options);
+
+/// The output of buildGpuKernelPipeline executed on the CPU: the kernels
+/// emulated by --itq3-emulate-gpu, then the host code to the LLVM dialect,
+/// ready for the JIT. Threads run in descending order with
+/// `reverseThreads`, for the race check.
+void buildGpuEmulationPipeline(OpPassManager &pm, bool reverseThreads);
 
 /// [tensor-level itq3.matmul -> rotation placed -> buffers ->]
 /// itq3.matmul_into kernels -> tiles -> staged loops -> LLVM dialect, ready

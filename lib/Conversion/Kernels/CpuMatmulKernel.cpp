@@ -62,16 +62,12 @@ std::string mlir::itq3::matmulKernelSource(const MatmulKernelSpec &spec) {
 
 CpuMatmulKernel::~CpuMatmulKernel() = default;
 
+template <typename Lower>
 std::unique_ptr<CpuMatmulKernel>
-CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
+CpuMatmulKernel::compileWith(const MatmulKernelSpec &spec, Lower lower,
+                             std::string &error) {
   KernelModule kernel(matmulKernelSource(spec));
-  CpuPipelineOptions options;
-  options.tileM = spec.tileM;
-  options.tileN = spec.tileN;
-  options.mma = spec.mma;
-  options.vectorDecode = spec.vectorDecode;
-  if (!kernel.run([&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
-                  "cannot lower the CPU matmul kernel", error))
+  if (!lower(kernel))
     return nullptr;
   std::unique_ptr<CpuMatmulKernel> compiled(new CpuMatmulKernel());
   compiled->spec = spec;
@@ -80,6 +76,40 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
                   spec.cpu))
     return nullptr;
   return compiled;
+}
+
+std::unique_ptr<CpuMatmulKernel>
+CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
+  CpuPipelineOptions options;
+  options.tileM = spec.tileM;
+  options.tileN = spec.tileN;
+  options.mma = spec.mma;
+  options.vectorDecode = spec.vectorDecode;
+  return compileWith(
+      spec,
+      [&](KernelModule &kernel) {
+        return kernel.run(
+            [&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
+            "cannot lower the CPU matmul kernel", error);
+      },
+      error);
+}
+
+std::unique_ptr<CpuMatmulKernel>
+CpuMatmulKernel::compileGpuEmulation(const MatmulKernelSpec &spec,
+                                     const GpuEmulation &emulation,
+                                     std::string &error) {
+  PtxPipelineOptions options;
+  options.tileM = spec.tileM;
+  options.tileN = spec.tileN;
+  options.mma = spec.mma;
+  options.blockSize = emulation.blockSize;
+  return compileWith(
+      spec,
+      [&](KernelModule &kernel) {
+        return emulateGpuKernels(kernel, options, emulation, error);
+      },
+      error);
 }
 
 /// Runs `call(firstRow, rows)` on slices of the N rows, one per thread;

@@ -28,19 +28,46 @@ static std::string quantizeActSource(int64_t k, bool rotate, uint64_t seed) {
 
 CpuQuantizeActKernel::~CpuQuantizeActKernel() = default;
 
+template <typename Lower>
 std::unique_ptr<CpuQuantizeActKernel>
-CpuQuantizeActKernel::compile(int64_t k, bool rotate, uint64_t seed,
-                              std::string &error) {
+CpuQuantizeActKernel::compileWith(int64_t k, bool rotate, uint64_t seed,
+                                  Lower lower, std::string &error) {
   KernelModule kernel(quantizeActSource(k, rotate, seed));
-  if (!kernel.run(
-          [](OpPassManager &pm) { buildCpuLLVMPipeline(pm, CpuPipelineOptions()); },
-          "cannot lower the activation quantizer", error))
+  if (!lower(kernel))
     return nullptr;
   std::unique_ptr<CpuQuantizeActKernel> compiled(new CpuQuantizeActKernel());
   compiled->k = k;
   if (!kernel.jit("itq3_quantize_act", compiled->engine, compiled->entry, error))
     return nullptr;
   return compiled;
+}
+
+std::unique_ptr<CpuQuantizeActKernel>
+CpuQuantizeActKernel::compile(int64_t k, bool rotate, uint64_t seed,
+                              std::string &error) {
+  return compileWith(
+      k, rotate, seed,
+      [&](KernelModule &kernel) {
+        return kernel.run(
+            [](OpPassManager &pm) {
+              buildCpuLLVMPipeline(pm, CpuPipelineOptions());
+            },
+            "cannot lower the activation quantizer", error);
+      },
+      error);
+}
+
+std::unique_ptr<CpuQuantizeActKernel> CpuQuantizeActKernel::compileGpuEmulation(
+    int64_t k, bool rotate, uint64_t seed, const GpuEmulation &emulation,
+    std::string &error) {
+  PtxPipelineOptions options;
+  options.blockSize = emulation.blockSize;
+  return compileWith(
+      k, rotate, seed,
+      [&](KernelModule &kernel) {
+        return emulateGpuKernels(kernel, options, emulation, error);
+      },
+      error);
 }
 
 void CpuQuantizeActKernel::run(const float *x, int64_t m, int8_t *values,

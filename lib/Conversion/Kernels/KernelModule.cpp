@@ -1,6 +1,7 @@
 //===- KernelModule.cpp - a parsed kernel and its diagnostics -------------===//
 #include "KernelModule.h"
 
+#include "itq3/Conversion/GpuEmulation.h"
 #include "itq3/Conversion/Pipelines.h"
 #include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -11,6 +12,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -30,7 +32,7 @@ static DialectRegistry kernelRegistry() {
   registry.insert<ITQ3Dialect, arith::ArithDialect, cf::ControlFlowDialect,
                   func::FuncDialect, gpu::GPUDialect, LLVM::LLVMDialect,
                   math::MathDialect, memref::MemRefDialect,
-                  NVVM::NVVMDialect, scf::SCFDialect, vector::VectorDialect>();
+                  nvgpu::NVGPUDialect, NVVM::NVVMDialect, scf::SCFDialect, vector::VectorDialect>();
   registerLoweringInterfaces(registry);
   return registry;
 }
@@ -92,4 +94,20 @@ bool KernelModule::jit(const std::string &name,
   engine = std::move(*created);
   entry = *found;
   return true;
+}
+
+bool mlir::itq3::emulateGpuKernels(KernelModule &kernel,
+                                   const PtxPipelineOptions &options,
+                                   const GpuEmulation &emulation,
+                                   std::string &error) {
+  if (!kernel.run([&](OpPassManager &pm) { buildGpuKernelPipeline(pm, options); },
+                  "cannot map the kernel to the GPU", error))
+    return false;
+  if (emulation.mutate)
+    emulation.mutate(kernel.module->getOperation());
+  return kernel.run(
+      [&](OpPassManager &pm) {
+        buildGpuEmulationPipeline(pm, emulation.reverseThreads);
+      },
+      "cannot emulate the GPU kernels", error);
 }

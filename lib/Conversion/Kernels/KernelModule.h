@@ -56,6 +56,15 @@ private:
   std::unique_ptr<Handler> handler;
 };
 
+struct GpuEmulation;
+struct PtxPipelineOptions;
+
+/// Lowers the kernel in `kernel` through its GPU mapping, then emulates it
+/// on the CPU (`emulation` says how) down to the LLVM dialect, ready for
+/// KernelModule::jit.
+bool emulateGpuKernels(KernelModule &kernel, const PtxPipelineOptions &options,
+                       const GpuEmulation &emulation, std::string &error);
+
 } // namespace mlir::itq3
 
 #endif // ITQ3_LIB_CONVERSION_KERNELS_KERNELMODULE_H

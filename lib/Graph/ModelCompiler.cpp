@@ -24,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cstdlib>
 #include <unistd.h>
@@ -292,24 +293,41 @@ Status link(std::initializer_list<Lowering *> lowerings,
 Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
                   rt::CodeObject &code, std::string &cpuFeatures) {
   Lowering decode, prefill;
+  using Build = std::function<void(mlir::OpPassManager &)>;
+  Build decodeBuild, prefillBuild;
+  bool emulated = o.cpuMapping == "gpu-emulation";
   mlir::itq3::CpuPipelineOptions decodeTiles, prefillTiles;
-  decodeTiles.openmp = prefillTiles.openmp = true;
-  prefillTiles.tileM = kPrefillTileRows;
-  auto pipeline = [](const mlir::itq3::CpuPipelineOptions &options) {
-    return [&options](mlir::OpPassManager &pm) {
-      mlir::itq3::buildCpuLLVMPipeline(pm, options);
+  mlir::itq3::PtxPipelineOptions decodeBlocks, prefillBlocks;
+  if (emulated) {
+    // The GPU's tiles: dp4a decode tiles, mma.sync prefill tiles.
+    prefillBlocks.tileM = prefillBlocks.tileN = 16;
+    auto pipeline = [](const mlir::itq3::PtxPipelineOptions &options) {
+      return [&options](mlir::OpPassManager &pm) {
+        mlir::itq3::buildGpuKernelPipeline(pm, options);
+        mlir::itq3::buildGpuEmulationPipeline(pm, /*reverseThreads=*/false);
+      };
     };
-  };
-  if (Status s = decode.run(plan, "", o.graphPath, "for the CPU",
-                            pipeline(decodeTiles));
+    decodeBuild = pipeline(decodeBlocks);
+    prefillBuild = pipeline(prefillBlocks);
+  } else {
+    decodeTiles.openmp = prefillTiles.openmp = true;
+    prefillTiles.tileM = kPrefillTileRows;
+    auto pipeline = [](const mlir::itq3::CpuPipelineOptions &options) {
+      return [&options](mlir::OpPassManager &pm) {
+        mlir::itq3::buildCpuLLVMPipeline(pm, options);
+      };
+    };
+    decodeBuild = pipeline(decodeTiles);
+    prefillBuild = pipeline(prefillTiles);
+  }
+  if (Status s = decode.run(plan, "", o.graphPath, "for the CPU", decodeBuild);
       !s)
     return s;
   if (Status s = prefill.run(plan, kPrefillSuffix, "",
-                             "for the CPU (prefill tiles)",
-                             pipeline(prefillTiles));
+                             "for the CPU (prefill tiles)", prefillBuild);
       !s)
     return s;
-  if (Status s = link({&decode, &prefill}, o, /*openmp=*/true, code); !s)
+  if (Status s = link({&decode, &prefill}, o, /*openmp=*/!emulated, code); !s)
     return s;
   std::string cpu, features;
   mlir::itq3::CpuObjectOptions objectOptions;
@@ -385,6 +403,7 @@ void describe(const model::Model &m, const CompileOptions &o,
   kv["head_format"] = std::string(format::formatName(plan.head.kind));
   kv["embedding_format"] = std::string(format::formatName(plan.embedding.kind));
   kv["source"] = m.source;
+  kv["cpu_mapping"] = o.cpuMapping;
 }
 
 } // namespace
@@ -397,6 +416,9 @@ Status compileModel(model::Model &m, const CompileOptions &o,
   if (o.rotation != "activation" && o.rotation != "weight")
     return Status::error("rotation must be 'activation' or 'weight', got '" +
                          o.rotation + "'");
+  if (o.cpuMapping != "cpu" && o.cpuMapping != "gpu-emulation")
+    return Status::error("cpu mapping must be 'cpu' or 'gpu-emulation', got '" +
+                         o.cpuMapping + "'");
   std::vector<std::string> chips;
   for (const std::string &t : o.targets) {
     if (t == "cpu")

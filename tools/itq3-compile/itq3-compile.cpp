@@ -30,8 +30,9 @@ const char *usage =
     "usage: itq3-compile --model FILE [--tokenizer FILE] --format F\n"
     "                    [--rotation activation|weight] [--sign-seed S]\n"
     "                    [--head-format F] [--embedding-format F]\n"
-    "                    [--target cpu] [--ctx N] [--prefill-chunk N]\n"
-    "                    [--cpu NAME] [--threads N] -o FILE.itq3\n"
+    "                    [--target cpu,sm_80,...] [--ctx N] [--prefill-chunk N]\n"
+    "                    [--cpu NAME] [--cpu-mapping cpu|gpu-emulation]\n"
+    "                    [--threads N] -o FILE.itq3\n"
     "  --model            llama2.c .bin, GGUF, or safetensors (+ config.json)\n"
     "  --tokenizer        llama2.c tokenizer.bin (GGUF files carry their own)\n"
     "  --format           weight format of the layers' linears: f16 q8 q4 q3\n"
@@ -43,16 +44,21 @@ const char *usage =
     "  --head-format      output projection (default q8)\n"
     "  --embedding-format token embedding, an unrotated format (default q8;\n"
     "                     a tied embedding is stored once when both agree)\n"
-    "  --target           comma-separated targets; only cpu is compiled today\n"
+    "  --target           comma-separated targets: cpu, sm_80, sm_86, sm_89,\n"
+    "                     sm_90 (GPU code is compiled and bundled; the runtime\n"
+    "                     runs the CPU code)\n"
     "  --ctx              KV cache positions compiled in (default: the model's\n"
     "                     trained length, at most 4096)\n"
     "  --cpu              LLVM CPU name for the CPU code (default native)\n"
+    "  --cpu-mapping      cpu (default) or gpu-emulation: the CPU code is the\n"
+    "                     GPU mapping run by --itq3-emulate-gpu (slow; checks\n"
+    "                     the GPU kernels on a machine without a GPU)\n"
     "  --emit-graph FILE  also write the model graph (itq3 IR) to FILE\n";
 
 struct Options {
   std::string model, tokenizer, output, format, rotation = "activation";
   std::string headFormat = "q8", embeddingFormat = "q8", targets = "cpu";
-  std::string cpu = "native", graph;
+  std::string cpu = "native", cpuMapping = "cpu", graph;
   uint64_t signSeed = 0;
   int64_t ctx = 0, prefillChunk = 512;
   unsigned threads = 0;
@@ -97,6 +103,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--ctx") o.ctx = parseInt(a, v);
     else if (a == "--prefill-chunk") o.prefillChunk = parseInt(a, v);
     else if (a == "--cpu") o.cpu = v;
+    else if (a == "--cpu-mapping") o.cpuMapping = v;
     else if (a == "--emit-graph") o.graph = v;
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
     else if (a == "-o") o.output = v;
@@ -163,6 +170,7 @@ int main(int argc, char **argv) {
   co.prefillChunk = o.prefillChunk;
   co.threads = o.threads;
   co.cpu = o.cpu;
+  co.cpuMapping = o.cpuMapping;
   co.graphPath = o.graph;
 
   auto start = std::chrono::steady_clock::now();

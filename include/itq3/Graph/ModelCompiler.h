@@ -33,6 +33,10 @@ struct CompileOptions {
   int64_t prefillChunk = 512;
   unsigned threads = 0; // for quantization
   std::string cpu = "native";
+  /// How the CPU code is made: "cpu" (the CPU mapping) or "gpu-emulation"
+  /// (the GPU mapping run by --itq3-emulate-gpu: slow, it checks the GPU
+  /// kernels where no GPU is).
+  std::string cpuMapping = "cpu";
   std::vector<uint8_t> tokenizer; // serialized (lib/Model)
   /// When set, the model graph (buffer-level itq3 IR, before lowering) is
   /// also written to this file.

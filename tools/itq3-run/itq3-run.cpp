@@ -377,13 +377,17 @@ int runBundle(const Options &o) {
   lm.vocabSize = model->vocabSize();
   if (o.textFile.empty()) {
     const char *env = std::getenv("OMP_NUM_THREADS");
-    generate(lm,
-             "compiled CPU code, " +
-                 (o.threads ? std::to_string(o.threads)
-                  : env     ? std::string(env)
-                            : std::to_string(std::thread::hardware_concurrency())) +
-                 " threads",
-             tok, o);
+    // Emulated GPU code runs its blocks one after another on one thread.
+    std::string what =
+        config("cpu_mapping") == "gpu-emulation"
+            ? "GPU mapping emulated on the CPU, 1 thread"
+            : "compiled CPU code, " +
+                  (o.threads ? std::to_string(o.threads)
+                   : env     ? std::string(env)
+                             : std::to_string(
+                                   std::thread::hardware_concurrency())) +
+                  " threads";
+    generate(lm, what, tok, o);
     return 0;
   }
   if (o.ctx < 2 || o.ctx > lm.context)

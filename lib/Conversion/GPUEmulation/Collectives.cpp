@@ -13,7 +13,6 @@ using namespace mlir::itq3::emulation;
 
 namespace {
 
-constexpr int64_t kWarpSize = 32;
 
 Value index(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);

@@ -26,7 +26,6 @@ using namespace mlir::itq3::emulation;
 
 namespace {
 
-constexpr int64_t kWarpSize = 32;
 
 template <typename OpTy> bool contains(Operation *op) {
   return op->walk([](OpTy) { return WalkResult::interrupt(); })
@@ -248,6 +247,7 @@ bool KernelEmulator::escapesWarpPhase(Operation *op) const {
 bool KernelEmulator::hoistable(Operation *op, Level level) const {
   if (op->getNumRegions() != 0 || op->getNumResults() == 0 ||
       !isMemoryEffectFree(op) || isThreadIndex(op) ||
+      isa<nvgpu::MmaSyncOp>(op) ||
       uniformity.of(op->getResults()) > level)
     return false;
   return level == Level::Block || !escapesWarpPhase(op);

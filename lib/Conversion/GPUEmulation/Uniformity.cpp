@@ -2,6 +2,7 @@
 #include "Uniformity.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -10,8 +11,6 @@ using namespace mlir;
 using namespace mlir::itq3::emulation;
 
 namespace {
-constexpr int64_t kWarpSize = 32;
-
 Level max(Level a, Level b) { return a < b ? b : a; }
 } // namespace
 
@@ -49,7 +48,7 @@ bool Uniformity::isWarpIndex(Operation *op) const {
 
 void Uniformity::visit(Operation *op) {
   // Loop counters of uniform bounds are uniform; everything else a region
-  // defines varies.
+  // defines varies, and so do the fragments a lane holds.
   if (auto loop = dyn_cast<scf::ForOp>(op))
     levels[loop.getInductionVar()] = of(ValueRange{
         loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
@@ -59,7 +58,7 @@ void Uniformity::visit(Operation *op) {
   else if (isWarpIndex(op))
     level = Level::Warp;
   else if (op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
-           !isa<gpu::ThreadIdOp, gpu::LaneIdOp>(op))
+           !isa<gpu::ThreadIdOp, gpu::LaneIdOp, nvgpu::MmaSyncOp>(op))
     level = of(op->getOperands());
   else
     level = Level::Thread;

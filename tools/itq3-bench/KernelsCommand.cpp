@@ -2,7 +2,8 @@
 //
 // Times the CPU kernels the compiler emits (JIT through --itq3-to-cpu-llvm)
 // on Llama-3-8B projection shapes against a plain C++ loop over dense f32
-// weights, and reports achieved bandwidth against a measured streaming-read
+// weights and, where the build found it, OpenBLAS (sgemv for one row,
+// sgemm for more), and reports achieved bandwidth against a measured streaming-read
 // bandwidth of this machine. Both sides split N over the same threads.
 // On a GPU, the same kernels against cuBLAS fp16 (Runtime/Cublas.h), with
 // achieved bandwidth against a device-to-device copy.
@@ -18,6 +19,10 @@
 #include "itq3/Runtime/GpuMatmul.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
+
+#ifdef ITQ3_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +49,7 @@ struct Shape {
 
 /// The rows each table's last column compares against.
 constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
+constexpr const char *kOpenBlasBaseline = "f32 OpenBLAS sgemv/sgemm (baseline)";
 constexpr const char *kCublasBaseline =
     "GPU cuBLAS fp16 GemmEx, f32 accumulate (baseline)";
 
@@ -87,6 +93,30 @@ void denseProduct(const float *x, const float *w, float *y, int64_t m,
   for (std::thread &t : pool)
     t.join();
 }
+
+#ifdef ITQ3_BENCH_OPENBLAS
+/// y = x W^T over dense f32 weights by OpenBLAS on its own threads (set to
+/// the same count): sgemv for one row, sgemm for more.
+void openBlasProduct(const float *x, const float *w, float *y, int64_t m,
+                     int64_t n, int64_t k) {
+  if (m == 1)
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, w, k, x, 1, 0.0f, y,
+                1);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x, k,
+                w, k, 0.0f, y, n);
+}
+
+/// Which kernel OpenBLAS runs, and whether the environment chose it.
+std::string describeOpenBlas() {
+  std::string text = std::string(openblas_get_config()) + ", kernel " +
+                     openblas_get_corename();
+  if (const char *forced = std::getenv("OPENBLAS_CORETYPE"))
+    text += " (forced by OPENBLAS_CORETYPE=" + std::string(forced) +
+            ": unset it to time the native kernel)";
+  return text;
+}
+#endif
 
 struct Row {
   std::string kernel;
@@ -232,6 +262,13 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
     });
     rows.push_back({kF32Baseline, s, m, seconds,
                     movedBytes(w.size() * 4.0, m, s, false)});
+#ifdef ITQ3_BENCH_OPENBLAS
+    seconds = medianSeconds(opts.reps, [&] {
+      openBlasProduct(in.x.data(), w.data(), in.y.data(), m, s.n, s.k);
+    });
+    rows.push_back({kOpenBlasBaseline, s, m, seconds,
+                    movedBytes(w.size() * 4.0, m, s, false)});
+#endif
   }
   return true;
 }
@@ -347,27 +384,40 @@ bool parseOptions(int argc, char **argv, Options &opts) {
   return !opts.ms.empty();
 }
 
-/// The table, whose last column is the speedup over the row named
-/// `baseline` of the same shape and M; and the rows as JSON if `json`.
-void print(const std::vector<Row> &rows, double peak, const char *baseline,
-           const char *versus, const char *json) {
-  std::printf("| kernel | N x K | M | median ms | GB/s | of peak |"
-              " vs %s |\n|---|---|---|---|---|---|---|\n", versus);
+/// A baseline row's name and its column's heading.
+struct Baseline {
+  const char *kernel, *heading;
+};
+
+/// The table, with one column per baseline: the speedup over its row of the
+/// same shape and M; and the rows as JSON if `json`.
+void print(const std::vector<Row> &rows, double peak,
+           const std::vector<Baseline> &baselines, const char *json) {
+  std::printf("| kernel | N x K | M | median ms | GB/s | of peak |");
+  for (const Baseline &b : baselines)
+    std::printf(" vs %s |", b.heading);
+  std::printf("\n|---|---|---|---|---|---|");
+  for (size_t i = 0; i < baselines.size(); ++i)
+    std::printf("---|");
+  std::printf("\n");
   for (const Row &r : rows) {
-    double baselineSeconds = 0;
-    for (const Row &b : rows)
-      if (b.kernel == baseline && b.shape.n == r.shape.n &&
-          b.shape.k == r.shape.k && b.m == r.m)
-        baselineSeconds = b.seconds;
     double gbs = r.bytes / r.seconds / 1e9;
-    std::string speedup =
-        baselineSeconds > 0
-            ? std::to_string(baselineSeconds / r.seconds).substr(0, 5) + "x"
-            : "n/a";
-    std::printf("| %s | %lldx%lld | %lld | %.3f | %.2f | %.0f%% | %s |\n",
+    std::printf("| %s | %lldx%lld | %lld | %.3f | %.2f | %.0f%% |",
                 r.kernel.c_str(), (long long)r.shape.n, (long long)r.shape.k,
-                (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak,
-                speedup.c_str());
+                (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak);
+    for (const Baseline &baseline : baselines) {
+      double seconds = 0;
+      for (const Row &b : rows)
+        if (b.kernel == baseline.kernel && b.shape.n == r.shape.n &&
+            b.shape.k == r.shape.k && b.m == r.m)
+          seconds = b.seconds;
+      std::printf(" %s |",
+                  seconds > 0
+                      ? (std::to_string(seconds / r.seconds).substr(0, 5) + "x")
+                            .c_str()
+                      : "n/a");
+    }
+    std::printf("\n");
   }
   if (!json)
     return;
@@ -416,7 +466,7 @@ void runOnGpu(const Options &opts) {
   for (Shape s : opts.shapes)
     if (!benchShapeOnGpu(opts, *driver, cublas, s, rows))
       return;
-  print(rows, peak, kCublasBaseline, "cuBLAS fp16", nullptr);
+  print(rows, peak, {{kCublasBaseline, "cuBLAS fp16"}}, nullptr);
 }
 
 int itq3::bench::runKernels(int argc, char **argv) {
@@ -424,15 +474,25 @@ int itq3::bench::runKernels(int argc, char **argv) {
   if (!parseOptions(argc, argv, opts))
     return 2;
   double peak = opts.peak ? streamingReadGBs(opts.threads) : 1.0;
-  std::printf("CPU kernels and baseline on %u threads, kernels with tiles of "
+  std::printf("CPU kernels and baselines on %u threads, kernels with tiles of "
               "8 activation rows for M < 16 and 64 from M = 16; peak = %u "
-              "threads summing 512 MiB, %.2f GB/s\n\n",
+              "threads summing 512 MiB, %.2f GB/s\n",
               opts.threads, opts.threads, peak);
+  std::vector<Baseline> baselines = {{kF32Baseline, "f32 loop"}};
+#ifdef ITQ3_BENCH_OPENBLAS
+  openblas_set_num_threads(int(opts.threads));
+  std::printf("%s\n", describeOpenBlas().c_str());
+  baselines.push_back({kOpenBlasBaseline, "OpenBLAS"});
+#else
+  std::printf("No OpenBLAS baseline: this itq3-bench was built without it "
+              "(scripts/setup installs libopenblas-dev)\n");
+#endif
+  std::printf("\n");
   std::vector<Row> rows;
   for (Shape s : opts.shapes)
     if (!benchShape(opts, s, rows))
       return 1;
-  print(rows, peak, kF32Baseline, "f32 loop", opts.json);
+  print(rows, peak, baselines, opts.json);
   runOnGpu(opts);
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "Synthetic.h"
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
+#include "itq3/Conversion/CpuQuantizeActKernel.h"
 #include "itq3/Conversion/GpuMatmulKernel.h"
 #include "itq3/Runtime/Cublas.h"
 #include "itq3/Runtime/GpuMatmul.h"
@@ -50,6 +51,9 @@ struct Shape {
 /// The rows each table's last column compares against.
 constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
 constexpr const char *kOpenBlasBaseline = "f32 OpenBLAS sgemv/sgemm (baseline)";
+constexpr const char *kQuantizer =
+    "act quantizer: FWHT-256 + int8 per 32 (1 thread)";
+constexpr const char *kQuantizedMatmul = "itq3_s act-rot (int8 x)";
 constexpr const char *kCublasBaseline =
     "GPU cuBLAS fp16 GemmEx, f32 accumulate (baseline)";
 
@@ -139,7 +143,7 @@ struct Config {
 
 constexpr Config kConfigs[] = {
     {"itq3_s weight-rot (f32 x)", fmt::FormatKind::ITQ3S, false},
-    {"itq3_s act-rot (int8 x)", fmt::FormatKind::ITQ3S, true},
+    {kQuantizedMatmul, fmt::FormatKind::ITQ3S, true},
     {"iq3 (int8 x)", fmt::FormatKind::IQ3, true},
     {"q4 (int8 x)", fmt::FormatKind::Q4, true},
     {"q8 (int8 x)", fmt::FormatKind::Q8, true},
@@ -225,6 +229,28 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
   return true;
 }
 
+/// The compiled activation quantizer that feeds the activation placement's
+/// matmuls (x of K floats in; K int8 values and K / 32 scales out).
+bool benchQuantizer(const Options &opts, Shape s, std::vector<Row> &rows) {
+  if (!opts.only.empty() &&
+      std::string(kQuantizer).find(opts.only) == std::string::npos)
+    return true;
+  std::string error;
+  auto quantizer = mlir::itq3::CpuQuantizeActKernel::compile(s.k, true, 0, error);
+  if (!quantizer) {
+    std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+    return false;
+  }
+  for (int64_t m : opts.ms) {
+    Inputs in(m, s);
+    double seconds = medianSeconds(opts.reps, [&] {
+      quantizer->run(in.x.data(), m, in.xq.data(), in.scales.data());
+    });
+    rows.push_back({kQuantizer, s, m, seconds, m * s.k * (4.0 + 1.0 + 4.0 / 32)});
+  }
+  return true;
+}
+
 /// The CPU kernels, timed on the wall clock, and the f32 loop baseline.
 bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   std::vector<float> w = itq3::bench::makeMatrix(
@@ -252,7 +278,8 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   // Prefill on the CPU: 64 activation rows per tile, so each decoded weight
   // tile serves more rows.
   auto prefill = [](MatmulKernelSpec &spec) { spec.tileM = 64; };
-  if (!benchConfigs(opts, s, w, "", cpu, prefill, rows))
+  if (!benchConfigs(opts, s, w, "", cpu, prefill, rows) ||
+      !benchQuantizer(opts, s, rows))
     return false;
   for (int64_t m : opts.baseline ? opts.ms : std::vector<int64_t>{}) {
     Inputs in(m, s);
@@ -438,6 +465,22 @@ void print(const std::vector<Row> &rows, double peak,
   std::fclose(out);
 }
 
+/// The quantizer's time against the matmul it feeds, per shape and M.
+void printQuantizerShare(const std::vector<Row> &rows) {
+  for (const Row &q : rows) {
+    if (q.kernel != kQuantizer)
+      continue;
+    for (const Row &r : rows)
+      if (r.kernel == kQuantizedMatmul && r.shape.n == q.shape.n &&
+          r.shape.k == q.shape.k && r.m == q.m)
+        std::printf("\nActivation quantizer, %lldx%lld, M = %lld: %.1f%% of "
+                    "the itq3_s act-rot matmul it feeds",
+                    (long long)q.shape.n, (long long)q.shape.k,
+                    (long long)q.m, 100 * q.seconds / r.seconds);
+  }
+  std::printf("\n");
+}
+
 } // namespace
 
 /// The GPU table, or a line saying why there is none.
@@ -493,6 +536,7 @@ int itq3::bench::runKernels(int argc, char **argv) {
     if (!benchShape(opts, s, rows))
       return 1;
   print(rows, peak, baselines, opts.json);
+  printQuantizerShare(rows);
   runOnGpu(opts);
   return 0;
 }

@@ -102,6 +102,9 @@ private:
   FailureOr<Value> slots(Value old);
   LogicalResult storeSlot(OpBuilder &bb, Value old, Value linear, Value value);
   Value loadSlot(OpBuilder &bb, Value old, Value linear);
+  /// Emits for (i = 0; i < count; ++i), moves `b` into its body and returns
+  /// i, or count - 1 - i with reverse-threads.
+  Value enterLoop(Value count);
   /// for every thread of the level: body(linear thread id), in the order
   /// the option asks for.
   template <typename Body>
@@ -308,18 +311,23 @@ LogicalResult KernelEmulator::emitPhase(ArrayRef<Operation *> ops,
   return emitThreads(ops, level);
 }
 
+Value KernelEmulator::enterLoop(Value count) {
+  Location loc = kernel.getLoc();
+  auto loop = scf::ForOp::create(b, loc, index(b, loc, 0), count,
+                                 index(b, loc, 1));
+  b.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  if (!reverse)
+    return i;
+  return arith::SubIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, count, index(b, loc, 1)), i);
+}
+
 template <typename Body>
 LogicalResult KernelEmulator::forEachThread(Level level, Body body) {
   Location loc = kernel.getLoc();
-  Value count = level == Level::Block ? threads : laneCount;
-  auto loop = scf::ForOp::create(b, loc, index(b, loc, 0), count,
-                                 index(b, loc, 1));
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value i = loop.getInductionVar();
-  if (reverse)
-    i = arith::SubIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, count, index(b, loc, 1)), i);
+  Value i = enterLoop(level == Level::Block ? threads : laneCount);
   Value linear =
       level == Level::Block ? i : arith::AddIOp::create(b, loc, warpBase, i);
   return body(linear);
@@ -381,14 +389,8 @@ LogicalResult KernelEmulator::emitThreads(ArrayRef<Operation *> ops,
 
 LogicalResult KernelEmulator::emitWarps(ArrayRef<Operation *> ops) {
   Location loc = kernel.getLoc();
-  auto loop = scf::ForOp::create(b, loc, index(b, loc, 0), warps,
-                                 index(b, loc, 1));
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value w = loop.getInductionVar();
-  if (reverse)
-    w = arith::SubIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, warps, index(b, loc, 1)), w);
+  Value w = enterLoop(warps);
   warpBase = arith::MulIOp::create(b, loc, w, index(b, loc, kWarpSize));
   laneCount = arith::MinUIOp::create(
       b, loc, index(b, loc, kWarpSize),

@@ -182,7 +182,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"q8_activation", FormatKind::Q8, "activation", 0, false},
         Case{"f16", FormatKind::F16, "weight", 0, false},
         Case{"qwen2_iq3_activation", FormatKind::IQ3, "activation", 0, true},
-        Case{"qwen2_q8_weight", FormatKind::Q8, "weight", 0, true}),
+        Case{"qwen2_q8_weight", FormatKind::Q8, "weight", 0, true},
+        // Widths 256 and 768 are multiples of 128: every linear is ptqtp.
+        Case{"ptqtp_activation", FormatKind::PTQTP, "activation", 0, false},
+        Case{"qwen2_ptqtp_weight", FormatKind::PTQTP, "weight", 0, true}),
     [](const auto &info) { return std::string(info.param.name); });
 
 } // namespace

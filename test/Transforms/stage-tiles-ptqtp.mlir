@@ -18,15 +18,19 @@
 // CHECK: arith.trunci %{{.*}} : i32 to i8
 // CHECK: arith.bitcast %{{.*}} : i16 to f16
 // CHECK-NOT: itq3.matmul_into
-// The vector decode: the group's 13 bytes, spread over 64 trit lanes, times
-// 3^(s / 13) in i8, * 3 >> 8 in i16, then the two planes times m1 and m2.
+// The vector decode: 16 bytes that end with the group's 13 (the 3 before
+// it are the block's scales or the previous group), spread over 64 trit
+// lanes, ((q * 3^(s / 13)) & 255) * 3 >> 8 in i16, then the two planes times
+// m1 and m2 in i8.
 // VEC-LABEL: func @ptqtp_int8
-// VEC: %[[BYTES:.*]] = vector.load %{{.*}} : memref<?x168xi8, {{.*}}>, vector<13xi8>
-// VEC: %[[SPREAD:.*]] = vector.shuffle %[[BYTES]], %[[BYTES]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 1,
-// VEC: %[[SHIFTED:.*]] = arith.muli %[[SPREAD]], %{{.*}} : vector<64xi8>
-// VEC: %[[WIDE:.*]] = arith.extui %[[SHIFTED]] : vector<64xi8> to vector<64xi16>
-// VEC: arith.muli %[[WIDE]], %{{.*}} : vector<64xi16>
+// VEC: %[[BYTES:.*]] = vector.load %{{.*}} : memref<?x168xi8, {{.*}}>, vector<16xi8>
+// VEC: %[[SPREAD:.*]] = vector.shuffle %[[BYTES]], %[[BYTES]] [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 3, 4,
+// VEC: %[[WIDE:.*]] = arith.extui %[[SPREAD]] : vector<64xi8> to vector<64xi16>
+// VEC: %[[SHIFTED:.*]] = arith.muli %[[WIDE]], %{{.*}} : vector<64xi16>
+// VEC: %[[FRACTION:.*]] = arith.andi %[[SHIFTED]], %{{.*}} : vector<64xi16>
+// VEC: arith.muli %[[FRACTION]], %{{.*}} : vector<64xi16>
 // VEC: arith.shrui %{{.*}} : vector<64xi16>
+// VEC: arith.trunci %{{.*}} : vector<64xi16> to vector<64xi8>
 // VEC: %[[T:.*]] = arith.subi %{{.*}} : vector<64xi8>
 // VEC: %[[T1:.*]] = vector.shuffle %[[T]], %[[T]] [0, 1,
 // VEC: %[[A1:.*]] = arith.muli %[[T1]], %{{.*}} : vector<32xi8>

@@ -3,6 +3,7 @@
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/GridCodec.h"
 
+#include "PtqtpCodec.h"
 #include "ScalarCodecs.h"
 
 #include <sstream>
@@ -17,7 +18,7 @@ struct NamedFormat {
 constexpr NamedFormat kFormats[] = {
     {FormatKind::F16, "f16"}, {FormatKind::Q8, "q8"},   {FormatKind::Q4, "q4"},
     {FormatKind::Q3, "q3"},   {FormatKind::Q3R, "q3r"}, {FormatKind::IQ3, "iq3"},
-    {FormatKind::ITQ3S, "itq3_s"},
+    {FormatKind::ITQ3S, "itq3_s"}, {FormatKind::PTQTP, "ptqtp"},
 };
 } // namespace
 
@@ -62,6 +63,8 @@ Status Codec::checkShape(int64_t rows, int64_t cols) const {
 std::unique_ptr<Codec> createCodec(FormatKind kind, CodecOptions options) {
   if (kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S)
     return createGridCodec(kind, options, {});
+  if (kind == FormatKind::PTQTP)
+    return detail::createPtqtpCodec(options);
   return detail::createScalarCodec(kind, options);
 }
 

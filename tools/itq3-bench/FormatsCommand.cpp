@@ -154,7 +154,8 @@ std::vector<Variant> mainVariants() {
   return {plain(FormatKind::F16), plain(FormatKind::Q8), plain(FormatKind::Q4),
           plain(FormatKind::Q3),  plain(FormatKind::Q3R), plain(FormatKind::IQ3),
           plain(FormatKind::ITQ3S),
-          plain(FormatKind::ITQ3S, signs, "itq3_s (signs, seed 1)")};
+          plain(FormatKind::ITQ3S, signs, "itq3_s (signs, seed 1)"),
+          plain(FormatKind::PTQTP)};
 }
 
 std::vector<Variant> weightingVariants() {

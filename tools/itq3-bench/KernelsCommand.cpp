@@ -147,6 +147,8 @@ constexpr Config kConfigs[] = {
     {"iq3 (int8 x)", fmt::FormatKind::IQ3, true},
     {"q4 (int8 x)", fmt::FormatKind::Q4, true},
     {"q8 (int8 x)", fmt::FormatKind::Q8, true},
+    {"ptqtp (int8 x)", fmt::FormatKind::PTQTP, true},
+    {"ptqtp (f32 x)", fmt::FormatKind::PTQTP, false},
 };
 
 /// Inputs of one timed call: x as floats or int8 with per-32 scales.

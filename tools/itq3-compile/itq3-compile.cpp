@@ -36,7 +36,7 @@ const char *usage =
     "  --model            llama2.c .bin, GGUF, or safetensors (+ config.json)\n"
     "  --tokenizer        llama2.c tokenizer.bin (GGUF files carry their own)\n"
     "  --format           weight format of the layers' linears: f16 q8 q4 q3\n"
-    "                     q3r iq3 itq3_s (a linear whose K does not divide\n"
+    "                     q3r iq3 itq3_s ptqtp (a linear whose K does not divide\n"
     "                     into the format's blocks falls back to q8, then f16)\n"
     "  --rotation         activation (default: x rotated and quantized to int8,\n"
     "                     integer products) or weight (float x, inverse FWHT\n"

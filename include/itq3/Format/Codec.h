@@ -29,6 +29,7 @@ enum class FormatKind : uint8_t {
   Q3R,   // "q3r": q3 applied to FWHT-256-rotated rows (block 256).
   IQ3,   // "iq3": 110-byte grid container, no rotation (3.4375 bpw).
   ITQ3S, // "itq3_s": FWHT-256 rotation + the 110-byte grid container.
+  PTQTP, // "ptqtp": two trit-planes per 128 (PtqtpLayout.h), 56 bytes (3.5 bpw).
 };
 
 std::string_view formatName(FormatKind kind);

@@ -2,7 +2,8 @@
 //
 // The only format-specific part of code generation. Every format but f16
 // stores value(c) = code(c) * scale(c) with a small integer code and one
-// float scale per 32 columns, so kernels are written once against codes()
+// float scale per 32 columns (ptqtp: its two trit-planes combine into one
+// code m1 t1 + m2 t2 under the block's d, exactly), so kernels are written once against codes()
 // and scale(); f16 has values() only. The byte layouts are those documented in
 // include/itq3/Format/Codec.h and implemented by lib/Format.
 //
@@ -38,7 +39,7 @@ public:
 
   /// Columns vectorCodes() decodes together.
   static constexpr int64_t kVectorColumns = 32;
-  /// Whether vectorCodes() decodes this format: q8, q4 and the grid
+  /// Whether vectorCodes() decodes this format: q8, q4, ptqtp and the grid
   /// formats (the grid ones need `gridWords`).
   bool hasVectorCodes() const;
   /// The codes of the 32 columns col .. col + 31 of `row` as one
@@ -70,6 +71,8 @@ private:
   Value codeQ8(Value row, Value base, Value e);
   Value codeQ4(Value row, Value base, Value e);
   Value codeQ3(Value row, Value base, Value e);
+  Value codePtqtp(Value row, Value base, Value e);
+  Value vectorPtqtp(Value row, Value base, Value e);
   std::pair<Value, Value> q3rSubBlock(Value base, Value e);
   SmallVector<Value> codesGrid(Value row, Value base, Value e);
   Value scaleGrid(Value row, Value base, Value e);

@@ -14,6 +14,37 @@ func.func @fold_quantize() -> !itq3.packed<4x256, itq3_s> {
 
 // -----
 
+// ptqtp folds too: 7 rows of 3 blocks of 56 bytes (3.5 bits per weight).
+// Every block of the constant -0.25 is d = 0x1808 (fp16), m1 = 64, m2 = 63,
+// all trits -1 (byte 0) but the padding trit of each group (byte 12 = 2).
+// CHECK-LABEL: func @fold_quantize_ptqtp
+// CHECK-NOT: itq3.quantize
+// CHECK: %[[W:.*]] = itq3.constant dense_resource<[[BLOB:.*]]> : tensor<7x168xi8> -> !itq3.packed<7x384, ptqtp>
+// CHECK: return %[[W]]
+// CHECK: [[BLOB]]: "0x010000000818403F00000000000000000000000002000000000000000000000000020000
+func.func @fold_quantize_ptqtp() -> !itq3.packed<7x384, ptqtp> {
+  %w = arith.constant dense<-0.25> : tensor<7x384xf32>
+  %q = itq3.quantize %w : tensor<7x384xf32> -> !itq3.packed<7x384, ptqtp>
+  return %q : !itq3.packed<7x384, ptqtp>
+}
+
+// -----
+
+// A constant row is one level, d (m1 + m2) = 127 d with t1 = t2 = -1: the
+// fold of quantize then dequantize gives it back to fp16 precision of d.
+// CHECK-LABEL: func @fold_ptqtp_round_trip
+// CHECK-NOT: itq3.
+// CHECK: %[[C:.*]] = arith.constant dense<-0.249984741> : tensor<2x128xf32>
+// CHECK: return %[[C]]
+func.func @fold_ptqtp_round_trip() -> tensor<2x128xf32> {
+  %w = arith.constant dense<-0.25> : tensor<2x128xf32>
+  %q = itq3.quantize %w : tensor<2x128xf32> -> !itq3.packed<2x128, ptqtp>
+  %d = itq3.dequantize %q : !itq3.packed<2x128, ptqtp> -> tensor<2x128xf32>
+  return %d : tensor<2x128xf32>
+}
+
+// -----
+
 // q8 stores integers up to 127 exactly (scale 1), so the round trip folds to
 // the original values.
 // CHECK-LABEL: func @fold_q8_round_trip

@@ -1,6 +1,6 @@
 // RUN: itq3-opt %s -split-input-file -verify-diagnostics
 
-// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3 or itq3_s}}
+// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s or ptqtp}}
 func.func @unknown_format() attributes {f = #itq3.format<q5>}
 
 // -----
@@ -27,6 +27,25 @@ func.func @packed_block(%w: !itq3.packed<4x100, itq3_s>)
 
 // expected-error @+1 {{K = 48 is not a multiple of the q4 block size 32}}
 func.func @packed_block_q4(%w: !itq3.packed<4x48, q4>)
+
+// -----
+
+// 576 (SmolLM2's hidden size) is 4.5 blocks of 128: such linears fall back.
+// expected-error @+1 {{K = 576 is not a multiple of the ptqtp block size 128}}
+func.func @packed_block_ptqtp(%w: !itq3.packed<4x576, ptqtp>)
+
+// -----
+
+// expected-error @+1 {{format 'ptqtp' has no rotation, so it takes no sign seed}}
+func.func @ptqtp_seed(%w: !itq3.packed<4x128, ptqtp, seed = 3>)
+
+// -----
+
+func.func @matmul_ptqtp_weight_rotation(%x: tensor<1x128xf32>, %w: !itq3.packed<8x128, ptqtp>) {
+  // expected-error @+1 {{format 'ptqtp' has no rotation; use rotation<none>}}
+  %y = itq3.matmul %x, %w rotation<weight> : tensor<1x128xf32>, !itq3.packed<8x128, ptqtp> -> tensor<1x8xf32>
+  return
+}
 
 // -----
 

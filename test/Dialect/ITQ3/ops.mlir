@@ -5,9 +5,10 @@
 // CHECK-SAME: fmt = #itq3.format<itq3_s>
 // CHECK-SAME: plain = #itq3.format<q4>
 // CHECK-SAME: seeded = #itq3.format<q3r, seed = 7>
+// CHECK-SAME: ternary = #itq3.format<ptqtp>
 func.func @format_attrs() attributes {
     fmt = #itq3.format<itq3_s>, seeded = #itq3.format<q3r, seed = 7>,
-    plain = #itq3.format<q4>} {
+    plain = #itq3.format<q4>, ternary = #itq3.format<ptqtp>} {
   return
 }
 
@@ -16,10 +17,12 @@ func.func @format_attrs() attributes {
 // CHECK-SAME: !itq3.packed<64x256, itq3_s, seed = 42>
 // CHECK-SAME: !itq3.packed<8x32, q8>
 // CHECK-SAME: !itq3.packed<3x5, f16>
+// CHECK-SAME: !itq3.packed<7x384, ptqtp>
 func.func @packed_types(%a: !itq3.packed<64x256, itq3_s>,
                         %b: !itq3.packed<64x256, itq3_s, seed = 42>,
                         %c: !itq3.packed<8x32, q8>,
-                        %d: !itq3.packed<3x5, f16>) {
+                        %d: !itq3.packed<3x5, f16>,
+                        %e: !itq3.packed<7x384, ptqtp>) {
   return
 }
 

@@ -81,6 +81,24 @@ std::vector<Case> allCases() {
     cases.push_back({F::Q4, int8, 100, 96, 0, mmaRows, true});
   }
   cases.push_back({F::Q8, true, 768, 256, 0, mmaRows, true});
+  // ptqtp (blocks of 128, no rotation): K = 256 and 512 decode in chunks
+  // of 256 (two blocks), K = 384 in chunks of one block; odd N (edge
+  // tiles); the vector decode, the scalar one (the GPU's), the 16x8 blocks,
+  // and the baseline x86-64 vector code.
+  for (bool int8 : {false, true}) {
+    cases.push_back({F::PTQTP, int8, 256, 256});
+    cases.push_back({F::PTQTP, int8, 99, 384});
+    cases.push_back({F::PTQTP, int8, 37, 1536, 0, {1, 5}});
+    Case scalar{F::PTQTP, int8, 99, 384};
+    scalar.scalarDecode = true;
+    cases.push_back(scalar);
+    cases.push_back({F::PTQTP, int8, 100, 384, 0, mmaRows, true});
+#if defined(__x86_64__)
+    Case baseline{F::PTQTP, int8, 99, 512};
+    baseline.cpu = "x86-64";
+    cases.push_back(baseline);
+#endif
+  }
   // 256 x 3 tiles, each with a 32 KiB stage: more than a default 8 MiB stack
   // unless every tile releases its stage.
   cases.push_back({F::ITQ3S, false, 8192, 256, 0, {24}});

@@ -193,6 +193,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"f16", FormatKind::F16, "weight", 0, false},
         Case{"qwen2_iq3_activation", FormatKind::IQ3, "activation", 0, true},
         Case{"qwen2_q8_weight", FormatKind::Q8, "weight", 0, true},
+        // Widths 256 and 768 are multiples of 128: every linear is ptqtp.
+        Case{"ptqtp_activation", FormatKind::PTQTP, "activation", 0, false},
+        Case{"qwen2_ptqtp_weight", FormatKind::PTQTP, "weight", 0, true},
         // The GPU kernels of the whole model (dp4a decode tiles, mma.sync
         // prefill tiles, attention and the other model ops), emulated.
         Case{"itq3_s_activation_gpu_emulation", FormatKind::ITQ3S,

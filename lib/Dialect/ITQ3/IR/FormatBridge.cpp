@@ -18,7 +18,9 @@ static_assert(static_cast<int>(FormatKind::F16) == int(fmt::FormatKind::F16) &&
                   static_cast<int>(FormatKind::Q3R) == int(fmt::FormatKind::Q3R) &&
                   static_cast<int>(FormatKind::IQ3) == int(fmt::FormatKind::IQ3) &&
                   static_cast<int>(FormatKind::ITQ3S) ==
-                      int(fmt::FormatKind::ITQ3S),
+                      int(fmt::FormatKind::ITQ3S) &&
+                  static_cast<int>(FormatKind::PTQTP) ==
+                      int(fmt::FormatKind::PTQTP),
               "itq3 FormatKind enum out of sync with lib/Format");
 
 fmt::FormatKind mlir::itq3::toCodecKind(FormatKind kind) {

@@ -435,6 +435,11 @@ void print(const std::vector<Row> &rows, double peak,
                 r.kernel.c_str(), (long long)r.shape.n, (long long)r.shape.k,
                 (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak);
     for (const Baseline &baseline : baselines) {
+      // The quantizer is not a matmul: its share is printed below instead.
+      if (r.kernel == kQuantizer) {
+        std::printf(" n/a |");
+        continue;
+      }
       double seconds = 0;
       for (const Row &b : rows)
         if (b.kernel == baseline.kernel && b.shape.n == r.shape.n &&

@@ -126,11 +126,46 @@ TEST(Calibrated, ErrorFeedbackBeatsRoundToNearestOnCorrelatedInputs) {
     ASSERT_TRUE(full.status) << full.status.message();
     double eRtn = outputError(w.data(), rtn.decoded.data(), rows, cols, h.data());
     double eFull = outputError(w.data(), full.decoded.data(), rows, cols, h.data());
-    // Measured: the feedback cuts the output error 3-10x; demand 2x.
+    // Measured: 37-83x lower (the rank-8 inputs leave much to cancel);
+    // demand 2x.
     EXPECT_LT(eFull, 0.5 * eRtn) << formatName(kind) << ": " << eFull << " vs " << eRtn;
     // It trades plain weight error for output error.
     EXPECT_GT(relativeError(w, full.decoded), relativeError(w, rtn.decoded))
         << formatName(kind);
+  }
+}
+
+TEST(Calibrated, FeedbackReachesColumnsOfLaterBatches) {
+  // Column c + 256 repeats column c (plus a little noise), and columns are
+  // otherwise independent: the only useful feedback crosses from the first
+  // 256 columns (one batch of the encoder) to the second.
+  const int64_t rows = 16, cols = 512, tokens = 4096;
+  std::vector<float> z = gaussian(tokens * 256, 71, 1.0f);
+  std::vector<float> noise = gaussian(tokens * 256, 72, 0.1f);
+  std::vector<float> h(size_t(cols * cols), 0.0f);
+  std::vector<float> x(size_t(tokens * cols));
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t c = 0; c < 256; ++c) {
+      x[size_t(t * cols + c)] = z[size_t(t * 256 + c)];
+      x[size_t(t * cols + c + 256)] = z[size_t(t * 256 + c)] + noise[size_t(t * 256 + c)];
+    }
+  std::vector<float> xt(size_t(cols * tokens));
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t c = 0; c < cols; ++c)
+      xt[size_t(c * tokens + t)] = x[size_t(t * cols + c)];
+  gemmAccumulate(cols, cols, tokens, 1.0f / float(tokens), xt.data(), tokens,
+                 x.data(), cols, h.data(), cols);
+  std::vector<float> w = gaussian(rows * cols, 73);
+  for (FormatKind kind : {FormatKind::Q4, FormatKind::IQ3}) {
+    auto codec = createCodec(kind);
+    RoundTrip rtn = roundTrip(*codec, w, rows, cols);
+    Coded full = calibrated(*codec, w, rows, cols, h);
+    ASSERT_TRUE(full.status);
+    double eRtn = outputError(w.data(), rtn.decoded.data(), rows, cols, h.data());
+    double eFull = outputError(w.data(), full.decoded.data(), rows, cols, h.data());
+    // Measured 0.51 of RTN's error for q4 and iq3; 0.99 without the
+    // feedback across batches.
+    EXPECT_LT(eFull, 0.7 * eRtn) << formatName(kind) << ": " << eFull << " vs " << eRtn;
   }
 }
 

@@ -55,17 +55,8 @@ static Status checkFinite(const float *row, int64_t r, int64_t cols) {
   return Status::success();
 }
 
-Status BlockCodec::encodeRow(const float *row, int64_t r, int64_t cols,
-                             const float *importance, float *scratch,
-                             uint8_t *dst) const {
-  if (Status s = checkFinite(row, r, cols); !s.ok())
-    return s;
-  const float *values = row;
-  if (isRotated()) {
-    std::copy(row, row + cols, scratch);
-    rotateRow(scratch, cols, options().signSeed);
-    values = scratch;
-  }
+Status BlockCodec::checkStoredRow(const float *values, int64_t r,
+                                  int64_t cols) const {
   int64_t block = blockSize();
   for (int64_t c = 0; c < cols; c += block) {
     const float *v = values + c;
@@ -81,9 +72,27 @@ Status BlockCodec::encodeRow(const float *row, int64_t r, int64_t cols,
          << "keep it in f32";
       return Status::error(os.str());
     }
-    encodeBlock(v, importance ? importance + c : nullptr,
-                dst + c / block * bytesPerBlock());
   }
+  return Status::success();
+}
+
+Status BlockCodec::encodeRow(const float *row, int64_t r, int64_t cols,
+                             const float *importance, float *scratch,
+                             uint8_t *dst) const {
+  if (Status s = checkFinite(row, r, cols); !s.ok())
+    return s;
+  const float *values = row;
+  if (isRotated()) {
+    std::copy(row, row + cols, scratch);
+    rotateRow(scratch, cols, options().signSeed);
+    values = scratch;
+  }
+  if (Status s = checkStoredRow(values, r, cols); !s.ok())
+    return s;
+  int64_t block = blockSize();
+  for (int64_t c = 0; c < cols; c += block)
+    encodeBlock(values + c, importance ? importance + c : nullptr,
+                dst + c / block * bytesPerBlock());
   return Status::success();
 }
 
@@ -107,21 +116,22 @@ Status BlockCodec::encodeRows(const float *src, int64_t rows, int64_t cols,
 }
 
 Status BlockCodec::decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
-                              float *dst) const {
-  return decode(src, rows, cols, dst, /*undoRotation=*/true);
+                              float *dst, unsigned threads) const {
+  return decode(src, rows, cols, dst, /*undoRotation=*/true, threads);
 }
 
 Status BlockCodec::decodeRowsStored(const uint8_t *src, int64_t rows,
                                     int64_t cols, float *dst) const {
-  return decode(src, rows, cols, dst, /*undoRotation=*/false);
+  return decode(src, rows, cols, dst, /*undoRotation=*/false, 0);
 }
 
 Status BlockCodec::decode(const uint8_t *src, int64_t rows, int64_t cols,
-                          float *dst, bool undoRotation) const {
+                          float *dst, bool undoRotation,
+                          unsigned threads) const {
   if (Status s = checkShape(rows, cols); !s.ok())
     return s;
   int64_t block = blockSize(), rowBytes = this->rowBytes(cols);
-  return forEachRowRange(rows, 0, [&](int64_t begin, int64_t end) {
+  return forEachRowRange(rows, threads, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       float *out = dst + r * cols;
       for (int64_t c = 0; c < cols; c += block)

@@ -16,14 +16,44 @@
 
 namespace itq3::format::detail {
 
+/// One block while the calibrated encoder fills it in, group by group.
+struct BlockCode {
+  float d = 0;             // grid: the fp16 super-block scale
+  float scale[8] = {};     // effective scale of each 32-weight sub-block
+  int sub[8] = {};         // grid: l of each sub-block
+  int code[256] = {};      // scalar: code per weight; grid: index per 4-group
+  uint8_t negative[256] = {}; // grid: sign of each weight
+};
+
 class BlockCodec : public Codec {
 public:
   Status encodeRows(const float *src, int64_t rows, int64_t cols, uint8_t *dst,
                     const EncodeOptions &opts) const final;
   Status decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
-                    float *dst) const final;
+                    float *dst, unsigned threads = 0) const final;
   Status decodeRowsStored(const uint8_t *src, int64_t rows, int64_t cols,
                           float *dst) const final;
+
+  const BlockCodec *blockCodec() const final { return this; }
+
+  // The hooks of the calibrated encoder (Calibrated.cpp). Values are in the
+  // stored domain (rotated for rotated codecs).
+
+  /// Values snapped jointly: 4 for the grid's 4-tuples, 1 for scalars.
+  virtual int snapWidth() const { return 1; }
+  /// Fits the scales of one block as the round-to-nearest encoder would
+  /// (`importance` null or blockSize() weights).
+  virtual void fitScales(const float *values, const float *importance,
+                         BlockCode &code) const = 0;
+  /// Codes snapWidth() values at block position j with the scales of
+  /// `code` (weights: their importance), writing what decodes into q.
+  virtual void snap(const float *values, const float *weights, int64_t j,
+                    BlockCode &code, float *q) const = 0;
+  /// Writes the finished block in the codec's layout.
+  virtual void pack(const BlockCode &code, uint8_t *dst) const = 0;
+  /// The checks encodeRows makes of one stored-domain row (finite values,
+  /// magnitudes within the fp16 scale's range); r names it in the message.
+  Status checkStoredRow(const float *values, int64_t r, int64_t cols) const;
 
 protected:
   explicit BlockCodec(CodecOptions options) : Codec(options) {}
@@ -39,7 +69,7 @@ protected:
 
 private:
   Status decode(const uint8_t *src, int64_t rows, int64_t cols, float *dst,
-                bool undoRotation) const;
+                bool undoRotation, unsigned threads) const;
   Status encodeRow(const float *row, int64_t r, int64_t cols,
                    const float *importance, float *scratch, uint8_t *dst) const;
 };

@@ -3,8 +3,13 @@
 #include "itq3/Format/GridCodec.h"
 
 #include "BlockCodec.h"
+#include "GridBlock.h"
+#include "GridSnapper.h"
 
 #include "itq3/Format/Half.h"
+
+#include <algorithm>
+#include <cmath>
 
 namespace itq3::format {
 
@@ -31,6 +36,44 @@ private:
   }
   // Largest sub-scale 31 d with d <= kHalfMax, largest level 15.
   float maxMagnitude() const override { return kHalfMax * 31.0f * 15.0f; }
+
+  int snapWidth() const override { return 4; }
+  void fitScales(const float *v, const float *imp,
+                 detail::BlockCode &code) const override {
+    // The round-to-nearest encoder's search picks d and every l; its
+    // indices are recomputed by snap().
+    uint8_t block[kGridBlockBytes];
+    encodeGridBlock(v, imp, tables_, weighting_, block);
+    code.d = gridBlockScale(block);
+    for (int s = 0; s < 8; ++s) {
+      code.sub[s] = gridBlockSubScale(block, s);
+      code.scale[s] = code.d * float(2 * code.sub[s] + 1);
+    }
+  }
+  void snap(const float *v, const float *w, int64_t j, detail::BlockCode &code,
+            float *q) const override {
+    float scale = code.scale[j / 32];
+    int group = int(j / 4);
+    for (int i = 0; i < 4; ++i)
+      code.negative[j + i] = v[i] < 0;
+    if (!(scale > 0)) { // d stored as 0: every value decodes to 0
+      code.code[group] = tables_.smallestIndex();
+      std::fill(q, q + 4, 0.0f);
+      return;
+    }
+    float y[4], inv = 1.0f / scale; // as the round-to-nearest snap computes it
+    for (int i = 0; i < 4; ++i)
+      y[i] = std::fabs(v[i]) * inv;
+    detail::GridSnapper snapper(tables_);
+    int index = snapper.snap(y, w);
+    code.code[group] = index;
+    const float *g = tables_.levels(index);
+    for (int i = 0; i < 4; ++i)
+      q[i] = code.negative[j + i] ? -scale * g[i] : scale * g[i];
+  }
+  void pack(const detail::BlockCode &code, uint8_t *dst) const override {
+    detail::writeGridBlock(dst, code.d, code.sub, code.code, code.negative);
+  }
 
   FormatKind kind_;
   GridWeighting weighting_;

@@ -3,6 +3,7 @@
 #include "itq3/Format/GridCodec.h"
 #include "itq3/Format/Half.h"
 
+#include "GridBlock.h"
 #include "GridSnapper.h"
 #include "SubBlockSearch.h"
 
@@ -80,8 +81,10 @@ int chooseSubScale(const float *x, const float *w, float fitted, float d,
   return bestL;
 }
 
-void writeBlock(uint8_t *dst, float d, const int *subScale, const int *index,
-                const float *values) {
+} // namespace
+
+void detail::writeGridBlock(uint8_t *dst, float d, const int *subScale,
+                            const int *index, const uint8_t *negative) {
   std::memset(dst, 0, kGridBlockBytes);
   storeHalf(dst, d);
   for (int g = 0; g < kGridBlockWeights / 4; ++g) {
@@ -89,13 +92,19 @@ void writeBlock(uint8_t *dst, float d, const int *subScale, const int *index,
     dst[kQhOffset + g / 8] |= uint8_t(((index[g] >> 8) & 1) << (g % 8));
   }
   for (int i = 0; i < kGridBlockWeights; ++i)
-    if (values[i] < 0)
+    if (negative[i])
       dst[kSignOffset + i / 8] |= uint8_t(1u << (i % 8));
   for (int s = 0; s < kSubBlocks; ++s)
     dst[kScaleOffset + s / 2] |= uint8_t(subScale[s] << (4 * (s % 2)));
 }
 
-} // namespace
+static void writeBlock(uint8_t *dst, float d, const int *subScale,
+                       const int *index, const float *values) {
+  uint8_t negative[kGridBlockWeights];
+  for (int i = 0; i < kGridBlockWeights; ++i)
+    negative[i] = values[i] < 0;
+  detail::writeGridBlock(dst, d, subScale, index, negative);
+}
 
 void encodeGridBlock(const float *values, const float *importance,
                      const GridTables &tables, GridWeighting weighting,

@@ -73,6 +73,19 @@ private:
     dst[0] = loadHalf(src);
   }
   float maxMagnitude() const override { return kHalfMax; }
+  // No scale: the code is the half itself (its bits kept in code[0]).
+  void fitScales(const float *, const float *, BlockCode &) const override {}
+  void snap(const float *v, const float *, int64_t, BlockCode &code,
+            float *q) const override {
+    uint8_t bits[2];
+    storeHalf(bits, v[0]);
+    code.code[0] = bits[0] | bits[1] << 8;
+    q[0] = loadHalf(bits);
+  }
+  void pack(const BlockCode &code, uint8_t *dst) const override {
+    dst[0] = uint8_t(code.code[0]);
+    dst[1] = uint8_t(code.code[0] >> 8);
+  }
 };
 
 class Q8Codec final : public BlockCodec {
@@ -101,7 +114,33 @@ private:
       dst[i] = d * float(int8_t(src[2 + i]));
   }
   float maxMagnitude() const override { return kHalfMax * 127.0f; }
+  void fitScales(const float *v, const float *, BlockCode &code) const override {
+    float amax = 0;
+    for (int i = 0; i < kScalarBlock; ++i)
+      amax = std::max(amax, std::fabs(v[i]));
+    code.scale[0] = roundToHalf(std::min(amax / 127.0f, kHalfMax));
+  }
+  void snap(const float *v, const float *, int64_t j, BlockCode &code,
+            float *q) const override {
+    float d = code.scale[0], inv = d > 0 ? 1.0f / d : 0.0f;
+    float c = std::clamp(std::nearbyint(v[0] * inv), -127.0f, 127.0f);
+    code.code[j] = int(c);
+    q[0] = d * c;
+  }
+  void pack(const BlockCode &code, uint8_t *dst) const override {
+    storeHalf(dst, code.scale[0]);
+    for (int i = 0; i < kScalarBlock; ++i)
+      dst[2 + i] = uint8_t(int8_t(code.code[i]));
+  }
 };
+
+/// Scalar snap at a fixed scale d (0: the code nearest to level 0).
+float snapUniform(float v, float d, const UniformLevels &L, int &code) {
+  // v * (1 / d), as fitUniform computes its codes: the same code for the
+  // same scale, bit for bit.
+  code = L.code(d != 0 ? v * (1.0f / d) : 0.0f);
+  return d * float(L.level(code));
+}
 
 class Q4Codec final : public BlockCodec {
 public:
@@ -114,9 +153,26 @@ private:
   void encodeBlock(const float *v, const float *imp, uint8_t *dst) const override {
     uint8_t codes[kScalarBlock];
     float d = fitUniform(v, imp, kScalarBlock, kQ4Levels, q4Targets(), codes);
+    packQ4(d, codes, dst);
+  }
+  static void packQ4(float d, const uint8_t *codes, uint8_t *dst) {
     storeHalf(dst, d);
     for (int j = 0; j < 16; ++j)
       dst[2 + j] = uint8_t(codes[j] | (codes[j + 16] << 4));
+  }
+  void fitScales(const float *v, const float *imp, BlockCode &code) const override {
+    uint8_t codes[kScalarBlock];
+    code.scale[0] = fitUniform(v, imp, kScalarBlock, kQ4Levels, q4Targets(), codes);
+  }
+  void snap(const float *v, const float *, int64_t j, BlockCode &code,
+            float *q) const override {
+    q[0] = snapUniform(v[0], code.scale[0], kQ4Levels, code.code[j]);
+  }
+  void pack(const BlockCode &code, uint8_t *dst) const override {
+    uint8_t codes[kScalarBlock];
+    for (int i = 0; i < kScalarBlock; ++i)
+      codes[i] = uint8_t(code.code[i]);
+    packQ4(code.scale[0], codes, dst);
   }
   void decodeBlock(const uint8_t *src, float *dst) const override {
     float d = loadHalf(src);
@@ -133,6 +189,19 @@ private:
 void encodeQ3Block(const float *v, const float *imp, uint8_t *dst) {
   uint8_t codes[kScalarBlock];
   float d = fitUniform(v, imp, kScalarBlock, kQ3Levels, q3Targets(), codes);
+  packQ3Block(d, codes, dst);
+}
+
+float fitQ3Scale(const float *v, const float *imp) {
+  uint8_t codes[kScalarBlock];
+  return fitUniform(v, imp, kScalarBlock, kQ3Levels, q3Targets(), codes);
+}
+
+float snapQ3(float v, float d, int &code) {
+  return snapUniform(v, d, kQ3Levels, code);
+}
+
+void packQ3Block(float d, const uint8_t *codes, uint8_t *dst) {
   std::memset(dst, 0, kQ3BlockBytes);
   storeHalf(dst, d);
   for (int j = 0; j < kScalarBlock; ++j) {
@@ -155,6 +224,14 @@ void decodeQ3Block(const uint8_t *src, float *dst) {
 
 namespace {
 
+/// Sub-block s of `code` (codes 32 s .. 32 s + 31, scale s) as a q3 block.
+void packQ3Codes(const BlockCode &code, int s, uint8_t *dst) {
+  uint8_t codes[kScalarBlock];
+  for (int i = 0; i < kScalarBlock; ++i)
+    codes[i] = uint8_t(code.code[s * kScalarBlock + i]);
+  packQ3Block(code.scale[s], codes, dst);
+}
+
 class Q3Codec final : public BlockCodec {
 public:
   explicit Q3Codec(CodecOptions options) : BlockCodec(options) {}
@@ -170,6 +247,16 @@ private:
     decodeQ3Block(src, dst);
   }
   float maxMagnitude() const override { return kHalfMax * 7.0f; }
+  void fitScales(const float *v, const float *imp, BlockCode &code) const override {
+    code.scale[0] = fitQ3Scale(v, imp);
+  }
+  void snap(const float *v, const float *, int64_t j, BlockCode &code,
+            float *q) const override {
+    q[0] = snapQ3(v[0], code.scale[0], code.code[j]);
+  }
+  void pack(const BlockCode &code, uint8_t *dst) const override {
+    packQ3Codes(code, 0, dst);
+  }
 };
 
 class Q3RCodec final : public BlockCodec {
@@ -191,6 +278,19 @@ private:
       decodeQ3Block(src + s * kQ3BlockBytes, dst + s * kScalarBlock);
   }
   float maxMagnitude() const override { return kHalfMax * 7.0f; }
+  void fitScales(const float *v, const float *imp, BlockCode &code) const override {
+    for (int s = 0; s < 8; ++s)
+      code.scale[s] = fitQ3Scale(v + s * kScalarBlock,
+                                 imp ? imp + s * kScalarBlock : nullptr);
+  }
+  void snap(const float *v, const float *, int64_t j, BlockCode &code,
+            float *q) const override {
+    q[0] = snapQ3(v[0], code.scale[j / kScalarBlock], code.code[j]);
+  }
+  void pack(const BlockCode &code, uint8_t *dst) const override {
+    for (int s = 0; s < 8; ++s)
+      packQ3Codes(code, s, dst + s * kQ3BlockBytes);
+  }
 };
 
 } // namespace

@@ -33,7 +33,8 @@ LanguageModel languageModel(Forward &fwd) {
 
 Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
                   int64_t ctx, int32_t bos, PerplexityResult &result,
-                  const std::function<void(int64_t, int64_t)> &progress) {
+                  const std::function<void(int64_t, int64_t)> &progress,
+                  const TokenObserver &onToken) {
   result = PerplexityResult();
   if (ctx < 2 || ctx > lm.context)
     return Status::error("perplexity context " + std::to_string(ctx) +
@@ -62,8 +63,11 @@ Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
       if (Status s = lm.run(&window[size_t(pos)], n, pos, logits, true); !s)
         return s;
       for (int64_t t = 0; t < n && pos + t + 1 < ctx; ++t) {
-        result.nll += negLogLikelihood(&logits[size_t(t * vocab)], vocab,
-                                       window[size_t(pos + t + 1)]);
+        const float *row = &logits[size_t(t * vocab)];
+        int32_t target = window[size_t(pos + t + 1)];
+        result.nll += negLogLikelihood(row, vocab, target);
+        if (onToken)
+          onToken(row, vocab, target);
         result.scored += 1;
       }
       if (progress)
@@ -77,5 +81,18 @@ Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
   return Status::success();
 }
 
+std::vector<int32_t> scoredTargets(const std::vector<int32_t> &tokens,
+                                   int64_t ctx, int32_t bos) {
+  std::vector<int32_t> out;
+  int64_t textPerWindow = bos >= 0 ? ctx - 1 : ctx;
+  if (textPerWindow < 1)
+    return out;
+  int64_t windows = int64_t(tokens.size()) / textPerWindow;
+  for (int64_t w = 0; w < windows; ++w)
+    // With BOS every text token is a target; without, all but the first.
+    for (int64_t i = bos >= 0 ? 0 : 1; i < textPerWindow; ++i)
+      out.push_back(tokens[size_t(w * textPerWindow + i)]);
+  return out;
+}
 
 } // namespace itq3::model

@@ -117,6 +117,10 @@ void Forward::quantizeInput(const float *in, int64_t rows, int64_t inDim,
 
 void Forward::project(int64_t layer, const float *in, int64_t rows,
                       int64_t inDim, std::initializer_list<Projection> outs) {
+  // Observed before any activation quantization: calibration wants what
+  // the reference linear reads.
+  if (observer_)
+    observer_(layer, outs.begin()->what, in, rows, inDim);
   // Linears sharing an input (Q/K/V, gate/up) almost always share a format:
   // the input is quantized again only when the way to quantize it changes.
   const ActivationQuant *quantized = nullptr;
@@ -162,19 +166,17 @@ void Forward::attention(int64_t layer, int64_t n, int64_t pos) {
   });
 }
 
-Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
-                    std::vector<float> &logits, bool allLogits) {
-  const ModelConfig &c = model_.config;
+Status Forward::checkPositions(int64_t n, int64_t pos) const {
   if (n <= 0 || pos < 0 || pos + n > context_)
     return Status::error("positions " + std::to_string(pos) + ".." +
                          std::to_string(pos + n - 1) +
                          " do not fit the context of " +
                          std::to_string(context_));
-  for (int64_t t = 0; t < n; ++t)
-    if (tokens[t] < 0 || tokens[t] >= c.vocabSize)
-      return Status::error("token id " + std::to_string(tokens[t]) +
-                           " outside the vocabulary of " +
-                           std::to_string(c.vocabSize));
+  return Status::success();
+}
+
+void Forward::resize(int64_t n) {
+  const ModelConfig &c = model_.config;
   int64_t dim = c.dim, hd = c.headDim, hidden = c.hiddenDim;
   int64_t qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
   x_.resize(size_t(n * dim));
@@ -185,12 +187,38 @@ Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
   att_.resize(size_t(n * qDim));
   gate_.resize(size_t(n * hidden));
   up_.resize(size_t(n * hidden));
+}
 
-  const float *embed = weight("token_embd.weight");
+Status Forward::embed(const int32_t *tokens, int64_t n, float *hidden) const {
+  const ModelConfig &c = model_.config;
   for (int64_t t = 0; t < n; ++t)
-    std::copy_n(embed + tokens[t] * dim, dim, x_.data() + t * dim);
+    if (tokens[t] < 0 || tokens[t] >= c.vocabSize)
+      return Status::error("token id " + std::to_string(tokens[t]) +
+                           " outside the vocabulary of " +
+                           std::to_string(c.vocabSize));
+  const float *table = weight("token_embd.weight");
+  for (int64_t t = 0; t < n; ++t)
+    std::copy_n(table + tokens[t] * c.dim, c.dim, hidden + t * c.dim);
+  return Status::success();
+}
 
-  auto addBias = [&](float *v, int64_t width, int64_t l, const char *what) {
+Status Forward::runLayer(int64_t l, float *hidden, int64_t n, int64_t pos) {
+  if (l < 0 || l >= model_.config.nLayers)
+    return Status::error("layer " + std::to_string(l) + " out of range");
+  if (Status s = checkPositions(n, pos); !s)
+    return s;
+  resize(n);
+  std::copy_n(hidden, n * model_.config.dim, x_.data());
+  layer(l, n, pos);
+  std::copy_n(x_.data(), n * model_.config.dim, hidden);
+  return Status::success();
+}
+
+void Forward::layer(int64_t l, int64_t n, int64_t pos) {
+  const ModelConfig &c = model_.config;
+  int64_t dim = c.dim, hd = c.headDim, hidden = c.hiddenDim;
+  int64_t qDim = c.nHeads * hd, kvDim = c.nKvHeads * hd;
+  auto addBias = [&](float *v, int64_t width, const char *what) {
     if (!c.qkvBias)
       return;
     const float *b = weight(layerTensor(l, what, "bias"));
@@ -199,45 +227,56 @@ Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
         v[t * width + i] += b[i];
   };
 
-  for (int64_t l = 0; l < c.nLayers; ++l) {
-    const float *attnNorm = weight(layerTensor(l, "attn_norm"));
-    for (int64_t t = 0; t < n; ++t)
-      rmsNorm(&x_[t * dim], attnNorm, dim, c.normEps, &xb_[t * dim]);
-    project(l, xb_.data(), n, dim,
-            {{"attn_q", qDim, q_.data()},
-             {"attn_k", kvDim, k_.data()},
-             {"attn_v", kvDim, v_.data()}});
-    addBias(q_.data(), qDim, l, "attn_q");
-    addBias(k_.data(), kvDim, l, "attn_k");
-    addBias(v_.data(), kvDim, l, "attn_v");
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t h = 0; h < c.nHeads; ++h)
-        applyRope(&q_[t * qDim + h * hd], hd, pos + t, c.ropeBase, c.ropeHalves);
-      for (int64_t h = 0; h < c.nKvHeads; ++h)
-        applyRope(&k_[t * kvDim + h * hd], hd, pos + t, c.ropeBase, c.ropeHalves);
-      size_t slot = size_t((l * context_ + pos + t) * kvDim);
-      std::copy_n(&k_[t * kvDim], kvDim, &keyCache_[slot]);
-      std::copy_n(&v_[t * kvDim], kvDim, &valueCache_[slot]);
-    }
-    attention(l, n, pos);
-    project(l, att_.data(), n, qDim, {{"attn_output", dim, xb_.data()}});
-    for (int64_t i = 0; i < n * dim; ++i)
-      x_[i] += xb_[i];
-
-    const float *ffnNorm = weight(layerTensor(l, "ffn_norm"));
-    for (int64_t t = 0; t < n; ++t)
-      rmsNorm(&x_[t * dim], ffnNorm, dim, c.normEps, &xb_[t * dim]);
-    project(l, xb_.data(), n, dim,
-            {{"ffn_gate", hidden, gate_.data()}, {"ffn_up", hidden, up_.data()}});
-    for (int64_t i = 0; i < n * hidden; ++i) {
-      float g = gate_[i];
-      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i]; // SiLU(gate) * up
-    }
-    project(l, gate_.data(), n, hidden, {{"ffn_down", dim, xb_.data()}});
-    for (int64_t i = 0; i < n * dim; ++i)
-      x_[i] += xb_[i];
+  const float *attnNorm = weight(layerTensor(l, "attn_norm"));
+  for (int64_t t = 0; t < n; ++t)
+    rmsNorm(&x_[t * dim], attnNorm, dim, c.normEps, &xb_[t * dim]);
+  project(l, xb_.data(), n, dim,
+          {{"attn_q", qDim, q_.data()},
+           {"attn_k", kvDim, k_.data()},
+           {"attn_v", kvDim, v_.data()}});
+  addBias(q_.data(), qDim, "attn_q");
+  addBias(k_.data(), kvDim, "attn_k");
+  addBias(v_.data(), kvDim, "attn_v");
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t h = 0; h < c.nHeads; ++h)
+      applyRope(&q_[t * qDim + h * hd], hd, pos + t, c.ropeBase, c.ropeHalves);
+    for (int64_t h = 0; h < c.nKvHeads; ++h)
+      applyRope(&k_[t * kvDim + h * hd], hd, pos + t, c.ropeBase, c.ropeHalves);
+    size_t slot = size_t((l * context_ + pos + t) * kvDim);
+    std::copy_n(&k_[t * kvDim], kvDim, &keyCache_[slot]);
+    std::copy_n(&v_[t * kvDim], kvDim, &valueCache_[slot]);
   }
+  attention(l, n, pos);
+  project(l, att_.data(), n, qDim, {{"attn_output", dim, xb_.data()}});
+  for (int64_t i = 0; i < n * dim; ++i)
+    x_[i] += xb_[i];
 
+  const float *ffnNorm = weight(layerTensor(l, "ffn_norm"));
+  for (int64_t t = 0; t < n; ++t)
+    rmsNorm(&x_[t * dim], ffnNorm, dim, c.normEps, &xb_[t * dim]);
+  project(l, xb_.data(), n, dim,
+          {{"ffn_gate", hidden, gate_.data()}, {"ffn_up", hidden, up_.data()}});
+  for (int64_t i = 0; i < n * hidden; ++i) {
+    float g = gate_[i];
+    gate_[i] = g / (1.0f + std::exp(-g)) * up_[i]; // SiLU(gate) * up
+  }
+  project(l, gate_.data(), n, hidden, {{"ffn_down", dim, xb_.data()}});
+  for (int64_t i = 0; i < n * dim; ++i)
+    x_[i] += xb_[i];
+}
+
+Status Forward::run(const int32_t *tokens, int64_t n, int64_t pos,
+                    std::vector<float> &logits, bool allLogits) {
+  const ModelConfig &c = model_.config;
+  if (Status s = checkPositions(n, pos); !s)
+    return s;
+  resize(n);
+  if (Status s = embed(tokens, n, x_.data()); !s)
+    return s;
+  for (int64_t l = 0; l < c.nLayers; ++l)
+    layer(l, n, pos);
+
+  int64_t dim = c.dim;
   int64_t first = allLogits ? 0 : n - 1, rows = n - first;
   const float *outNorm = weight("output_norm.weight");
   for (int64_t t = first; t < n; ++t)

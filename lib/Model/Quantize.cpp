@@ -1,11 +1,9 @@
 //===- Quantize.cpp - Simulated quantization of a model's linears ---------===//
 
 #include "itq3/Model/Quantize.h"
-#include "itq3/Model/ThreadPool.h"
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <set>
 
 namespace itq3::model {
@@ -99,29 +97,32 @@ static std::unique_ptr<Codec> codecFor(FormatKind kind,
   return nullptr;
 }
 
+/// Encodes t (with its input's second moment h when calibrating), decodes
+/// it back in place and measures the relative weight error. Encoder and
+/// decoder each run on `threads` threads of their own: nothing here nests
+/// them in another pool.
 static Status roundTrip(const Codec &codec, Tensor &t, unsigned threads,
-                        ThreadPool &pool, double &relError) {
+                        const CalibratedQuantization *calibrated,
+                        const std::vector<float> *h, double &relError) {
   int64_t rows = t.rows(), cols = t.cols();
   std::vector<uint8_t> packed(size_t(codec.matrixBytes(rows, cols)));
-  format::EncodeOptions eo;
-  eo.threads = threads;
-  if (Status s = codec.encodeRows(t.data.data(), rows, cols, packed.data(), eo);
-      !s)
+  Status s = Status::success();
+  if (calibrated && h) {
+    format::CalibratedOptions co = calibrated->options;
+    co.threads = threads;
+    s = format::encodeRowsCalibrated(codec, t.data.data(), rows, cols,
+                                     h->data(), co, packed.data());
+  } else {
+    format::EncodeOptions eo;
+    eo.threads = threads;
+    s = codec.encodeRows(t.data.data(), rows, cols, packed.data(), eo);
+  }
+  if (!s)
     return s;
   std::vector<float> back(t.data.size());
-  std::vector<Status> errors;
-  std::mutex errorsMutex;
-  int64_t rowBytes = codec.rowBytes(cols);
-  pool.parallelFor(rows, [&](int64_t r0, int64_t r1) {
-    Status s = codec.decodeRows(packed.data() + r0 * rowBytes, r1 - r0, cols,
-                                back.data() + r0 * cols);
-    if (!s) {
-      std::lock_guard<std::mutex> lock(errorsMutex);
-      errors.push_back(s);
-    }
-  });
-  if (!errors.empty())
-    return errors.front();
+  if (Status d = codec.decodeRows(packed.data(), rows, cols, back.data(), threads);
+      !d)
+    return d;
   double num = 0, den = 0;
   for (size_t i = 0; i < back.size(); ++i) {
     double d = double(back[i]) - t.data[i];
@@ -136,32 +137,54 @@ static Status roundTrip(const Codec &codec, Tensor &t, unsigned threads,
 Status quantizeModel(Model &m, FormatKind kind,
                      const format::CodecOptions &options, unsigned threads,
                      QuantReport &report,
-                     const std::function<void(int64_t, int64_t)> &progress) {
+                     const std::function<void(int64_t, int64_t)> &progress,
+                     const CalibratedQuantization *calibrated) {
   report = QuantReport();
   report.format = std::string(format::formatName(kind));
-  ThreadPool pool(threads);
   std::set<std::string> linears = linearSet(m);
   int64_t total = 0;
   for (const std::string &name : linears)
     total += m.find(name)->numel();
-  for (const std::string &name : linears) {
-    Tensor &t = *m.find(name);
-    bool fallback;
-    std::unique_ptr<Codec> codec = codecFor(kind, options, t.cols(), fallback);
-    if (!codec)
-      return Status::error("no codec can store " + name);
-    TensorReport tr{name, std::string(codec->name()), t.numel(),
-                    double(codec->matrixBytes(t.rows(), t.cols())) * 8,
-                    fallback};
-    if (Status s = roundTrip(*codec, t, threads, pool, tr.relError); !s)
-      return Status::error(name + ": " + s.message());
-    t.sourceType = tr.format;
-    report.linearWeights += tr.weights;
-    report.linearBits += tr.bits;
-    report.linears.push_back(tr);
-    if (progress)
-      progress(report.linearWeights, total);
-  }
+  // Layer by layer in linearNames() order, so that the linears sharing an
+  // input come one after another and its statistic is read once.
+  std::string loadedInput;
+  std::vector<float> h;
+  for (int64_t l = 0; l < m.config.nLayers; ++l)
+    for (const char *what : linearNames()) {
+      std::string name = layerTensor(l, what);
+      Tensor &t = *m.find(name);
+      bool fallback;
+      std::unique_ptr<Codec> codec = codecFor(kind, options, t.cols(), fallback);
+      if (!codec)
+        return Status::error("no codec can store " + name);
+      if (calibrated && calibrated->stats) {
+        std::string input = calibrationInput(name);
+        if (input != loadedInput) {
+          if (Status s = calibrated->stats->load(input, h); !s)
+            return s;
+          loadedInput = input;
+        }
+        if (h.size() != size_t(t.cols() * t.cols()))
+          return Status::error(name + ": its calibration statistic " + input +
+                               " has K = " +
+                               std::to_string(int64_t(std::sqrt(double(h.size())))) +
+                               ", the weight has K = " + std::to_string(t.cols()));
+      }
+      TensorReport tr{name, std::string(codec->name()), t.numel(),
+                      double(codec->matrixBytes(t.rows(), t.cols())) * 8,
+                      fallback};
+      const std::vector<float> *stat =
+          calibrated && calibrated->stats ? &h : nullptr;
+      if (Status s = roundTrip(*codec, t, threads, calibrated, stat, tr.relError);
+          !s)
+        return Status::error(name + ": " + s.message());
+      t.sourceType = tr.format;
+      report.linearWeights += tr.weights;
+      report.linearBits += tr.bits;
+      report.linears.push_back(tr);
+      if (progress)
+        progress(report.linearWeights, total);
+    }
   countOthers(m, linears, report);
   return Status::success();
 }
@@ -193,12 +216,11 @@ Status quantizeEmbeddingAndHead(Model &m, const OutputStorage &storage,
     report.otherBits += double(table.numel()) *
                         std::min(16.0, storedBitsPerWeight(table.sourceType));
   }
-  ThreadPool pool(threads);
   auto simulate = [&](const char *name, FormatKind kind) -> Status {
     Tensor &t = *m.find(name);
     auto codec = format::createCodec(kind, options);
     double relError;
-    if (Status s = roundTrip(*codec, t, threads, pool, relError); !s)
+    if (Status s = roundTrip(*codec, t, threads, nullptr, nullptr, relError); !s)
       return Status::error(std::string(name) + ": " + s.message());
     // countOthers counted the tensor at its source bits already.
     report.otherBits += double(codec->matrixBytes(t.rows(), t.cols())) * 8 -

@@ -12,6 +12,8 @@ namespace itq3::bench {
 /// `formats`: reconstruction error, bits per weight and encode speed of
 /// every format on synthetic matrices.
 int runFormats(int argc, char **argv);
+/// `calib`: the calibrated encoder's modes measured on a model's linears.
+int runCalib(int argc, char **argv);
 /// `grid`: prints lib/Format/GridTable.inc (the grid generator's output).
 int runGrid(int argc, char **argv);
 /// `kernels`: time and bandwidth of the compiled CPU matmul kernels

@@ -17,6 +17,10 @@ constexpr Command kCommands[] = {
     {"formats", itq3::bench::runFormats,
      "error, bits/weight and encode speed of every format "
      "[--rows N --cols K --threads T --json FILE --quick]"},
+    {"calib", itq3::bench::runCalib,
+     "output error of round-to-nearest, diagonal and full calibrated encoding "
+     "on a model's linears [--model FILE --calib-stats FILE --layers 0,15 "
+     "--linears ffn_down --formats itq3_s,q4 --threads T]"},
     {"grid", itq3::bench::runGrid,
      "print the generated grid table (lib/Format/GridTable.inc) "
      "[--rule d4|norm|usage|iterated]"},

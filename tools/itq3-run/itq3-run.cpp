@@ -10,8 +10,11 @@
 
 #include "Args.h"
 #include "Progress.h"
+#include "itq3/Format/Calibrated.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Model/ActivationPlan.h"
+#include "itq3/Model/Calibration.h"
+#include "itq3/Model/Distribution.h"
 #include "itq3/Model/Eval.h"
 #include "itq3/Model/Forward.h"
 #include "itq3/Model/Importers.h"
@@ -20,6 +23,9 @@
 #include "itq3/Runtime/CpuModel.h"
 #include "itq3/Runtime/CudaDriver.h"
 #include "itq3/Runtime/Sampler.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -57,17 +63,45 @@ const char *usage =
     "                itq3-compile does (default: left as imported)\n"
     "  --act-quant   int8 activations as the compiled activation placement\n"
     "                computes them (per 32, rotated for rotated formats;\n"
-    "                needs --format)\n";
+    "                needs --format)\n"
+    "calibrated quantization (needs --format):\n"
+    "  --calibrate TEXT    collect the input statistics of every linear over\n"
+    "                      TEXT with the reference model (never the text you\n"
+    "                      evaluate on), then quantize with them\n"
+    "  --calib-tokens N    tokens of TEXT to use (default 2048)\n"
+    "  --calib-ctx C       window of the calibration passes (default 512)\n"
+    "  --calib-stats FILE  where --calibrate writes the statistics (with no\n"
+    "                      --format and no --perplexity: collect and stop);\n"
+    "                      without --calibrate: quantize with statistics\n"
+    "                      collected before\n"
+    "  --calib-mode M      full (GPTQ/LDLQ error feedback, default) or\n"
+    "                      diagonal (importance weighting by diag H only)\n"
+    "  --calib-scales S    updated (default) or original: where the block\n"
+    "                      scales of the full mode are fitted\n"
+    "  --dampening F       added to diag H, times its mean (default 0.01)\n"
+    "perplexity extras:\n"
+    "  --save-reference FILE  cache this run's distributions (top-64 + rest)\n"
+    "  --reference FILE       KL divergence and top-1 agreement against them\n"
+    "  --token-log FILE       per scored token: NLL, KL, top-1 match\n";
 
 struct Options {
   std::string bundle, model, tokenizer, format = "reference", prompt, textFile;
   std::string headFormat, embeddingFormat;
+  std::string calibText, calibStats, saveReference, reference, tokenLog;
+  std::string calibMode = "full", calibScales = "updated";
+  int64_t calibTokens = 2048, calibCtx = 512;
+  double dampening = 0.01;
   int64_t steps = 64, ctx = 0, maxTokens = 0;
   uint64_t seed = 1, signSeed = 0;
   float temp = 0.0f, topP = 1.0f;
   unsigned threads = 0;
   bool actQuant = false, info = false;
 };
+
+std::string baseName(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 Options parseArgs(int argc, char **argv) {
   Options o;
@@ -98,6 +132,16 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--seed") o.seed = uint64_t(parseInt(a, v));
     else if (a == "--sign-seed") o.signSeed = uint64_t(parseInt(a, v));
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
+    else if (a == "--calibrate") o.calibText = v;
+    else if (a == "--calib-tokens") o.calibTokens = parseInt(a, v);
+    else if (a == "--calib-ctx") o.calibCtx = parseInt(a, v);
+    else if (a == "--calib-stats") o.calibStats = v;
+    else if (a == "--calib-mode") o.calibMode = v;
+    else if (a == "--calib-scales") o.calibScales = v;
+    else if (a == "--dampening") o.dampening = parseFloat(a, v, 0.0f, 10.0f);
+    else if (a == "--save-reference") o.saveReference = v;
+    else if (a == "--reference") o.reference = v;
+    else if (a == "--token-log") o.tokenLog = v;
     else if (a == "--temp")
       o.temp = parseFloat(a, v, 0.0f, 1e6f);
     else if (a == "--top-p")
@@ -113,7 +157,11 @@ Options parseArgs(int argc, char **argv) {
          "was quantized when it was compiled and carries its tokenizer");
   if (o.info && o.bundle.empty())
     fail("--info describes a --bundle");
-  if (!o.info && o.prompt.empty() == o.textFile.empty())
+  // --calibrate with --calib-stats and nothing else only writes the file.
+  bool collectOnly = !o.calibText.empty() && !o.calibStats.empty() &&
+                     o.format == "reference" && o.prompt.empty() &&
+                     o.textFile.empty();
+  if (!o.info && !collectOnly && o.prompt.empty() == o.textFile.empty())
     fail(std::string("give exactly one of --prompt and --perplexity\n") + usage);
   // Checked before the (possibly long) model load.
   if (o.format != "reference" && !format::parseFormatName(o.format))
@@ -125,6 +173,24 @@ Options parseArgs(int argc, char **argv) {
     fail("--head-format and --embedding-format go together");
   if (o.actQuant && o.format == "reference")
     fail("--act-quant follows the weight formats: give a --format");
+  bool calibrating = !o.calibText.empty() || !o.calibStats.empty();
+  if (calibrating && !collectOnly &&
+      (o.format == "reference" || !o.bundle.empty()))
+    fail("--calibrate and --calib-stats quantize a --model: give a --format "
+         "(or --calibrate TEXT --calib-stats FILE alone to only collect)");
+  if (!format::parseCalibrationMode(o.calibMode))
+    fail("--calib-mode is full or diagonal, not '" + o.calibMode + "'");
+  if (o.calibScales != "updated" && o.calibScales != "original")
+    fail("--calib-scales is updated or original, not '" + o.calibScales + "'");
+  if (o.calibTokens < 2 || o.calibCtx < 2)
+    fail("--calib-tokens and --calib-ctx must be at least 2");
+  if (!o.calibText.empty() && !o.textFile.empty() &&
+      baseName(o.calibText) == baseName(o.textFile))
+    fail("the calibration text " + o.calibText + " is the evaluation text: "
+         "calibrate on another one");
+  if ((!o.reference.empty() || !o.saveReference.empty() || !o.tokenLog.empty()) &&
+      o.textFile.empty())
+    fail("--reference, --save-reference and --token-log go with --perplexity");
   return o;
 }
 
@@ -167,15 +233,70 @@ format::CodecOptions codecOptions(const Options &o) {
   return co;
 }
 
-QuantReport quantize(Model &m, const Options &o) {
+std::string readText(const std::string &path);
+
+double peakMemoryGiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / (1024.0 * 1024.0); // ru_maxrss is in KiB
+}
+
+/// --calibrate: the statistics file of the reference model over the
+/// calibration text (a temporary file when --calib-stats is not given).
+std::string calibrate(const Model &m, const Tokenizer &tok, const Options &o) {
+  std::string path = o.calibStats;
+  if (path.empty()) {
+    const char *tmp = std::getenv("TMPDIR");
+    path = std::string(tmp ? tmp : "/tmp") + "/itq3-calib-" +
+           std::to_string(getpid()) + ".bin";
+  }
+  std::vector<int32_t> tokens = tok.encode(readText(o.calibText), false);
+  if (int64_t(tokens.size()) > o.calibTokens)
+    tokens.resize(size_t(o.calibTokens));
+  int32_t bos = tok.addBos() ? tok.bos() : -1;
+  int64_t ctx = std::min(o.calibCtx, m.config.seqLen);
+  Progress bar("calibrating");
+  CalibrationSummary sum;
+  if (Status s = collectCalibration(
+          m, tokens, ctx, bos, o.threads, path, sum,
+          [&](int64_t d, int64_t t) { bar.update(d, t, "layer-windows"); });
+      !s)
+    fail(o.calibText + ": " + s.message());
+  bar.finish();
+  std::printf("calibration: %lld positions of %s (%lld windows of %lld) in "
+              "%.1f s; statistics %.1f MB in %s; peak memory %.2f GiB\n",
+              (long long)sum.tokens, baseName(o.calibText).c_str(),
+              (long long)sum.windows, (long long)ctx, sum.seconds,
+              double(sum.bytes) / 1e6, path.c_str(), peakMemoryGiB());
+  return path;
+}
+
+QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
   if (o.format == "reference")
     return referenceReport(m);
   format::FormatKind kind = *format::parseFormatName(o.format);
+  std::string statsPath = o.calibText.empty() ? o.calibStats : calibrate(m, tok, o);
+  CalibrationStats stats;
+  CalibratedQuantization calibrated;
+  if (!statsPath.empty()) {
+    Status s = CalibrationStats::open(statsPath, m, stats);
+    if (!o.calibText.empty() && o.calibStats.empty())
+      std::remove(statsPath.c_str()); // a temporary file: open() has read it
+    if (!s)
+      fail(s.message());
+    calibrated.stats = &stats;
+    calibrated.options.mode = *format::parseCalibrationMode(o.calibMode);
+    calibrated.options.scales = o.calibScales == "original"
+                                    ? format::ScaleFit::Original
+                                    : format::ScaleFit::Updated;
+    calibrated.options.dampening = o.dampening;
+  }
   auto t0 = std::chrono::steady_clock::now();
   QuantReport r;
   Progress bar("quantizing to " + o.format);
   if (Status s = quantizeModel(m, kind, codecOptions(o), o.threads, r,
-                               [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); });
+                               [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); },
+                               calibrated.stats ? &calibrated : nullptr);
       !s)
     fail(s.message());
   bar.finish();
@@ -183,6 +304,13 @@ QuantReport quantize(Model &m, const Options &o) {
                     std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
                r.linears.size(), o.format.c_str(), secs);
+  if (calibrated.stats)
+    std::printf("calibrated: %s, scales %s, dampening %g, %lld calibration "
+                "positions\n",
+                o.calibMode.c_str(), o.calibScales.c_str(), o.dampening,
+                (long long)stats.tokens());
+  std::printf("quantization seconds: %.1f\n", secs);
+  std::printf("peak memory GiB: %.2f\n", peakMemoryGiB());
   if (!o.headFormat.empty()) {
     OutputStorage storage = outputStorage(
         m, *format::parseFormatName(o.embeddingFormat),
@@ -281,13 +409,58 @@ void measurePerplexity(const LanguageModel &lm, int64_t ctx,
   if (o.maxTokens > 0 && int64_t(tokens.size()) > o.maxTokens)
     tokens.resize(size_t(o.maxTokens));
   int32_t bos = tok.addBos() ? tok.bos() : -1;
+  ReferenceReader ref;
+  if (!o.reference.empty()) {
+    if (Status s = ReferenceReader::open(o.reference, lm.vocabSize, ref); !s)
+      fail(s.message());
+    if (Status s = ref.checkTargets(scoredTargets(tokens, ctx, bos)); !s)
+      fail(s.message());
+  }
+  ReferenceWriter writer;
+  std::ofstream log;
+  if (!o.tokenLog.empty()) {
+    log.open(o.tokenLog);
+    if (!log)
+      fail(o.tokenLog + ": cannot create");
+    log << "# nll kl top1 (kl and top1 are -1 without --reference)\n";
+  }
+  int64_t index = 0, agree = 0;
+  double klSum = 0;
+  char line[64];
+  auto onToken = [&](const float *logits, int64_t vocab, int32_t target) {
+    double nll = negLogLikelihood(logits, vocab, target), kl = -1;
+    int top1 = -1;
+    if (!o.reference.empty()) {
+      const TopDistribution &d = ref.at(index);
+      kl = coarseKl(d, logits, vocab);
+      top1 = argmax(logits, vocab) == d.ids[0];
+      klSum += kl;
+      agree += top1;
+    }
+    if (!o.saveReference.empty())
+      writer.add(coarsen(logits, vocab), target);
+    if (log.is_open()) {
+      std::snprintf(line, sizeof line, "%.6f %.6g %d\n", nll, kl, top1);
+      log << line;
+    }
+    ++index;
+  };
   Progress bar("perplexity");
   PerplexityResult r;
   if (Status s = perplexity(lm, tokens, ctx, bos, r,
-                            [&](int64_t d, int64_t t) { bar.update(d, t, "tok"); });
+                            [&](int64_t d, int64_t t) { bar.update(d, t, "tok"); },
+                            onToken);
       !s)
     fail(o.textFile + ": " + s.message());
   bar.finish();
+  if (!o.saveReference.empty())
+    if (Status s = writer.write(o.saveReference, lm.vocabSize); !s)
+      fail(s.message());
+  if (log.is_open() && !(log.flush()))
+    fail(o.tokenLog + ": write failed");
+  if (!o.reference.empty() && index > 0)
+    std::printf("mean KL from reference: %.6f\ntop-1 agreement: %.4f\n",
+                klSum / double(index), double(agree) / double(index));
   std::printf("perplexity: %.4f\n", r.perplexity());
   std::printf("tokens scored: %lld (%lld window%s of %lld positions%s)\n",
               (long long)r.scored, (long long)r.windows,
@@ -418,7 +591,11 @@ int main(int argc, char **argv) {
               o.model.c_str(), model.source.c_str(), model.config.arch.c_str(),
               (long long)model.parameterCount(), (long long)model.config.nLayers,
               (long long)model.config.dim);
-  QuantReport report = quantize(model, o);
+  if (o.format == "reference" && !o.calibText.empty()) {
+    calibrate(model, *tok, o); // collect only (parseArgs checked the flags)
+    return 0;
+  }
+  QuantReport report = quantize(model, *tok, o);
   printReport(report);
   if (!o.textFile.empty() && o.ctx < 2)
     fail("--perplexity needs --ctx C (at least 2)");

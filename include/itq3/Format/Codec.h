@@ -19,6 +19,10 @@
 
 namespace itq3::format {
 
+namespace detail {
+class BlockCodec;
+} // namespace detail
+
 /// Every format of lib/Format. The spelling of each is what formatName()
 /// returns and what the `#itq3.format<...>` attribute prints.
 enum class FormatKind : uint8_t {
@@ -86,9 +90,11 @@ public:
   /// Fails on a bad shape or on a NaN/Inf input, naming the position.
   virtual Status encodeRows(const float *src, int64_t rows, int64_t cols,
                             uint8_t *dst, const EncodeOptions &opts = {}) const = 0;
-  /// Decodes back to floats in the weight domain (rotation undone).
+  /// Decodes back to floats in the weight domain (rotation undone), on up
+  /// to `threads` threads (0 = hardware concurrency; 1 when the caller runs
+  /// its own thread pool).
   virtual Status decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
-                            float *dst) const = 0;
+                            float *dst, unsigned threads = 0) const = 0;
   /// Decodes the values as stored, rotation NOT undone: for rotated codecs
   /// the coded r = H D w of every 256-block (what the activation-side
   /// placement multiplies with H D x); for the others the same as decodeRows.
@@ -96,6 +102,10 @@ public:
                                   int64_t cols, float *dst) const {
     return decodeRows(src, rows, cols, dst);
   }
+
+  /// The block-coder interface of the calibrated encoder (Calibrated.h);
+  /// every codec of createCodec has one.
+  virtual const detail::BlockCodec *blockCodec() const { return nullptr; }
 
 protected:
   explicit Codec(CodecOptions options) : options_(options) {}

@@ -37,9 +37,19 @@ struct LanguageModel {
 /// The reference forward pass as a LanguageModel (`fwd` must outlive it).
 LanguageModel languageModel(Forward &fwd);
 
+/// Called for every scored token, in order, with its logits and target.
+using TokenObserver =
+    std::function<void(const float *logits, int64_t vocab, int32_t target)>;
+
 Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
                   int64_t ctx, int32_t bos, PerplexityResult &result,
-                  const std::function<void(int64_t, int64_t)> &progress = {});
+                  const std::function<void(int64_t, int64_t)> &progress = {},
+                  const TokenObserver &onToken = {});
+
+/// The targets perplexity() scores, in order (what a cached reference must
+/// have been written for).
+std::vector<int32_t> scoredTargets(const std::vector<int32_t> &tokens,
+                                   int64_t ctx, int32_t bos);
 
 /// -log softmax(logits)[target], stable.
 double negLogLikelihood(const float *logits, int64_t vocab, int32_t target);

@@ -14,6 +14,7 @@
 #include "itq3/Model/Model.h"
 #include "itq3/Model/ThreadPool.h"
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <vector>
@@ -45,6 +46,22 @@ public:
   Status setActivationQuantization(ActivationPlan plan);
   const ActivationPlan &activationQuantization() const { return actPlan_; }
 
+  /// Called by every group of linears that read one input, with that input
+  /// (rows x inDim, before any activation quantization) and the name of the
+  /// group's first linear ("attn_q", "attn_output", "ffn_gate",
+  /// "ffn_down"): what calibration collects statistics from.
+  using InputObserver = std::function<void(int64_t layer, const char *first,
+                                           const float *in, int64_t rows,
+                                           int64_t inDim)>;
+  void setInputObserver(InputObserver observer) { observer_ = std::move(observer); }
+
+  /// One layer at a time, for calibration: the token embeddings of
+  /// tokens[0..n) into hidden[n x dim], and layer `layer` applied in place to
+  /// hidden states at positions pos..pos+n-1 (that layer's KV cache holds the
+  /// positions before pos).
+  Status embed(const int32_t *tokens, int64_t n, float *hidden) const;
+  Status runLayer(int64_t layer, float *hidden, int64_t n, int64_t pos);
+
   int64_t context() const { return context_; }
   const ModelConfig &config() const { return model_.config; }
   unsigned threads() const { return pool_.size(); }
@@ -57,6 +74,10 @@ private:
     int64_t outDim;
     float *out;
   };
+  Status checkPositions(int64_t n, int64_t pos) const;
+  void resize(int64_t n);
+  /// Layer l on x_ (n rows) in place.
+  void layer(int64_t l, int64_t n, int64_t pos);
   void attention(int64_t layer, int64_t n, int64_t pos);
   /// Runs the linears that read the same `in` (rows x inDim).
   void project(int64_t layer, const float *in, int64_t rows, int64_t inDim,
@@ -73,6 +94,7 @@ private:
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_;
   ActivationPlan actPlan_;
   std::vector<float> quantizedIn_; // a linear's input as the int8 path sees it
+  InputObserver observer_;
 };
 
 /// The building blocks, exposed so tests can check them one by one.

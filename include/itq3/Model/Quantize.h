@@ -10,7 +10,9 @@
 #ifndef ITQ3_MODEL_QUANTIZE_H
 #define ITQ3_MODEL_QUANTIZE_H
 
+#include "itq3/Format/Calibrated.h"
 #include "itq3/Format/Codec.h"
+#include "itq3/Model/Calibration.h"
 #include "itq3/Model/Model.h"
 
 #include <functional>
@@ -48,14 +50,24 @@ double storedBitsPerWeight(const std::string &sourceType);
 /// their source bits; other tensors as in quantizeModel.
 QuantReport referenceReport(const Model &m);
 
+/// Calibrated encoding of every linear (fallbacks included) with the
+/// statistic of its input.
+struct CalibratedQuantization {
+  const CalibrationStats *stats = nullptr;
+  format::CalibratedOptions options;
+};
+
 /// Quantizes the linears in place. Tensors that are not linears (embedding,
 /// norms, output head) keep their values and are counted at
 /// min(16, source bits): they would ship as f16 unless stored smaller.
-/// progress(done, total) is called after each tensor, in weights.
+/// progress(done, total) is called after each tensor, in weights. With
+/// `calibrated` (and its stats), every linear is encoded by
+/// format::encodeRowsCalibrated; without, round-to-nearest.
 Status quantizeModel(
     Model &m, format::FormatKind kind, const format::CodecOptions &options,
     unsigned threads, QuantReport &report,
-    const std::function<void(int64_t, int64_t)> &progress = {});
+    const std::function<void(int64_t, int64_t)> &progress = {},
+    const CalibratedQuantization *calibrated = nullptr);
 
 /// The format a linear of K = cols is stored in when `requested` is asked
 /// for: the requested one if its block divides cols, else q8, else f16.

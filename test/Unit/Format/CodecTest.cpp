@@ -183,3 +183,19 @@ TEST(Codec, ZeroSubBlockNextToLargeOnesStaysSmall) {
   for (int i = 0; i < 32; ++i)
     EXPECT_LE(std::fabs(rt.decoded[size_t(i)]), d * 1.0001f);
 }
+
+TEST(Codec, DecodeRowsGivesTheSameValuesOnAnyThreadCount) {
+  // Callers that run their own pool decode on one thread (threads = 1);
+  // the values must not depend on it.
+  const int64_t rows = 37, cols = 512;
+  std::vector<float> w = itq3::format::test::gaussian(rows * cols, 91);
+  for (FormatKind kind : allFormats()) {
+    auto codec = createCodec(kind, {kind == FormatKind::ITQ3S ? 4u : 0u});
+    std::vector<uint8_t> bytes(size_t(codec->matrixBytes(rows, cols)));
+    ASSERT_TRUE(codec->encodeRows(w.data(), rows, cols, bytes.data()));
+    std::vector<float> one(w.size()), many(w.size());
+    ASSERT_TRUE(codec->decodeRows(bytes.data(), rows, cols, one.data(), 1));
+    ASSERT_TRUE(codec->decodeRows(bytes.data(), rows, cols, many.data(), 5));
+    EXPECT_EQ(one, many) << formatName(kind);
+  }
+}

@@ -39,6 +39,9 @@ public:
   // The hooks of the calibrated encoder (Calibrated.cpp). Values are in the
   // stored domain (rotated for rotated codecs).
 
+  /// False for formats whose fit uses no input statistics (ptqtp): the
+  /// hooks below are then never called.
+  virtual bool hasCalibratedEncoder() const { return true; }
   /// Values snapped jointly: 4 for the grid's 4-tuples, 1 for scalars.
   virtual int snapWidth() const { return 1; }
   /// Fits the scales of one block as the round-to-nearest encoder would

@@ -220,7 +220,7 @@ Status encodeRowsCalibrated(const Codec &codec, const float *w, int64_t rows,
                             int64_t cols, const float *h,
                             const CalibratedOptions &opts, uint8_t *dst) {
   const BlockCodec *bc = codec.blockCodec();
-  if (!bc)
+  if (!bc || !bc->hasCalibratedEncoder())
     return Status::error("format " + std::string(codec.name()) +
                          " has no calibrated encoder");
   if (Status s = codec.checkShape(rows, cols); !s)

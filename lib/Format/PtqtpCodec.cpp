@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace itq3::format::detail {
@@ -113,6 +114,17 @@ private:
   }
   // d is clamped to the fp16 range and the codes reach 127.
   float maxMagnitude() const override { return kHalfMax * kCodeMax; }
+
+  // PTQTP is data-free: encodeRowsCalibrated refuses it before any hook.
+  bool hasCalibratedEncoder() const override { return false; }
+  void fitScales(const float *, const float *, BlockCode &) const override {
+    std::abort();
+  }
+  void snap(const float *, const float *, int64_t, BlockCode &,
+            float *) const override {
+    std::abort();
+  }
+  void pack(const BlockCode &, uint8_t *) const override { std::abort(); }
 };
 
 } // namespace

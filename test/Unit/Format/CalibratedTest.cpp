@@ -225,3 +225,15 @@ TEST(Calibrated, RefusesBadStatisticsAndShapes) {
   EXPECT_EQ(parseCalibrationMode("diagonal"), CalibrationMode::Diagonal);
   EXPECT_FALSE(parseCalibrationMode("gptq"));
 }
+
+// PTQTP fits without input statistics: a calibrated encoding is refused.
+TEST(Calibrated, RefusesTheDataFreePtqtp) {
+  const int64_t rows = 2, cols = 256;
+  std::vector<float> w = gaussian(rows * cols, 61), h = identity(cols);
+  auto codec = createCodec(FormatKind::PTQTP);
+  std::vector<uint8_t> out(size_t(codec->matrixBytes(rows, cols)));
+  Status s = encodeRowsCalibrated(*codec, w.data(), rows, cols, h.data(), {},
+                                  out.data());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("has no calibrated encoder"), std::string::npos);
+}

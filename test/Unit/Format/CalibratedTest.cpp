@@ -107,6 +107,8 @@ TEST(Calibrated, WithIdentityStatisticsItIsRoundToNearestByteForByte) {
   CalibratedOptions opts;
   opts.dampening = 0;
   for (FormatKind kind : allFormats()) {
+    if (kind == FormatKind::PTQTP)
+      continue; // data-free, refused (RefusesTheDataFreePtqtp)
     auto codec = createCodec(kind, {kind == FormatKind::ITQ3S ? 9u : 0u});
     RoundTrip rtn = roundTrip(*codec, w, rows, cols);
     Coded cal = calibrated(*codec, w, rows, cols, h, opts);

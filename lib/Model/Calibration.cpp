@@ -3,6 +3,7 @@
 #include "CalibrationFile.h"
 
 #include "itq3/Format/DenseMath.h"
+#include "itq3/Model/Eval.h"
 #include "itq3/Model/Forward.h"
 
 #include <algorithm>
@@ -42,10 +43,10 @@ Status collectCalibration(const Model &m, const std::vector<int32_t> &tokens,
   auto start = std::chrono::steady_clock::now();
   summary = CalibrationSummary();
   const ModelConfig &c = m.config;
-  int64_t textPerWindow = bos >= 0 ? ctx - 1 : ctx;
+  TextWindows text(int64_t(tokens.size()), ctx, bos);
+  int64_t textPerWindow = text.textPerWindow, windows = text.count;
   if (ctx < 2 || textPerWindow < 1)
     return Status::error("calibration context must be at least 2");
-  int64_t windows = int64_t(tokens.size()) / textPerWindow;
   if (windows == 0)
     return Status::error("the calibration text has " +
                          std::to_string(tokens.size()) +
@@ -58,11 +59,7 @@ Status collectCalibration(const Model &m, const std::vector<int32_t> &tokens,
   std::vector<float> hidden(size_t(windows * ctx * c.dim));
   std::vector<int32_t> window;
   for (int64_t w = 0; w < windows; ++w) {
-    window.clear();
-    if (bos >= 0)
-      window.push_back(bos);
-    auto first = tokens.begin() + w * textPerWindow;
-    window.insert(window.end(), first, first + textPerWindow);
+    text.fill(tokens, w, window);
     if (Status s = fwd->embed(window.data(), ctx, hidden.data() + w * ctx * c.dim); !s)
       return s;
   }

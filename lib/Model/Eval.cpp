@@ -40,8 +40,8 @@ Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
     return Status::error("perplexity context " + std::to_string(ctx) +
                          " must be in [2, " + std::to_string(lm.context) +
                          "]");
-  int64_t textPerWindow = bos >= 0 ? ctx - 1 : ctx;
-  int64_t windows = int64_t(tokens.size()) / textPerWindow;
+  TextWindows text(int64_t(tokens.size()), ctx, bos);
+  int64_t textPerWindow = text.textPerWindow, windows = text.count;
   if (windows == 0)
     return Status::error("text has " + std::to_string(tokens.size()) +
                          " tokens, fewer than one window of " +
@@ -53,11 +53,7 @@ Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
   std::vector<float> logits;
   std::vector<int32_t> window;
   for (int64_t w = 0; w < windows; ++w) {
-    window.clear();
-    if (bos >= 0)
-      window.push_back(bos);
-    auto first = tokens.begin() + w * textPerWindow;
-    window.insert(window.end(), first, first + textPerWindow);
+    text.fill(tokens, w, window);
     for (int64_t pos = 0; pos < ctx; pos += batch) {
       int64_t n = std::min(batch, ctx - pos);
       if (Status s = lm.run(&window[size_t(pos)], n, pos, logits, true); !s)
@@ -84,14 +80,11 @@ Status perplexity(const LanguageModel &lm, const std::vector<int32_t> &tokens,
 std::vector<int32_t> scoredTargets(const std::vector<int32_t> &tokens,
                                    int64_t ctx, int32_t bos) {
   std::vector<int32_t> out;
-  int64_t textPerWindow = bos >= 0 ? ctx - 1 : ctx;
-  if (textPerWindow < 1)
-    return out;
-  int64_t windows = int64_t(tokens.size()) / textPerWindow;
-  for (int64_t w = 0; w < windows; ++w)
+  TextWindows text(int64_t(tokens.size()), ctx, bos);
+  for (int64_t w = 0; w < text.count; ++w)
     // With BOS every text token is a target; without, all but the first.
-    for (int64_t i = bos >= 0 ? 0 : 1; i < textPerWindow; ++i)
-      out.push_back(tokens[size_t(w * textPerWindow + i)]);
+    for (int64_t i = bos >= 0 ? 0 : 1; i < text.textPerWindow; ++i)
+      out.push_back(tokens[size_t(w * text.textPerWindow + i)]);
   return out;
 }
 

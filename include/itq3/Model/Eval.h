@@ -10,6 +10,28 @@
 
 namespace itq3::model {
 
+/// The non-overlapping windows of `ctx` positions that a text is scored
+/// (and calibrated) in: BOS first when bos >= 0, then the next tokens of the
+/// text; a partial last window is dropped.
+struct TextWindows {
+  TextWindows(int64_t tokens, int64_t ctx, int32_t bos)
+      : bos(bos), textPerWindow(bos >= 0 ? ctx - 1 : ctx),
+        count(textPerWindow > 0 ? tokens / textPerWindow : 0) {}
+
+  /// Window w's tokens into `out`.
+  void fill(const std::vector<int32_t> &tokens, int64_t w,
+            std::vector<int32_t> &out) const {
+    out.clear();
+    if (bos >= 0)
+      out.push_back(bos);
+    auto first = tokens.begin() + w * textPerWindow;
+    out.insert(out.end(), first, first + textPerWindow);
+  }
+
+  int32_t bos;
+  int64_t textPerWindow, count;
+};
+
 struct PerplexityResult {
   double nll = 0;        // summed negative log-likelihood (nats)
   int64_t scored = 0;    // tokens whose likelihood was measured

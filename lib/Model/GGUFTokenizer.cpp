@@ -78,6 +78,9 @@ Status loadTokenizer(const Metadata &md, std::unique_ptr<Tokenizer> &out) {
                                       int32_t(bos), int32_t(eos), *tok);
         !s)
       return s;
+    // GGUF records no normalizer; Qwen2's tokenizer.json declares NFC.
+    if (pre == PreTokenizer::Qwen2)
+      tok->setNormalizer(Tokenizer::Normalizer::NFC);
     addBos = false;
   } else {
     return Status::error("tokenizer model '" + model +

@@ -116,6 +116,11 @@ void Tokenizer::encodeSegment(std::string_view text,
                               std::vector<int32_t> &out) const {
   if (text.empty())
     return;
+  std::string normalized;
+  if (normalizer_ == Normalizer::NFC) {
+    normalized = utf8::nfc(text);
+    text = normalized;
+  }
   if (kind_ == Kind::SentencePiece)
     encodeSentencePiece(text, out);
   else

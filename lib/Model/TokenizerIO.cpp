@@ -1,10 +1,11 @@
 //===- TokenizerIO.cpp - A tokenizer as bytes, and back --------------------===//
 //
-// Layout, version 1, all integers little-endian:
+// Layout, version 2, all integers little-endian:
 //   char[8] magic "ITQ3TOK\0"; u32 version
 //   u8 kind (0 SentencePiece, 1 byte-level BPE)
 //   u8 pre-tokenizer (0 GPT2, 1 Llama3, 2 Qwen2, 3 SmolLM)
 //   u8 addSpacePrefix, u8 addBos (0 or 1)
+//   u8 normalizer (0 none, 1 NFC; absent in version 1, which means none)
 //   i32 bos, i32 eos (-1 = none)
 //   u32 N, then N pieces            (a string: u32 length + bytes)
 //   u32 scores (N for SentencePiece, 0 for BPE), then f32 each
@@ -28,7 +29,8 @@ namespace itq3::model {
 namespace {
 
 constexpr char kMagic[8] = {'I', 'T', 'Q', '3', 'T', 'O', 'K', '\0'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 /// Far above any real vocabulary (~256K), far below what would overflow an
 /// int32 id: a count beyond it is corruption, not a big model.
 constexpr uint32_t kMaxTokens = 1u << 24;
@@ -87,6 +89,7 @@ std::vector<uint8_t> serializeTokenizer(const Tokenizer &t) {
   w.u8(preCode(t.pre_));
   w.u8(t.addSpacePrefix_ ? 1 : 0);
   w.u8(t.addBos_ ? 1 : 0);
+  w.u8(t.normalizer_ == Tokenizer::Normalizer::NFC ? 1 : 0);
   w.i32(t.bos_);
   w.i32(t.eos_);
   w.u32(uint32_t(t.pieces_.size()));
@@ -109,7 +112,7 @@ namespace {
 
 /// What deserializeTokenizer reads before it builds the Tokenizer.
 struct Fields {
-  uint8_t kind = 0, pre = 0, addSpacePrefix = 0, addBos = 0;
+  uint8_t kind = 0, pre = 0, addSpacePrefix = 0, addBos = 0, nfc = 0;
   int32_t bos = -1, eos = -1;
   std::vector<std::string> pieces, merges;
   std::vector<float> scores;
@@ -162,9 +165,10 @@ Status readHeader(ByteReader &r, Fields &f) {
   uint32_t version;
   if (Status s = r.read(version, "version"); !s)
     return s;
-  if (version != kVersion)
+  if (version < kOldestVersion || version > kVersion)
     return r.error("tokenizer format version " + std::to_string(version) +
-                   " is not supported (this build reads version " +
+                   " is not supported (this build reads versions " +
+                   std::to_string(kOldestVersion) + " to " +
                    std::to_string(kVersion) + ")");
   if (Status s = r.read(f.kind, "kind"); !s)
     return s;
@@ -178,6 +182,9 @@ Status readHeader(ByteReader &r, Fields &f) {
     return s;
   if (Status s = readFlag(r, "addBos", f.addBos); !s)
     return s;
+  if (version >= 2)
+    if (Status s = readFlag(r, "normalizer", f.nfc); !s)
+      return s;
   if (Status s = r.read(f.bos, "bos"); !s)
     return s;
   return r.read(f.eos, "eos");
@@ -276,6 +283,8 @@ Status deserializeTokenizer(const uint8_t *data, size_t size, Tokenizer &out) {
     return Status::error("serialized tokenizer: " + s.message());
   t.setSpecial(f.special);
   t.setAddBos(f.addBos != 0);
+  t.setNormalizer(f.nfc ? Tokenizer::Normalizer::NFC
+                        : Tokenizer::Normalizer::None);
   out = std::move(t);
   return Status::success();
 }

@@ -56,35 +56,6 @@ bool isSpace(uint32_t cp) {
          cp == 0x3000;
 }
 
-bool isNumber(uint32_t cp) {
-  if (cp < 0x80)
-    return cp >= '0' && cp <= '9';
-  return cp == 0xB2 || cp == 0xB3 || cp == 0xB9 ||
-         (cp >= 0xBC && cp <= 0xBE) || (cp >= 0x660 && cp <= 0x669) ||
-         (cp >= 0x6F0 && cp <= 0x6F9) || (cp >= 0x966 && cp <= 0x96F) ||
-         (cp >= 0x2070 && cp <= 0x2089) || (cp >= 0x2150 && cp <= 0x218B) ||
-         (cp >= 0x2460 && cp <= 0x249B) || (cp >= 0xFF10 && cp <= 0xFF19);
-}
-
-bool isLetter(uint32_t cp) {
-  if (cp < 0x80)
-    return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
-  if (cp < 0xC0) // Latin-1 punctuation and symbols; three letters among them
-    return cp == 0xAA || cp == 0xB5 || cp == 0xBA;
-  if (cp == 0xD7 || cp == 0xF7 || isSpace(cp) || isNumber(cp))
-    return false;
-  bool notLetter =
-      (cp >= 0x300 && cp <= 0x36F) ||   // combining marks
-      (cp >= 0x2000 && cp <= 0x2BFF) || // punctuation, symbols, arrows, math
-      (cp >= 0x3000 && cp <= 0x303F) || // CJK punctuation
-      (cp >= 0xE000 && cp <= 0xF8FF) || // private use
-      (cp >= 0xFE00 && cp <= 0xFE0F) || // variation selectors
-      (cp >= 0xFF00 && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
-      (cp >= 0xFF5B && cp <= 0xFF65) || cp == 0xFFFD ||
-      (cp >= 0x1F000 && cp <= 0x1FAFF); // emoji and pictographs
-  return !notLetter;
-}
-
 namespace {
 /// Bytes that are printable and not space keep their value; the others are
 /// moved, in order, to U+0100 and up.

@@ -15,13 +15,17 @@ size_t seqLength(std::string_view s, size_t i);
 uint32_t decode(std::string_view s, size_t i, size_t &len);
 void append(std::string &out, uint32_t cp);
 
-/// Unicode classes as used by the pre-tokenizer expressions. Exact for ASCII
-/// and Latin-1; elsewhere an approximation by code-point ranges (no Unicode
-/// tables are linked): punctuation, symbol, mark and emoji blocks are not
-/// letters, and the common digit blocks are numbers.
+/// Unicode classes as used by the pre-tokenizer expressions: White_Space,
+/// and the general categories N* (\p{N}) and L* (\p{L}) from the tables
+/// scripts/gen-unicode writes (Unicode.cpp).
 bool isSpace(uint32_t cp);
 bool isNumber(uint32_t cp);
 bool isLetter(uint32_t cp);
+
+/// Normalization Form C (canonical decomposition, then composition), as
+/// Qwen2's tokenizer applies before splitting. Bytes that are not UTF-8 are
+/// kept as they are.
+std::string nfc(std::string_view text);
 
 /// GPT-2's reversible byte -> printable code point map, applied to every
 /// byte of a pre-token before BPE; unmapBytes inverts it on a whole piece.

@@ -79,6 +79,9 @@ const char *usage =
     "  --calib-scales S    updated (default) or original: where the block\n"
     "                      scales of the full mode are fitted\n"
     "  --dampening F       added to diag H, times its mean (default 0.01)\n"
+    "  --tokenize TEXT_FILE  print the token ids of TEXT_FILE (no BOS), one\n"
+    "                      per line, and stop (the tokenizer of --model or\n"
+    "                      --bundle; scripts/check-tokenizer compares them)\n"
     "perplexity extras:\n"
     "  --save-reference FILE  cache this run's distributions (top-64 + rest)\n"
     "  --reference FILE       KL divergence and top-1 agreement against them\n"
@@ -88,6 +91,7 @@ struct Options {
   std::string bundle, model, tokenizer, format = "reference", prompt, textFile;
   std::string headFormat, embeddingFormat;
   std::string calibText, calibStats, saveReference, reference, tokenLog;
+  std::string tokenizeFile;
   std::string calibMode = "full", calibScales = "updated";
   int64_t calibTokens = 2048, calibCtx = 512;
   double dampening = 0.01;
@@ -142,6 +146,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--save-reference") o.saveReference = v;
     else if (a == "--reference") o.reference = v;
     else if (a == "--token-log") o.tokenLog = v;
+    else if (a == "--tokenize") o.tokenizeFile = v;
     else if (a == "--temp")
       o.temp = parseFloat(a, v, 0.0f, 1e6f);
     else if (a == "--top-p")
@@ -155,6 +160,12 @@ Options parseArgs(int argc, char **argv) {
                             !o.tokenizer.empty()))
     fail("--format, --act-quant and --tokenizer are for --model: a bundle "
          "was quantized when it was compiled and carries its tokenizer");
+  if (!o.tokenizeFile.empty()) {
+    if (!o.prompt.empty() || !o.textFile.empty() || o.format != "reference" ||
+        o.info || !o.calibText.empty() || !o.calibStats.empty())
+      fail("--tokenize goes alone with --model or --bundle");
+    return o;
+  }
   if (o.info && o.bundle.empty())
     fail("--info describes a --bundle");
   // --calibrate with --calib-stats and nothing else only writes the file.
@@ -360,6 +371,15 @@ std::string readText(const std::string &path) {
   return ss.str();
 }
 
+/// --tokenize: the ids the model's tokenizer gives the whole text, as
+/// perplexity scores it (no BOS, special tokens not parsed).
+void printTokenIds(const Tokenizer &tok, const std::string &path) {
+  std::string out;
+  for (int32_t id : tok.encode(readText(path), false))
+    out += std::to_string(id) + '\n';
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
 void generate(const LanguageModel &lm, const std::string &engine,
               const Tokenizer &tok, const Options &o) {
   std::vector<int32_t> tokens = tok.encode(o.prompt, tok.addBos(), true);
@@ -521,6 +541,10 @@ int runBundle(const Options &o) {
                                       meta.tokenizer.size(), tok);
       !s)
     fail(o.bundle + ": its tokenizer: " + s.message());
+  if (!o.tokenizeFile.empty()) {
+    printTokenIds(tok, o.tokenizeFile);
+    return 0;
+  }
   auto config = [&](const char *key) {
     auto it = meta.config.find(key);
     return it == meta.config.end() ? std::string("?") : it->second;
@@ -587,6 +611,10 @@ int main(int argc, char **argv) {
   }
   if (!tok)
     fail(o.model + " carries no tokenizer: pass --tokenizer FILE");
+  if (!o.tokenizeFile.empty()) {
+    printTokenIds(*tok, o.tokenizeFile);
+    return 0;
+  }
   std::printf("model: %s (%s %s, %lld parameters, %lld layers, dim %lld)\n",
               o.model.c_str(), model.source.c_str(), model.config.arch.c_str(),
               (long long)model.parameterCount(), (long long)model.config.nLayers,

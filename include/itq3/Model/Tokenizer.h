@@ -45,6 +45,8 @@ std::vector<std::string_view> preTokenize(std::string_view text,
 class Tokenizer {
 public:
   enum class Kind { SentencePiece, ByteBPE };
+  /// Applied to the text (between special tokens) before anything else.
+  enum class Normalizer { None, NFC };
 
   /// pieces[i] is token i's text (spaces as ' ', bytes as "<0xXX>").
   static Status sentencePiece(std::vector<std::string> pieces,
@@ -59,6 +61,8 @@ public:
   /// Marks tokens matched literally in input text when encode() is asked to
   /// parse special tokens (chat markers such as <|im_start|>).
   void setSpecial(const std::vector<int32_t> &ids);
+  void setNormalizer(Normalizer n) { normalizer_ = n; }
+  Normalizer normalizer() const { return normalizer_; }
 
   std::vector<int32_t> encode(std::string_view text, bool addBos,
                               bool parseSpecial = false) const;
@@ -100,6 +104,7 @@ private:
   bool addSpacePrefix_ = true;
   bool addBos_ = true;
   PreTokenizer pre_ = PreTokenizer::GPT2;
+  Normalizer normalizer_ = Normalizer::None;
 };
 
 /// Reads a llama2.c tokenizer.bin: int32 max_token_length, then per token a

@@ -30,6 +30,7 @@ Tokenizer byteBPETokenizer() {
                                  v.id("<|im_start|>"), 'd', t));
   t.setSpecial({v.id("<|im_start|>")});
   t.setAddBos(false);
+  t.setNormalizer(Tokenizer::Normalizer::NFC);
   return t;
 }
 
@@ -47,6 +48,7 @@ void expectSameBehaviour(const Tokenizer &a, const Tokenizer &b) {
   EXPECT_EQ(a.bos(), b.bos());
   EXPECT_EQ(a.eos(), b.eos());
   EXPECT_EQ(a.addBos(), b.addBos());
+  EXPECT_EQ(a.normalizer(), b.normalizer());
   for (int32_t id = 0; id < a.size(); ++id) {
     EXPECT_EQ(a.piece(id), b.piece(id));
     EXPECT_EQ(a.score(id), b.score(id));
@@ -66,9 +68,9 @@ void expectSameBehaviour(const Tokenizer &a, const Tokenizer &b) {
 }
 
 /// Offsets of the serialized fields, as the layout in TokenizerIO.cpp has
-/// them: magic 8, version 4, four u8 flags, bos, eos, then the token count.
-constexpr size_t kVersionAt = 8, kKindAt = 12, kPreAt = 13, kBosAt = 16,
-                 kTokenCountAt = 24, kFirstPieceLengthAt = 28;
+/// them: magic 8, version 4, five u8 flags, bos, eos, then the token count.
+constexpr size_t kVersionAt = 8, kKindAt = 12, kPreAt = 13, kNormalizerAt = 16,
+                 kBosAt = 17, kTokenCountAt = 25, kFirstPieceLengthAt = 29;
 
 void put32(std::vector<uint8_t> &b, size_t at, uint32_t v) {
   std::memcpy(&b[at], &v, 4);
@@ -103,6 +105,19 @@ TEST(TokenizerIO, ByteBPERoundTrip) {
   BpeVocab v;
   EXPECT_EQ(back.encode("<|im_start|>hello", false, true),
             (std::vector<int32_t>{v.id("<|im_start|>"), v.id("hello")}));
+}
+
+TEST(TokenizerIO, VersionOneHasNoNormalizer) {
+  // Bundles written before the normalizer field still load, as they were
+  // compiled: without NFC.
+  std::vector<uint8_t> b = serializeTokenizer(byteBPETokenizer());
+  b.erase(b.begin() + long(kNormalizerAt));
+  put32(b, kVersionAt, 1);
+  Tokenizer t;
+  Status s = deserializeTokenizer(b.data(), b.size(), t);
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(t.normalizer(), Tokenizer::Normalizer::None);
+  EXPECT_EQ(t.size(), byteBPETokenizer().size());
 }
 
 TEST(TokenizerIO, EveryTruncationIsRefused) {
@@ -149,8 +164,11 @@ TEST(TokenizerIO, BadValuesAreRefused) {
   b[0] = 'X';
   expectRefused(b, "bad magic");
   b = good;
-  put32(b, kVersionAt, 2);
-  expectRefused(b, "version 2");
+  put32(b, kVersionAt, 3);
+  expectRefused(b, "version 3");
+  b = good;
+  b[kNormalizerAt] = 2;
+  expectRefused(b, "normalizer is 2");
   b = good;
   b[kKindAt] = 7;
   expectRefused(b, "kind 7");

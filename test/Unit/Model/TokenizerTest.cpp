@@ -110,6 +110,18 @@ TEST(ByteBPE, UnicodeGoesThroughBytes) {
   EXPECT_EQ(t.decode(ids), "\xC3\xA9\xE2\x82\xAC");
 }
 
+TEST(ByteBPE, NfcNormalizerComposesBeforeSplitting) {
+  BpeVocab v;
+  Tokenizer t;
+  ASSERT_TRUE(Tokenizer::byteBPE(v.pieces, v.merges, PreTokenizer::Qwen2, -1,
+                                 -1, t));
+  const char *composed = "caf\xC3\xA9", *decomposed = "cafe\xCC\x81";
+  EXPECT_NE(t.encode(decomposed, false), t.encode(composed, false));
+  t.setNormalizer(Tokenizer::Normalizer::NFC);
+  EXPECT_EQ(t.encode(decomposed, false), t.encode(composed, false));
+  EXPECT_EQ(t.decode(t.encode(decomposed, false)), composed);
+}
+
 TEST(ByteBPE, SpecialTokensOnlyWhenAsked) {
   BpeVocab v;
   Tokenizer t;

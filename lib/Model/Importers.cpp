@@ -18,7 +18,7 @@ Status loadModel(const std::string &path, Model &out,
   static const std::string ext = ".safetensors";
   if (path.size() > ext.size() &&
       path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
-    return loadSafeTensors(path, out);
+    return loadSafeTensors(path, out, tokenizer);
   return loadLlama2c(path, out);
 }
 

@@ -64,17 +64,23 @@ static std::string shapeString(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
+std::string Model::describeTensor(const std::string &ours) const {
+  std::string theirs = nameInSource ? nameInSource(ours) : ours;
+  return theirs == ours || theirs.empty() ? ours : theirs + " (" + ours + ")";
+}
+
 static Status expectShape(const Model &m, const std::string &name,
                           std::vector<int64_t> shape) {
   const Tensor *t = m.find(name);
+  std::string what = "'" + m.describeTensor(name) + "'";
   if (!t)
-    return Status::error("missing tensor '" + name + "'");
+    return Status::error("missing tensor " + what);
   if (t->shape != shape)
-    return Status::error("tensor '" + name + "' has shape " +
+    return Status::error("tensor " + what + " has shape " +
                          shapeString(t->shape) + ", expected " +
                          shapeString(shape));
   if (!t->decode && int64_t(t->data.size()) != t->numel())
-    return Status::error("tensor '" + name + "' holds " +
+    return Status::error("tensor " + what + " holds " +
                          std::to_string(t->data.size()) + " values for shape " +
                          shapeString(shape));
   return Status::success();

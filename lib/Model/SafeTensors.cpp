@@ -19,38 +19,54 @@ namespace itq3::model {
 
 namespace {
 
-/// "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight".
-std::string canonicalName(const std::string &hf) {
-  static const std::pair<const char *, const char *> top[] = {
-      {"model.embed_tokens.weight", "token_embd.weight"},
-      {"model.norm.weight", "output_norm.weight"},
-      {"lm_head.weight", "output.weight"}};
-  for (auto [from, to] : top)
-    if (hf == from)
-      return to;
-  static const std::string prefix = "model.layers.";
-  if (hf.compare(0, prefix.size(), prefix) != 0)
+// Hugging Face names and ours, both ways: whole names, then the parts of a
+// layer's names after "model.layers.N." / "blk.N.".
+constexpr std::pair<const char *, const char *> kTopNames[] = {
+    {"model.embed_tokens.weight", "token_embd.weight"},
+    {"model.norm.weight", "output_norm.weight"},
+    {"lm_head.weight", "output.weight"}};
+constexpr std::pair<const char *, const char *> kLayerParts[] = {
+    {"input_layernorm.", "attn_norm."},
+    {"post_attention_layernorm.", "ffn_norm."},
+    {"self_attn.q_proj.", "attn_q."},
+    {"self_attn.k_proj.", "attn_k."},
+    {"self_attn.v_proj.", "attn_v."},
+    {"self_attn.o_proj.", "attn_output."},
+    {"mlp.gate_proj.", "ffn_gate."},
+    {"mlp.up_proj.", "ffn_up."},
+    {"mlp.down_proj.", "ffn_down."}};
+
+bool startsWith(const std::string &s, const std::string &prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+/// Renames by the tables, from column `from` to the other; "" when the name
+/// is not one of them.
+std::string rename(const std::string &name, bool fromHF) {
+  auto pick = [&](auto pair, bool source) {
+    return std::string(source == fromHF ? pair.first : pair.second);
+  };
+  for (auto pair : kTopNames)
+    if (name == pick(pair, true))
+      return pick(pair, false);
+  std::string prefix = fromHF ? "model.layers." : "blk.";
+  if (!startsWith(name, prefix))
     return "";
-  size_t dot = hf.find('.', prefix.size());
+  size_t dot = name.find('.', prefix.size());
   if (dot == std::string::npos)
     return "";
-  std::string layer = hf.substr(prefix.size(), dot - prefix.size());
-  std::string rest = hf.substr(dot + 1);
-  static const std::pair<const char *, const char *> parts[] = {
-      {"input_layernorm.", "attn_norm."},
-      {"post_attention_layernorm.", "ffn_norm."},
-      {"self_attn.q_proj.", "attn_q."},
-      {"self_attn.k_proj.", "attn_k."},
-      {"self_attn.v_proj.", "attn_v."},
-      {"self_attn.o_proj.", "attn_output."},
-      {"mlp.gate_proj.", "ffn_gate."},
-      {"mlp.up_proj.", "ffn_up."},
-      {"mlp.down_proj.", "ffn_down."}};
-  for (auto [from, to] : parts)
-    if (rest.compare(0, std::string(from).size(), from) == 0)
-      return "blk." + layer + "." + to + rest.substr(std::string(from).size());
+  std::string layer = name.substr(prefix.size(), dot - prefix.size());
+  std::string rest = name.substr(dot + 1);
+  for (auto pair : kLayerParts)
+    if (startsWith(rest, pick(pair, true)))
+      return (fromHF ? "blk." : "model.layers.") + layer + "." +
+             pick(pair, false) + rest.substr(pick(pair, true).size());
   return "";
 }
+
+/// "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight".
+std::string canonicalName(const std::string &hf) { return rename(hf, true); }
+std::string hfName(const std::string &ours) { return rename(ours, false); }
 
 Status readConfig(const std::string &path, ModelConfig &c) {
   std::ifstream in(path);
@@ -159,9 +175,11 @@ Status decodeEntry(const ByteReader &r, uint64_t dataStart,
 
 } // namespace
 
-Status loadSafeTensors(const std::string &path, Model &out) {
+Status loadSafeTensors(const std::string &path, Model &out,
+                       std::unique_ptr<Tokenizer> *tokenizer) {
   Model m;
   m.source = "safetensors";
+  m.nameInSource = hfName;
   std::string dir = path.substr(0, path.find_last_of('/') + 1);
   if (Status s = readConfig(dir + "config.json", m.config); !s)
     return s;
@@ -193,6 +211,13 @@ Status loadSafeTensors(const std::string &path, Model &out) {
   }
   if (Status s = m.validate(); !s)
     return Status::error(path + ": " + s.message());
+  std::string tokenizerJson = dir + "tokenizer.json";
+  if (tokenizer && std::ifstream(tokenizerJson)) {
+    auto tok = std::make_unique<Tokenizer>();
+    if (Status s = loadHFTokenizer(tokenizerJson, m.config.vocabSize, *tok); !s)
+      return s;
+    *tokenizer = std::move(tok);
+  }
   out = std::move(m);
   return Status::success();
 }

@@ -34,7 +34,9 @@ const char *usage =
     "                    [--cpu NAME] [--cpu-mapping cpu|gpu-emulation]\n"
     "                    [--threads N] -o FILE.itq3\n"
     "  --model            llama2.c .bin, GGUF, or safetensors (+ config.json)\n"
-    "  --tokenizer        llama2.c tokenizer.bin (GGUF files carry their own)\n"
+    "  --tokenizer        llama2.c tokenizer.bin or Hugging Face tokenizer.json\n"
+    "                     (GGUF files carry their own; a safetensors model\n"
+    "                     reads the tokenizer.json beside it)\n"
     "  --format           weight format of the layers' linears: f16 q8 q4 q3\n"
     "                     q3r iq3 itq3_s ptqtp (a linear whose K does not divide\n"
     "                     into the format's blocks falls back to q8, then f16)\n"
@@ -127,13 +129,14 @@ std::unique_ptr<model::Tokenizer> loadTokenizer(const Options &o,
     fail(s.message());
   if (!o.tokenizer.empty()) {
     tok = std::make_unique<model::Tokenizer>();
-    if (Status s = model::loadLlama2cTokenizer(o.tokenizer, m.config.vocabSize,
-                                               *tok);
+    if (Status s = model::loadTokenizerFile(o.tokenizer, m.config.vocabSize,
+                                            *tok);
         !s)
       fail(s.message());
   }
   if (!tok)
-    fail(o.model + " carries no tokenizer: pass --tokenizer FILE");
+    fail(o.model + " carries no tokenizer: pass --tokenizer FILE "
+         "(tokenizer.bin or tokenizer.json)");
   return tok;
 }
 

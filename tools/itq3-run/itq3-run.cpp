@@ -52,8 +52,10 @@ const char *usage =
     "  --ctx         positions of the KV cache (generation: at most 4096 by\n"
     "                default, a bundle's compiled context; perplexity: the\n"
     "                window length)\n"
-    "  --model       llama2.c .bin or GGUF file\n"
-    "  --tokenizer   llama2.c tokenizer.bin (GGUF files carry their own)\n"
+    "  --model       llama2.c .bin, GGUF, or safetensors (+ config.json)\n"
+    "  --tokenizer   llama2.c tokenizer.bin or Hugging Face tokenizer.json\n"
+    "                (GGUF files carry their own; a safetensors model reads\n"
+    "                the tokenizer.json beside it)\n"
     "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
     "                q3r iq3 itq3_s ptqtp (linears quantized, then\n"
     "                dequantized)\n"
@@ -606,11 +608,12 @@ int main(int argc, char **argv) {
     fail(s.message());
   if (!o.tokenizer.empty()) {
     tok = std::make_unique<Tokenizer>();
-    if (Status s = loadLlama2cTokenizer(o.tokenizer, model.config.vocabSize, *tok); !s)
+    if (Status s = loadTokenizerFile(o.tokenizer, model.config.vocabSize, *tok); !s)
       fail(s.message());
   }
   if (!tok)
-    fail(o.model + " carries no tokenizer: pass --tokenizer FILE");
+    fail(o.model + " carries no tokenizer: pass --tokenizer FILE "
+         "(tokenizer.bin or tokenizer.json)");
   if (!o.tokenizeFile.empty()) {
     printTokenIds(*tok, o.tokenizeFile);
     return 0;

@@ -25,8 +25,11 @@ Status loadGGUF(const std::string &path, Model &out,
                 bool lazy = false);
 
 /// safetensors (F32, F16, BF16; one file, not sharded) with the config.json
-/// beside it: Hugging Face Llama or Qwen2 names and settings.
-Status loadSafeTensors(const std::string &path, Model &out);
+/// beside it: Hugging Face Llama or Qwen2 names and settings. When
+/// `tokenizer` is non-null and a tokenizer.json lies beside it, that is
+/// loaded too (loadHFTokenizer).
+Status loadSafeTensors(const std::string &path, Model &out,
+                       std::unique_ptr<Tokenizer> *tokenizer = nullptr);
 
 /// Picks the importer: GGUF by its magic, safetensors by its extension,
 /// llama2.c otherwise. `lazy` applies to GGUF files (the large ones); the

@@ -71,6 +71,9 @@ struct Model {
   ModelConfig config;
   std::map<std::string, Tensor> tensors;
   std::string source; // "llama2.c", "gguf", "safetensors"
+  /// A tensor's name in the checkpoint, for messages: set by importers whose
+  /// names differ from ours (safetensors); null means the same.
+  std::string (*nameInSource)(const std::string &ours) = nullptr;
 
   const Tensor *find(const std::string &name) const;
   Tensor *find(const std::string &name);
@@ -80,6 +83,9 @@ struct Model {
   /// present with the shape the config implies.
   Status validate() const;
   int64_t parameterCount() const;
+  /// "model.layers.0.mlp.up_proj.weight (blk.0.ffn_up.weight)", or our name
+  /// alone where the checkpoint uses it.
+  std::string describeTensor(const std::string &ours) const;
 };
 
 /// Checks that a config is plausible before anything is sized from it, so a

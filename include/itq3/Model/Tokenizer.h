@@ -113,6 +113,20 @@ private:
 Status loadLlama2cTokenizer(const std::string &path, int64_t vocabSize,
                             Tokenizer &out);
 
+/// Reads a Hugging Face tokenizer.json: byte-level BPE with the GPT-2,
+/// Llama 3, Qwen2 or SmolLM split (a Split expression must be exactly one of
+/// theirs), normalizer none or NFC, its added tokens (matched in prompts as
+/// special tokens), and BOS/EOS from tokenizer_config.json beside it when
+/// present. Other pipelines are refused by name. The vocabulary is padded to
+/// vocabSize (0: as the file has it); a larger one is an error.
+Status loadHFTokenizer(const std::string &path, int64_t vocabSize,
+                       Tokenizer &out);
+
+/// A tokenizer file a user names: tokenizer.json by its extension, a
+/// llama2.c tokenizer.bin otherwise.
+Status loadTokenizerFile(const std::string &path, int64_t vocabSize,
+                         Tokenizer &out);
+
 /// A tokenizer as bytes, so a compiled bundle carries it: a magic and a
 /// version, then everything encode() and decode() use (TokenizerIO.cpp has
 /// the layout). Little-endian; strings are length-prefixed.

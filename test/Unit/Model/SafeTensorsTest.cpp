@@ -181,3 +181,33 @@ TEST(SafeTensors, CorruptFilesAreCleanErrors) {
   gemma.arch = "gemma3";
   EXPECT_NE(loadError(good, configJson(gemma)).find("'gemma3'"), std::string::npos);
 }
+
+TEST(SafeTensors, MissingTensorsAreNamedAsTheCheckpointNamesThem) {
+  Model ref = tinyModel();
+  ref.tensors.erase("blk.0.ffn_up.weight");
+  std::string err = loadError(safetensors(ref), configJson(ref.config));
+  EXPECT_NE(err.find("missing tensor 'model.layers.0.mlp.up_proj.weight "
+                     "(blk.0.ffn_up.weight)'"),
+            std::string::npos)
+      << err;
+}
+
+TEST(SafeTensors, TokenizerJsonBesideTheWeightsIsLoaded) {
+  Model ref = tinyModel();
+  TempDir dir;
+  dir.write("config.json", configJson(ref.config));
+  std::string weights = dir.write("model.safetensors", safetensors(ref));
+  Model m;
+  std::unique_ptr<Tokenizer> tok;
+  ASSERT_TRUE(loadModel(weights, m, &tok));
+  EXPECT_EQ(tok, nullptr); // none there: the tools ask for --tokenizer
+  // Three pieces (ids 0..2), padded to the model's vocabulary.
+  dir.write("tokenizer.json",
+            R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2},
+                "merges": ["a b"]}, "pre_tokenizer": {"type": "ByteLevel"}})");
+  Status s = loadModel(weights, m, &tok);
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_NE(tok, nullptr);
+  EXPECT_EQ(tok->size(), m.config.vocabSize);
+  EXPECT_EQ(tok->encode("ab", false), (std::vector<int32_t>{2}));
+}

@@ -5,6 +5,8 @@
 #include "itq3/Conversion/Pipelines.h"
 #include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
 #include "itq3/Graph/ModelGraph.h"
+#include "itq3/Format/Calibrated.h"
+#include "itq3/Model/Calibration.h"
 #include "itq3/Model/Quantize.h"
 #include "itq3/Runtime/Bundle.h"
 
@@ -134,10 +136,8 @@ private:
     auto codec = format::createCodec(w.kind, {w.seed});
     t.materialize();
     std::vector<uint8_t> bytes(size_t(codec->matrixBytes(t.rows(), t.cols())));
-    format::EncodeOptions eo;
-    eo.threads = o.threads;
-    if (Status s = codec->encodeRows(t.data.data(), t.rows(), t.cols(),
-                                     bytes.data(), eo);
+    if (Status s = linear && o.calibrated ? encodeCalibrated(name, *codec, t, bytes)
+                                          : encodeNearest(*codec, t, bytes);
         !s)
       return Status::error(name + ": " + s.message());
     rt::TensorInfo info;
@@ -160,6 +160,34 @@ private:
     return Status::success();
   }
 
+  Status encodeNearest(const format::Codec &codec, const model::Tensor &t,
+                       std::vector<uint8_t> &bytes) {
+    format::EncodeOptions eo;
+    eo.threads = o.threads;
+    return codec.encodeRows(t.data.data(), t.rows(), t.cols(), bytes.data(),
+                            eo);
+  }
+
+  /// Linears that share an input come one after another (linearNames()
+  /// order), so each statistic is read once.
+  Status encodeCalibrated(const std::string &name, const format::Codec &codec,
+                          const model::Tensor &t, std::vector<uint8_t> &bytes) {
+    std::string input = model::calibrationInput(name);
+    if (input != loadedInput) {
+      if (Status s = o.calibrated->stats->load(input, h); !s)
+        return s;
+      loadedInput = input;
+    }
+    if (h.size() != size_t(t.cols() * t.cols()))
+      return Status::error("its calibration statistic " + input +
+                           " does not have K = " + std::to_string(t.cols()));
+    format::CalibratedOptions co = o.calibrated->options;
+    co.threads = o.threads;
+    ++report.calibratedLinears;
+    return format::encodeRowsCalibrated(codec, t.data.data(), t.rows(),
+                                        t.cols(), h.data(), co, bytes.data());
+  }
+
   void addFloats(const std::string &name) {
     model::Tensor &t = *m.find(name);
     t.materialize();
@@ -180,6 +208,8 @@ private:
   rt::BundleWriter &writer;
   CompileReport &report;
   int64_t done = 0, total = 0;
+  std::string loadedInput; // the statistic in h
+  std::vector<float> h;
 };
 
 rt::ElementType elementType(const std::string &name) {

@@ -72,8 +72,14 @@ uint64_t modelFingerprint(const Model &m) {
     f.str(name);
     for (int64_t d : t->shape)
       f.i64(d);
-    size_t n = std::min<size_t>(64, t->data.size());
-    f.bytes(t->data.data(), n * sizeof(float));
+    // A lazily imported tensor is decoded for this (and dropped), so the
+    // compiler's lazy model and the reference's eager one agree.
+    std::vector<float> decoded;
+    if (t->data.empty() && t->decode)
+      t->decode(decoded);
+    const std::vector<float> &data = t->data.empty() ? decoded : t->data;
+    size_t n = std::min<size_t>(64, data.size());
+    f.bytes(data.data(), n * sizeof(float));
   };
   tensor("token_embd.weight");
   for (int64_t l = 0; l < c.nLayers; ++l)

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Args.h"
+#include "Calibrate.h"
 #include "Progress.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Graph/ModelCompiler.h"
@@ -55,7 +56,9 @@ const char *usage =
     "  --cpu-mapping      cpu (default) or gpu-emulation: the CPU code is the\n"
     "                     GPU mapping run by --itq3-emulate-gpu (slow; checks\n"
     "                     the GPU kernels on a machine without a GPU)\n"
-    "  --emit-graph FILE  also write the model graph (itq3 IR) to FILE\n";
+    "  --emit-graph FILE  also write the model graph (itq3 IR) to FILE\n"
+    "calibrated quantization of the layers' linears (the statistics of\n"
+    "itq3-run --calibrate TEXT --calib-stats FILE can be reused here):\n";
 
 struct Options {
   std::string model, tokenizer, output, format, rotation = "activation";
@@ -64,6 +67,7 @@ struct Options {
   uint64_t signSeed = 0;
   int64_t ctx = 0, prefillChunk = 512;
   unsigned threads = 0;
+  CalibrationFlags calib;
 };
 
 format::FormatKind parseFormat(const std::string &flag, const std::string &v) {
@@ -88,7 +92,7 @@ Options parseArgs(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
-      std::fputs(usage, stdout);
+      std::printf("%s%s", usage, kCalibrationUsage);
       std::exit(0);
     }
     if (i + 1 >= argc)
@@ -109,6 +113,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--emit-graph") o.graph = v;
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
     else if (a == "-o") o.output = v;
+    else if (parseCalibrationFlag(a, v, o.calib)) continue;
     else
       fail("unknown option " + a + "\n" + usage);
   }
@@ -118,6 +123,7 @@ Options parseArgs(int argc, char **argv) {
     fail("--rotation must be activation or weight, got '" + o.rotation + "'");
   if (o.prefillChunk == 0)
     fail("--prefill-chunk must be positive");
+  checkCalibrationFlags(o.calib, "");
   return o;
 }
 
@@ -140,11 +146,35 @@ std::unique_ptr<model::Tokenizer> loadTokenizer(const Options &o,
   return tok;
 }
 
+/// --calibrate needs the reference forward pass, hence every tensor in fp32
+/// at once (the compile itself imports lazily): the model is loaded a second
+/// time for the collection and freed before quantization.
+void openCalibration(const Options &o, const model::Model &lazy,
+                     const model::Tokenizer &tok, StatisticsFile &file,
+                     model::CalibrationStats &stats,
+                     model::CalibratedQuantization &out) {
+  if (o.calib.text.empty()) {
+    file.path = o.calib.stats;
+  } else {
+    model::Model full;
+    if (Status s = model::loadModel(o.model, full); !s)
+      fail(s.message());
+    collectStatistics(full, tok, o.calib, o.threads, file);
+  }
+  openStatistics(file, lazy, o.calib, stats, out);
+  std::printf("calibrated: %s, scales %s, dampening %g, %lld calibration "
+              "positions\n",
+              o.calib.mode.c_str(), o.calib.scales.c_str(), o.calib.dampening,
+              (long long)stats.tokens());
+}
+
 void printReport(const graph::CompileReport &r, double importSeconds) {
   std::printf("bits/weight linears: %.4f\n", r.linearBitsPerWeight());
   std::printf("bits/weight model: %.4f (everything stored: embedding, head, "
               "norms)\n",
               r.modelBitsPerWeight());
+  if (r.calibratedLinears)
+    std::printf("calibrated linears: %lld\n", (long long)r.calibratedLinears);
   std::printf("fallbacks: %zu%s\n", r.fallbacks.size(),
               r.fallbacks.empty() ? "" : ":");
   for (const std::string &f : r.fallbacks)
@@ -155,7 +185,7 @@ void printReport(const graph::CompileReport &r, double importSeconds) {
   std::printf("\n");
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("peak memory: %.2f GB\n", double(usage.ru_maxrss) / (1 << 20));
+  std::printf("peak memory: %.2f GiB\n", double(usage.ru_maxrss) / (1 << 20));
 }
 
 } // namespace
@@ -189,6 +219,13 @@ int main(int argc, char **argv) {
   constexpr int64_t kDefaultContext = 4096;
   co.context = o.ctx > 0 ? o.ctx : std::min(m.config.seqLen, kDefaultContext);
   co.tokenizer = model::serializeTokenizer(*tok);
+  StatisticsFile statsFile;
+  model::CalibrationStats stats;
+  model::CalibratedQuantization calibrated;
+  if (o.calib.enabled()) {
+    openCalibration(o, m, *tok, statsFile, stats, calibrated);
+    co.calibrated = &calibrated;
+  }
 
   Progress bar("quantizing to " + o.format);
   co.progress = [&](const std::string &, int64_t done, int64_t total) {

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Args.h"
+#include "Calibrate.h"
 #include "Progress.h"
 #include "itq3/Format/Calibrated.h"
 #include "itq3/Format/Codec.h"
@@ -66,24 +67,13 @@ const char *usage =
     "  --act-quant   int8 activations as the compiled activation placement\n"
     "                computes them (per 32, rotated for rotated formats;\n"
     "                needs --format)\n"
-    "calibrated quantization (needs --format):\n"
-    "  --calibrate TEXT    collect the input statistics of every linear over\n"
-    "                      TEXT with the reference model (never the text you\n"
-    "                      evaluate on), then quantize with them\n"
-    "  --calib-tokens N    tokens of TEXT to use (default 2048)\n"
-    "  --calib-ctx C       window of the calibration passes (default 512)\n"
-    "  --calib-stats FILE  where --calibrate writes the statistics (with no\n"
-    "                      --format and no --perplexity: collect and stop);\n"
-    "                      without --calibrate: quantize with statistics\n"
-    "                      collected before\n"
-    "  --calib-mode M      full (GPTQ/LDLQ error feedback, default) or\n"
-    "                      diagonal (importance weighting by diag H only)\n"
-    "  --calib-scales S    updated (default) or original: where the block\n"
-    "                      scales of the full mode are fitted\n"
-    "  --dampening F       added to diag H, times its mean (default 0.01)\n"
     "  --tokenize TEXT_FILE  print the token ids of TEXT_FILE (no BOS), one\n"
-    "                      per line, and stop (the tokenizer of --model or\n"
-    "                      --bundle; scripts/check-tokenizer compares them)\n"
+    "                per line, and stop (the tokenizer of --model or\n"
+    "                --bundle; scripts/check-tokenizer compares them)\n"
+    "calibrated quantization (needs --format; with --calibrate and\n"
+    "--calib-stats but no --format and no --perplexity: collect and stop):\n";
+
+const char *usageTail =
     "perplexity extras:\n"
     "  --save-reference FILE  cache this run's distributions (top-64 + rest)\n"
     "  --reference FILE       KL divergence and top-1 agreement against them\n"
@@ -92,11 +82,9 @@ const char *usage =
 struct Options {
   std::string bundle, model, tokenizer, format = "reference", prompt, textFile;
   std::string headFormat, embeddingFormat;
-  std::string calibText, calibStats, saveReference, reference, tokenLog;
+  std::string saveReference, reference, tokenLog;
   std::string tokenizeFile;
-  std::string calibMode = "full", calibScales = "updated";
-  int64_t calibTokens = 2048, calibCtx = 512;
-  double dampening = 0.01;
+  CalibrationFlags calib;
   int64_t steps = 64, ctx = 0, maxTokens = 0;
   uint64_t seed = 1, signSeed = 0;
   float temp = 0.0f, topP = 1.0f;
@@ -104,17 +92,12 @@ struct Options {
   bool actQuant = false, info = false;
 };
 
-std::string baseName(const std::string &path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 Options parseArgs(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
-      std::fputs(usage, stdout);
+      std::printf("%s%s%s", usage, kCalibrationUsage, usageTail);
       std::exit(0);
     }
     if (a == "--act-quant" || a == "--info") { // the flags without a value
@@ -138,13 +121,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--seed") o.seed = uint64_t(parseInt(a, v));
     else if (a == "--sign-seed") o.signSeed = uint64_t(parseInt(a, v));
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
-    else if (a == "--calibrate") o.calibText = v;
-    else if (a == "--calib-tokens") o.calibTokens = parseInt(a, v);
-    else if (a == "--calib-ctx") o.calibCtx = parseInt(a, v);
-    else if (a == "--calib-stats") o.calibStats = v;
-    else if (a == "--calib-mode") o.calibMode = v;
-    else if (a == "--calib-scales") o.calibScales = v;
-    else if (a == "--dampening") o.dampening = parseFloat(a, v, 0.0f, 10.0f);
+    else if (parseCalibrationFlag(a, v, o.calib)) continue;
     else if (a == "--save-reference") o.saveReference = v;
     else if (a == "--reference") o.reference = v;
     else if (a == "--token-log") o.tokenLog = v;
@@ -164,14 +141,14 @@ Options parseArgs(int argc, char **argv) {
          "was quantized when it was compiled and carries its tokenizer");
   if (!o.tokenizeFile.empty()) {
     if (!o.prompt.empty() || !o.textFile.empty() || o.format != "reference" ||
-        o.info || !o.calibText.empty() || !o.calibStats.empty())
+        o.info || o.calib.enabled())
       fail("--tokenize goes alone with --model or --bundle");
     return o;
   }
   if (o.info && o.bundle.empty())
     fail("--info describes a --bundle");
   // --calibrate with --calib-stats and nothing else only writes the file.
-  bool collectOnly = !o.calibText.empty() && !o.calibStats.empty() &&
+  bool collectOnly = !o.calib.text.empty() && !o.calib.stats.empty() &&
                      o.format == "reference" && o.prompt.empty() &&
                      o.textFile.empty();
   if (!o.info && !collectOnly && o.prompt.empty() == o.textFile.empty())
@@ -186,21 +163,11 @@ Options parseArgs(int argc, char **argv) {
     fail("--head-format and --embedding-format go together");
   if (o.actQuant && o.format == "reference")
     fail("--act-quant follows the weight formats: give a --format");
-  bool calibrating = !o.calibText.empty() || !o.calibStats.empty();
-  if (calibrating && !collectOnly &&
+  if (o.calib.enabled() && !collectOnly &&
       (o.format == "reference" || !o.bundle.empty()))
     fail("--calibrate and --calib-stats quantize a --model: give a --format "
          "(or --calibrate TEXT --calib-stats FILE alone to only collect)");
-  if (!format::parseCalibrationMode(o.calibMode))
-    fail("--calib-mode is full or diagonal, not '" + o.calibMode + "'");
-  if (o.calibScales != "updated" && o.calibScales != "original")
-    fail("--calib-scales is updated or original, not '" + o.calibScales + "'");
-  if (o.calibTokens < 2 || o.calibCtx < 2)
-    fail("--calib-tokens and --calib-ctx must be at least 2");
-  if (!o.calibText.empty() && !o.textFile.empty() &&
-      baseName(o.calibText) == baseName(o.textFile))
-    fail("the calibration text " + o.calibText + " is the evaluation text: "
-         "calibrate on another one");
+  checkCalibrationFlags(o.calib, o.textFile);
   if ((!o.reference.empty() || !o.saveReference.empty() || !o.tokenLog.empty()) &&
       o.textFile.empty())
     fail("--reference, --save-reference and --token-log go with --perplexity");
@@ -248,61 +215,19 @@ format::CodecOptions codecOptions(const Options &o) {
 
 std::string readText(const std::string &path);
 
-double peakMemoryGiB() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / (1024.0 * 1024.0); // ru_maxrss is in KiB
-}
-
-/// --calibrate: the statistics file of the reference model over the
-/// calibration text (a temporary file when --calib-stats is not given).
-std::string calibrate(const Model &m, const Tokenizer &tok, const Options &o) {
-  std::string path = o.calibStats;
-  if (path.empty()) {
-    const char *tmp = std::getenv("TMPDIR");
-    path = std::string(tmp ? tmp : "/tmp") + "/itq3-calib-" +
-           std::to_string(getpid()) + ".bin";
-  }
-  std::vector<int32_t> tokens = tok.encode(readText(o.calibText), false);
-  if (int64_t(tokens.size()) > o.calibTokens)
-    tokens.resize(size_t(o.calibTokens));
-  int32_t bos = tok.addBos() ? tok.bos() : -1;
-  int64_t ctx = std::min(o.calibCtx, m.config.seqLen);
-  Progress bar("calibrating");
-  CalibrationSummary sum;
-  if (Status s = collectCalibration(
-          m, tokens, ctx, bos, o.threads, path, sum,
-          [&](int64_t d, int64_t t) { bar.update(d, t, "layer-windows"); });
-      !s)
-    fail(o.calibText + ": " + s.message());
-  bar.finish();
-  std::printf("calibration: %lld positions of %s (%lld windows of %lld) in "
-              "%.1f s; statistics %.1f MB in %s; peak memory %.2f GiB\n",
-              (long long)sum.tokens, baseName(o.calibText).c_str(),
-              (long long)sum.windows, (long long)ctx, sum.seconds,
-              double(sum.bytes) / 1e6, path.c_str(), peakMemoryGiB());
-  return path;
-}
-
 QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
   if (o.format == "reference")
     return referenceReport(m);
   format::FormatKind kind = *format::parseFormatName(o.format);
-  std::string statsPath = o.calibText.empty() ? o.calibStats : calibrate(m, tok, o);
+  StatisticsFile file;
   CalibrationStats stats;
   CalibratedQuantization calibrated;
-  if (!statsPath.empty()) {
-    Status s = CalibrationStats::open(statsPath, m, stats);
-    if (!o.calibText.empty() && o.calibStats.empty())
-      std::remove(statsPath.c_str()); // a temporary file: open() has read it
-    if (!s)
-      fail(s.message());
-    calibrated.stats = &stats;
-    calibrated.options.mode = *format::parseCalibrationMode(o.calibMode);
-    calibrated.options.scales = o.calibScales == "original"
-                                    ? format::ScaleFit::Original
-                                    : format::ScaleFit::Updated;
-    calibrated.options.dampening = o.dampening;
+  if (o.calib.enabled()) {
+    if (o.calib.text.empty())
+      file.path = o.calib.stats;
+    else
+      collectStatistics(m, tok, o.calib, o.threads, file);
+    openStatistics(file, m, o.calib, stats, calibrated);
   }
   auto t0 = std::chrono::steady_clock::now();
   QuantReport r;
@@ -320,7 +245,7 @@ QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
   if (calibrated.stats)
     std::printf("calibrated: %s, scales %s, dampening %g, %lld calibration "
                 "positions\n",
-                o.calibMode.c_str(), o.calibScales.c_str(), o.dampening,
+                o.calib.mode.c_str(), o.calib.scales.c_str(), o.calib.dampening,
                 (long long)stats.tokens());
   std::printf("quantization seconds: %.1f\n", secs);
   std::printf("peak memory GiB: %.2f\n", peakMemoryGiB());
@@ -622,8 +547,9 @@ int main(int argc, char **argv) {
               o.model.c_str(), model.source.c_str(), model.config.arch.c_str(),
               (long long)model.parameterCount(), (long long)model.config.nLayers,
               (long long)model.config.dim);
-  if (o.format == "reference" && !o.calibText.empty()) {
-    calibrate(model, *tok, o); // collect only (parseArgs checked the flags)
+  if (o.format == "reference" && !o.calib.text.empty()) {
+    StatisticsFile file; // collect only (parseArgs checked the flags)
+    collectStatistics(model, *tok, o.calib, o.threads, file);
     return 0;
   }
   QuantReport report = quantize(model, *tok, o);

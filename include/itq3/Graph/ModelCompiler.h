@@ -16,6 +16,10 @@
 #include <string>
 #include <vector>
 
+namespace itq3::model {
+struct CalibratedQuantization;
+} // namespace itq3::model
+
 namespace itq3::graph {
 
 using format::Status;
@@ -38,6 +42,10 @@ struct CompileOptions {
   /// kernels where no GPU is).
   std::string cpuMapping = "cpu";
   std::vector<uint8_t> tokenizer; // serialized (lib/Model)
+  /// When set, every layer linear is encoded with the statistic of its input
+  /// (format::encodeRowsCalibrated) instead of round-to-nearest; the
+  /// embedding and the head have no statistic and stay round-to-nearest.
+  const model::CalibratedQuantization *calibrated = nullptr;
   /// When set, the model graph (buffer-level itq3 IR, before lowering) is
   /// also written to this file.
   std::string graphPath;
@@ -49,6 +57,7 @@ struct CompileReport {
   double linearBits = 0, otherBits = 0;
   int64_t linearWeights = 0, otherWeights = 0;
   std::vector<std::string> fallbacks; // "blk.*.ffn_down.weight: q8 (K = 172)"
+  int64_t calibratedLinears = 0;
   std::vector<std::pair<std::string, double>> stageSeconds;
 
   double linearBitsPerWeight() const {

@@ -72,6 +72,11 @@ Status CpuModel::prepare() {
                            f.entry);
     entries_.push_back(entry);
   }
+  // One accumulator pair per tile variant (ProfileOps.cpp names them).
+  for (const char *timers :
+       {"__itq3_profile_seconds", "__itq3_profile_seconds_prefill"})
+    if (void *p = code_->symbol(timers))
+      opTimers_.push_back(static_cast<const double *>(p));
   if (Status s = bundle_.configInt("dim", dim_); !s)
     return s;
   if (Status s = bundle_.configInt("vocab_size", vocab_); !s)
@@ -240,6 +245,15 @@ Status CpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
     }
   }
   return Status::success();
+}
+
+bool CpuModel::opSeconds(OpSeconds &out) const {
+  out = OpSeconds();
+  for (const double *t : opTimers_) {
+    out.products += t[0];
+    out.attention += t[1];
+  }
+  return !opTimers_.empty();
 }
 
 } // namespace itq3::rt

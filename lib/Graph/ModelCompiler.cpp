@@ -9,6 +9,7 @@
 #include "itq3/Model/Calibration.h"
 #include "itq3/Model/Quantize.h"
 #include "itq3/Runtime/Bundle.h"
+#include "itq3/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -342,13 +343,17 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
   } else {
     decodeTiles.openmp = prefillTiles.openmp = true;
     prefillTiles.tileM = kPrefillTileRows;
-    auto pipeline = [](const mlir::itq3::CpuPipelineOptions &options) {
-      return [&options](mlir::OpPassManager &pm) {
+    // Timers around the products and the attention, per variant (the two
+    // objects are linked into one): rt::CpuModel reads them.
+    auto pipeline = [](const mlir::itq3::CpuPipelineOptions &options,
+                       std::string suffix) {
+      return [&options, suffix](mlir::OpPassManager &pm) {
+        pm.addPass(mlir::itq3::createITQ3ProfileOps({suffix}));
         mlir::itq3::buildCpuLLVMPipeline(pm, options);
       };
     };
-    decodeBuild = pipeline(decodeTiles);
-    prefillBuild = pipeline(prefillTiles);
+    decodeBuild = pipeline(decodeTiles, "");
+    prefillBuild = pipeline(prefillTiles, kPrefillSuffix);
   }
   if (Status s = decode.run(plan, "", o.graphPath, "for the CPU", decodeBuild);
       !s)

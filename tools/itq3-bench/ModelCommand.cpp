@@ -112,6 +112,8 @@ int runModel(int argc, char **argv) {
     return 1;
   double prefill = seconds(start);
   auto before = model->profile();
+  rt::CpuModel::OpSeconds opsBefore, opsAfter;
+  bool timed = model->opSeconds(opsBefore);
   std::vector<double> steps;
   for (int64_t t = 0; t < o.decode; ++t) {
     auto step = std::chrono::steady_clock::now();
@@ -124,6 +126,9 @@ int runModel(int argc, char **argv) {
   double decodeTotal = 0;
   for (double s : steps)
     decodeTotal += s;
+  model->opSeconds(opsAfter);
+  double products = opsAfter.products - opsBefore.products;
+  double attention = opsAfter.attention - opsBefore.attention;
   std::sort(steps.begin(), steps.end());
   double decode = steps[steps.size() / 2];
   double bytes = weightBytesPerToken(*bundle);
@@ -148,8 +153,16 @@ int runModel(int argc, char **argv) {
     std::printf(" %s %.0f%%", model->profile()[i].first.c_str(),
                 100 * spent / decodeTotal);
   }
-  std::printf(" (matmuls and attention run inside 'layer' and 'head'; "
-              "their split is not measured)\n");
+  std::printf("\n");
+  if (timed)
+    std::printf("decode time by work: matmuls %.0f%%, attention %.0f%%, the "
+                "rest %.0f%% (norms, rotary, residuals, embedding, the "
+                "runtime)\n",
+                100 * products / decodeTotal, 100 * attention / decodeTotal,
+                100 * (decodeTotal - products - attention) / decodeTotal);
+  else
+    std::printf("decode time by work: not measured (the bundle's code has no "
+                "timers; recompile it)\n");
   if (!o.json.empty()) {
     FILE *f = std::fopen(o.json.c_str(), "w");
     if (!f)
@@ -158,10 +171,16 @@ int runModel(int argc, char **argv) {
                  "{\"bundle\": \"%s\", \"threads\": %u, \"prompt_tokens\": "
                  "%lld, \"prefill_tok_s\": %.3f, \"decode_ms\": %.4f, "
                  "\"decode_tok_s\": %.3f, \"weight_bytes_per_token\": %.0f, "
-                 "\"achieved_gbs\": %.3f, \"stream_peak_gbs\": %.3f}\n",
+                 "\"achieved_gbs\": %.3f, \"stream_peak_gbs\": %.3f",
                  o.bundle.c_str(), threads, (long long)o.prompt,
                  double(o.prompt) / prefill, decode * 1e3, 1.0 / decode,
                  bytes, bytes / decode / 1e9, peak);
+    if (timed)
+      std::fprintf(f,
+                   ", \"decode_share_matmuls\": %.4f, "
+                   "\"decode_share_attention\": %.4f",
+                   products / decodeTotal, attention / decodeTotal);
+    std::fprintf(f, "}\n");
     std::fclose(f);
   }
   return 0;

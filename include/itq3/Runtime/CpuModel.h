@@ -40,6 +40,14 @@ public:
   const std::vector<std::pair<std::string, double>> &profile() const {
     return profile_;
   }
+  /// Seconds spent inside the functions in the products (matmuls and the
+  /// quantization of their activations) and in attention since creation,
+  /// from the timers the compiler puts in the code (--itq3-profile-ops).
+  struct OpSeconds {
+    double products = 0, attention = 0;
+  };
+  /// False for code compiled without the timers.
+  bool opSeconds(OpSeconds &out) const;
 
 private:
   struct Call;
@@ -61,6 +69,7 @@ private:
   int64_t prefillRows_ = 0;
   std::vector<float> keyCache_, valueCache_, x_;
   std::vector<std::pair<std::string, double>> profile_;
+  std::vector<const double *> opTimers_; // [products, attention] per variant
 };
 
 } // namespace itq3::rt

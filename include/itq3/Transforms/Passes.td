@@ -162,4 +162,26 @@ def ITQ3FuseInverseFWHT : Pass<"itq3-fuse-inverse-fwht"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def ITQ3ProfileOps : Pass<"itq3-profile-ops", "::mlir::ModuleOp"> {
+  let summary = "Time the products and the attention into a global the runtime reads";
+  let description = [{
+    Wraps every `itq3.matmul_into` and `itq3.quantize_act_into` (a product
+    and the activations it is fed) and every `itq3.attention_into` in two
+    calls to `omp_get_wtime`, and adds the seconds between them to
+    `@__itq3_profile_seconds` + `suffix` (a public `memref<2xf64>`:
+    products, then attention; the suffix keeps the globals of objects linked
+    together apart). The runtime reads and resets them by name to split
+    the time of a function into matmuls, attention and the rest. For code
+    that links libomp (the CPU mapping with OpenMP); a call costs tens of
+    nanoseconds, and a layer makes about twenty.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"suffix", "suffix", "std::string", /*default=*/"\"\"",
+           "Appended to the name of the accumulators">,
+  ];
+}
+
 #endif // ITQ3_TRANSFORMS_PASSES_TD

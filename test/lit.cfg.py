@@ -38,3 +38,7 @@ if config.itq3_bundle_fuzzer and os.path.isfile(config.itq3_bundle_fuzzer):
     config.available_features.add("bundle-fuzzer")
     config.substitutions.append(("%bundle_fuzzer", config.itq3_bundle_fuzzer))
     config.substitutions.append(("%bundle_seeds", config.itq3_bundle_seeds))
+if config.itq3_model_fuzzer and os.path.isfile(config.itq3_model_fuzzer):
+    config.available_features.add("model-fuzzer")
+    config.substitutions.append(("%model_fuzzer", config.itq3_model_fuzzer))
+    config.substitutions.append(("%model_seeds", config.itq3_model_seeds))

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace itq3 {
 
@@ -14,6 +16,15 @@ void setToolName(const char *name) { toolName = name; }
 void fail(const std::string &msg) {
   std::fprintf(stderr, "%s: error: %s\n", toolName, msg.c_str());
   std::exit(1);
+}
+
+std::string readFileOrFail(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 int64_t parseInt(const std::string &flag, const std::string &v) {

@@ -16,6 +16,9 @@ void setToolName(const char *name);
 /// A non-negative integer, or fail() naming `flag`.
 int64_t parseInt(const std::string &flag, const std::string &v);
 
+/// The whole file, or fail() naming it.
+std::string readFileOrFail(const std::string &path);
+
 /// A number in [lo, hi], or fail() naming `flag`.
 float parseFloat(const std::string &flag, const std::string &v, float lo,
                  float hi);

@@ -4,8 +4,6 @@
 #include "Args.h"
 #include "Progress.h"
 
-#include <fstream>
-#include <sstream>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -33,15 +31,6 @@ namespace {
 std::string baseName(const std::string &path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    fail(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 } // namespace
@@ -84,7 +73,7 @@ void collectStatistics(const model::Model &m, const model::Tokenizer &tok,
            std::to_string(getpid()) + ".bin";
   }
   out.path = path;
-  std::vector<int32_t> tokens = tok.encode(readFile(f.text), false);
+  std::vector<int32_t> tokens = tok.encode(readFileOrFail(f.text), false);
   if (int64_t(tokens.size()) > f.tokens)
     tokens.resize(size_t(f.tokens));
   int32_t bos = tok.addBos() ? tok.bos() : -1;

@@ -213,7 +213,6 @@ format::CodecOptions codecOptions(const Options &o) {
   return co;
 }
 
-std::string readText(const std::string &path);
 
 QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
   if (o.format == "reference")
@@ -289,20 +288,11 @@ void enableActivationQuantization(Forward &fwd, const QuantReport &r,
               head ? " and the head" : "", rotated);
 }
 
-std::string readText(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    fail(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// --tokenize: the ids the model's tokenizer gives the whole text, as
 /// perplexity scores it (no BOS, special tokens not parsed).
 void printTokenIds(const Tokenizer &tok, const std::string &path) {
   std::string out;
-  for (int32_t id : tok.encode(readText(path), false))
+  for (int32_t id : tok.encode(readFileOrFail(path), false))
     out += std::to_string(id) + '\n';
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
@@ -352,7 +342,7 @@ void generate(const LanguageModel &lm, const std::string &engine,
 
 void measurePerplexity(const LanguageModel &lm, int64_t ctx,
                        const Tokenizer &tok, const Options &o) {
-  std::vector<int32_t> tokens = tok.encode(readText(o.textFile), false);
+  std::vector<int32_t> tokens = tok.encode(readFileOrFail(o.textFile), false);
   if (o.maxTokens > 0 && int64_t(tokens.size()) > o.maxTokens)
     tokens.resize(size_t(o.maxTokens));
   int32_t bos = tok.addBos() ? tok.bos() : -1;

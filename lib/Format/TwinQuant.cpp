@@ -4,7 +4,7 @@
 //   1. rank-r truncated SVD of W diag(d) (d = sqrt(importance), else 1),
 //      split as U = left sqrt(S), V = sqrt(S)^-1 right diag(d)^-1, so that
 //      column j of U and row j of V have the same norm sqrt(sigma_j);
-//   2. the transform T = diag(s) Q folded in: U T, T^-1 V;
+//   2. the transform T = Q diag(s) folded in: U T, T^-1 V;
 //   3. both factors coded with the q8 or q4 block codec (U by columns);
 //   4. R = W - U^ V^ from the decoded factors, coded with q4 (rows rotated
 //      by H D first for the rotated residual).

@@ -21,7 +21,7 @@
 //
 // The transforms of the factors are folded into them before they are
 // quantized, so the kernel never sees them: U V = (U T)(T^-1 V) for an
-// invertible r x r T = diag(s) Q, Q orthogonal (identity or the Sylvester
+// invertible r x r T = Q diag(s), Q orthogonal (identity or the Sylvester
 // Hadamard: TwinTransform) and s the per-channel balance of the
 // two factors' ranges.
 //

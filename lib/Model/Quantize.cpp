@@ -2,9 +2,13 @@
 
 #include "itq3/Model/Quantize.h"
 
+#include "itq3/Format/FWHT.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <set>
+#include <sstream>
 
 namespace itq3::model {
 
@@ -179,6 +183,187 @@ Status quantizeModel(Model &m, FormatKind kind,
           !s)
         return Status::error(name + ": " + s.message());
       t.sourceType = tr.format;
+      report.linearWeights += tr.weights;
+      report.linearBits += tr.bits;
+      report.linears.push_back(tr);
+      if (progress)
+        progress(report.linearWeights, total);
+    }
+  countOthers(m, linears, report);
+  return Status::success();
+}
+
+bool isTwinQuantSpec(const std::string &spec) {
+  return spec == "twinquant" || spec.rfind("twinquant:", 0) == 0;
+}
+
+/// Applies one KEY=VALUE of a twinquant spec.
+static Status applyTwinOption(const std::string &key, const std::string &value,
+                              TwinQuantization &out) {
+  auto onOff = [&](bool &flag) {
+    if (value != "on" && value != "off")
+      return Status::error("twinquant: " + key + " is on or off, not '" + value + "'");
+    flag = value == "on";
+    return Status::success();
+  };
+  char *end = nullptr;
+  if (key == "rank") {
+    out.rank = std::strtoll(value.c_str(), &end, 10);
+    if (*end || out.rank < 1)
+      return Status::error("twinquant: rank must be a positive integer, not '" +
+                           value + "'");
+  } else if (key == "budget") {
+    out.budget = std::strtod(value.c_str(), &end);
+    if (*end || !(out.budget > 0))
+      return Status::error("twinquant: budget must be a positive number of bits "
+                           "per weight, not '" + value + "'");
+  } else if (key == "factor") {
+    if (value != "8" && value != "4")
+      return Status::error("twinquant: factor is 8 or 4 bits, not '" + value + "'");
+    out.params.factorBits = value == "8" ? 8 : 4;
+  } else if (key == "residual") {
+    if (value != "q4" && value != "q4r" && value != "auto")
+      return Status::error("twinquant: residual is q4, q4r or auto, not '" +
+                           value + "'");
+    out.rotateWhereFits = value == "auto";
+    out.params.rotateResidual = value == "q4r";
+  } else if (key == "seed") {
+    out.params.signSeed = std::strtoull(value.c_str(), &end, 10);
+    if (*end || value.empty())
+      return Status::error("twinquant: seed must be an integer, not '" + value + "'");
+  } else if (key == "transform") {
+    if (value != "none" && value != "hadamard")
+      return Status::error("twinquant: transform is none or hadamard, not '" +
+                           value + "'");
+    out.params.transform = value == "hadamard" ? format::TwinTransform::Hadamard
+                                               : format::TwinTransform::None;
+  } else if (key == "iters") {
+    out.params.powerIterations = int(std::strtol(value.c_str(), &end, 10));
+    if (*end || value.empty() || out.params.powerIterations < 0)
+      return Status::error("twinquant: iters must be a count of power "
+                           "iterations, not '" + value + "'");
+  } else if (key == "balance") {
+    return onOff(out.params.balance);
+  } else if (key == "importance") {
+    return onOff(out.importance);
+  } else {
+    return Status::error("twinquant: unknown option '" + key +
+                         "' (rank, budget, factor, residual, seed, transform, "
+                         "iters, balance, importance)");
+  }
+  return Status::success();
+}
+
+Status parseTwinQuantization(const std::string &spec, TwinQuantization &out) {
+  out = TwinQuantization();
+  if (!isTwinQuantSpec(spec))
+    return Status::error("'" + spec + "' is not a twinquant spec");
+  std::stringstream options(spec.size() > 10 ? spec.substr(10) : "");
+  for (std::string item; std::getline(options, item, ',');) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      return Status::error("twinquant: option '" + item + "' is not KEY=VALUE");
+    if (Status s = applyTwinOption(item.substr(0, eq), item.substr(eq + 1), out); !s)
+      return s;
+  }
+  return Status::success();
+}
+
+format::TwinQuantParams twinParamsFor(const TwinQuantization &twin,
+                                      int64_t rows, int64_t cols) {
+  format::TwinQuantParams p = twin.params;
+  if (twin.rotateWhereFits)
+    p.rotateResidual = cols % format::kFwhtSize == 0;
+  p.rank = twin.rank > 0 ? std::min(twin.rank, std::min(rows, cols))
+                         : format::twinRankForBudget(rows, cols, p.factorBits,
+                                                     twin.budget);
+  return p;
+}
+
+/// The importance of a linear's columns: the diagonal of its input's H.
+static std::vector<float> diagonal(const std::vector<float> &h, int64_t k) {
+  std::vector<float> d(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i)
+    d[size_t(i)] = h[size_t(i * k + i)];
+  return d;
+}
+
+/// Encodes t with twinquant and decodes it back in place; false in `fits`
+/// (and nothing done) when the format cannot hold it.
+static Status twinRoundTrip(const TwinQuantization &twin, Tensor &t,
+                            const float *importance, unsigned threads,
+                            TensorReport &tr, bool &fits) {
+  int64_t rows = t.rows(), cols = t.cols();
+  format::TwinQuantParams p = twinParamsFor(twin, rows, cols);
+  format::TwinQuantLayout layout;
+  fits = p.rank > 0 && format::twinQuantLayout(rows, cols, p, layout).ok();
+  if (!fits)
+    return Status::success();
+  format::TwinEncodeOptions eo;
+  eo.importance = importance;
+  eo.threads = threads;
+  std::vector<uint8_t> packed;
+  if (Status s = format::encodeTwinQuant(t.data.data(), rows, cols, p, eo, packed); !s)
+    return s;
+  std::vector<float> back(t.data.size());
+  if (Status s = format::decodeTwinQuant(packed.data(), rows, cols, p, back.data(),
+                                         threads);
+      !s)
+    return s;
+  double num = 0, den = 0;
+  for (size_t i = 0; i < back.size(); ++i) {
+    double d = double(back[i]) - t.data[i];
+    num += d * d;
+    den += double(t.data[i]) * t.data[i];
+  }
+  tr.relError = den > 0 ? std::sqrt(num / den) : 0.0;
+  tr.format = format::describeTwinQuant(p);
+  tr.bits = double(packed.size()) * 8;
+  t.data = std::move(back);
+  return Status::success();
+}
+
+Status quantizeModelTwin(Model &m, const TwinQuantization &twin,
+                         unsigned threads, QuantReport &report,
+                         const std::function<void(int64_t, int64_t)> &progress,
+                         const CalibrationStats *stats) {
+  report = QuantReport();
+  report.format = "twinquant";
+  std::set<std::string> linears = linearSet(m);
+  int64_t total = 0;
+  for (const std::string &name : linears)
+    total += m.find(name)->numel();
+  std::string loadedInput;
+  std::vector<float> h, importance;
+  for (int64_t l = 0; l < m.config.nLayers; ++l)
+    for (const char *what : linearNames()) {
+      std::string name = layerTensor(l, what);
+      Tensor &t = *m.find(name);
+      bool weighted = stats && twin.importance;
+      if (weighted && calibrationInput(name) != loadedInput) {
+        loadedInput = calibrationInput(name);
+        if (Status s = stats->load(loadedInput, h); !s)
+          return s;
+        if (h.size() != size_t(t.cols() * t.cols()))
+          return Status::error(name + ": its calibration statistic " + loadedInput +
+                               " does not match K = " + std::to_string(t.cols()));
+        importance = diagonal(h, t.cols());
+      }
+      TensorReport tr{name, "", t.numel(), 0, false};
+      bool fits;
+      if (Status s = twinRoundTrip(twin, t, weighted ? importance.data() : nullptr,
+                                   threads, tr, fits);
+          !s)
+        return Status::error(name + ": " + s.message());
+      if (!fits) {
+        std::unique_ptr<Codec> codec = codecFor(FormatKind::Q8, {}, t.cols(), tr.fallback);
+        tr.fallback = true;
+        tr.format = std::string(codec->name());
+        tr.bits = double(codec->matrixBytes(t.rows(), t.cols())) * 8;
+        if (Status s = roundTrip(*codec, t, threads, nullptr, nullptr, tr.relError); !s)
+          return Status::error(name + ": " + s.message());
+      }
+      t.sourceType = fits ? "twinquant" : tr.format;
       report.linearWeights += tr.weights;
       report.linearBits += tr.bits;
       report.linears.push_back(tr);

@@ -14,6 +14,9 @@ namespace itq3::bench {
 int runFormats(int argc, char **argv);
 /// `calib`: the calibrated encoder's modes measured on a model's linears.
 int runCalib(int argc, char **argv);
+/// `twin`: twinquant's choices (rank, bits, transforms) measured on a
+/// model's linears against block formats.
+int runTwin(int argc, char **argv);
 /// `grid`: prints lib/Format/GridTable.inc (the grid generator's output).
 int runGrid(int argc, char **argv);
 /// `kernels`: time and bandwidth of the compiled CPU matmul kernels

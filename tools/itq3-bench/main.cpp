@@ -21,6 +21,11 @@ constexpr Command kCommands[] = {
      "output error of round-to-nearest, diagonal and full calibrated encoding "
      "on a model's linears [--model FILE --calib-stats FILE --layers 0,15 "
      "--linears ffn_down --formats itq3_s,q4 --threads T]"},
+    {"twin", itq3::bench::runTwin,
+     "bits/weight, weight error and output error of twinquant specs and "
+     "block formats on a model's linears [--model FILE --calib-stats FILE "
+     "--layers 0,15 --linears ffn_down --specs 'q4;twinquant:factor=4' "
+     "--threads T]"},
     {"grid", itq3::bench::runGrid,
      "print the generated grid table (lib/Format/GridTable.inc) "
      "[--rule d4|norm|usage|iterated]"},

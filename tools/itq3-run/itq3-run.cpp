@@ -59,7 +59,12 @@ const char *usage =
     "                the tokenizer.json beside it)\n"
     "  --format      reference (default) or a weight format: f16 q8 q4 q3\n"
     "                q3r iq3 itq3_s ptqtp (linears quantized, then\n"
-    "                dequantized)\n"
+    "                dequantized), or twinquant[:KEY=VALUE,...]: low\n"
+    "                rank plus q4 residual; keys rank, budget (bits\n"
+    "                per weight of the factors, default 0.5), factor\n"
+    "                (4|8), residual (auto|q4|q4r), seed, transform\n"
+    "                (none|hadamard), iters, balance, importance (off|on:\n"
+    "                SVD weighted by diag H of --calib-stats)\n"
     "  --sign-seed   random-sign seed for rotated formats (0 = none)\n"
     "  --head-format, --embedding-format F\n"
     "                also store the output head / token embedding in F, as\n"
@@ -154,8 +159,16 @@ Options parseArgs(int argc, char **argv) {
   if (!o.info && !collectOnly && o.prompt.empty() == o.textFile.empty())
     fail(std::string("give exactly one of --prompt and --perplexity\n") + usage);
   // Checked before the (possibly long) model load.
-  if (o.format != "reference" && !format::parseFormatName(o.format))
+  if (isTwinQuantSpec(o.format)) {
+    TwinQuantization twin;
+    if (Status s = parseTwinQuantization(o.format, twin); !s)
+      fail(s.message());
+    if (o.actQuant || !o.headFormat.empty() || !o.calibText.empty())
+      fail("twinquant runs with weights only: no --act-quant, --head-format "
+           "or --calibrate (give --calib-stats collected before)");
+  } else if (o.format != "reference" && !format::parseFormatName(o.format)) {
     fail("unknown format '" + o.format + "'");
+  }
   for (const std::string *f : {&o.headFormat, &o.embeddingFormat})
     if (!f->empty() && !format::parseFormatName(*f))
       fail("unknown format '" + *f + "'");
@@ -214,9 +227,43 @@ format::CodecOptions codecOptions(const Options &o) {
 }
 
 
+/// twinquant of every linear, its SVD weighted by diag H of --calib-stats.
+QuantReport quantizeTwin(Model &m, const Options &o) {
+  TwinQuantization twin;
+  if (Status s = parseTwinQuantization(o.format, twin); !s)
+    fail(s.message());
+  CalibrationStats stats;
+  if (!o.calibStats.empty())
+    if (Status s = CalibrationStats::open(o.calibStats, m, stats); !s)
+      fail(s.message());
+  auto t0 = std::chrono::steady_clock::now();
+  QuantReport r;
+  Progress bar("quantizing to twinquant");
+  if (Status s = quantizeModelTwin(
+          m, twin, o.threads, r,
+          [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); },
+          o.calibStats.empty() ? nullptr : &stats);
+      !s)
+    fail(s.message());
+  bar.finish();
+  double secs = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
+               r.linears.size(), o.format.c_str(), secs);
+  if (!o.calibStats.empty())
+    std::printf("twinquant SVD weighted by sqrt(diag H) of %lld calibration "
+                "positions: %s\n",
+                (long long)stats.tokens(), twin.importance ? "yes" : "no");
+  std::printf("quantization seconds: %.1f\n", secs);
+  std::printf("peak memory GiB: %.2f\n", peakMemoryGiB());
+  return r;
+}
+
 QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
   if (o.format == "reference")
     return referenceReport(m);
+  if (isTwinQuantSpec(o.format))
+    return quantizeTwin(m, o);
   format::FormatKind kind = *format::parseFormatName(o.format);
   StatisticsFile file;
   CalibrationStats stats;

@@ -12,6 +12,7 @@
 
 #include "itq3/Format/Calibrated.h"
 #include "itq3/Format/Codec.h"
+#include "itq3/Format/TwinQuant.h"
 #include "itq3/Model/Calibration.h"
 #include "itq3/Model/Model.h"
 
@@ -68,6 +69,48 @@ Status quantizeModel(
     unsigned threads, QuantReport &report,
     const std::function<void(int64_t, int64_t)> &progress = {},
     const CalibratedQuantization *calibrated = nullptr);
+
+/// twinquant for a whole model (format/TwinQuant.h): the parameters of
+/// every linear, with its rank either fixed or the largest whose factors
+/// fit `budget` bits per weight over the residual's 4.5.
+struct TwinQuantization {
+  format::TwinQuantParams params; // params.rank is set per linear
+  int64_t rank = 0;                // 0: from the budget
+  double budget = 0.5;
+  /// Weight the SVD by sqrt(diag H) when calibration statistics are given
+  /// (measured on Qwen2.5-1.5B and SmolLM2: it mostly raises the output
+  /// error, bench/results/twinquant.md, so it is off unless asked for).
+  bool importance = false;
+  /// The rotated residual wherever K is a multiple of 256, q4 elsewhere.
+  bool rotateWhereFits = true;
+  TwinQuantization() { params.factorBits = 4; }
+};
+
+/// Parses "twinquant" or "twinquant:KEY=VALUE,..." with keys rank (a
+/// number), budget (bits per weight, used without a rank), factor (8 or
+/// 4, default 4), residual (q4, q4r or auto, the default: q4r where K is a
+/// multiple of 256), seed (of q4r's signs), transform (none or
+/// hadamard), iters (power iterations of the SVD), balance (on or off),
+/// importance (on or off).
+Status parseTwinQuantization(const std::string &spec, TwinQuantization &out);
+/// The parameters of one N x K linear: its rank (fixed, capped at
+/// min(N, K), or from the budget; 0 when not even rank 1 fits) and, with
+/// residual=auto, the rotated residual when K is a multiple of 256.
+format::TwinQuantParams twinParamsFor(const TwinQuantization &twin,
+                                      int64_t rows, int64_t cols);
+/// Whether `spec` names twinquant (with or without options).
+bool isTwinQuantSpec(const std::string &spec);
+
+/// quantizeModel for twinquant: each linear encoded and decoded back in
+/// place; a linear the format cannot hold (N or K not a multiple of 32, K
+/// of 256 for q4r, or a budget too small for rank 1) falls back to q8 (or
+/// f16), reported as such. With stats (and importance on), the SVD of each
+/// linear is weighted by its input's sqrt(diag H).
+Status quantizeModelTwin(
+    Model &m, const TwinQuantization &twin, unsigned threads,
+    QuantReport &report,
+    const std::function<void(int64_t, int64_t)> &progress = {},
+    const CalibrationStats *stats = nullptr);
 
 /// The format a linear of K = cols is stored in when `requested` is asked
 /// for: the requested one if its block divides cols, else q8, else f16.

@@ -80,3 +80,73 @@ TEST(Quantize, Q8LogitsStayNearTheReference) {
   for (size_t i = 0; i < la.size(); ++i)
     EXPECT_NEAR(la[i], lb[i], 0.05 * (1 + std::fabs(la[i])));
 }
+
+TEST(QuantizeTwin, SpecsParseWithTheirDefaultsAndRefuseBadOptions) {
+  TwinQuantization t;
+  ASSERT_TRUE(parseTwinQuantization("twinquant", t));
+  EXPECT_EQ(t.params.factorBits, 4);
+  EXPECT_EQ(t.rank, 0);
+  EXPECT_DOUBLE_EQ(t.budget, 0.5);
+  EXPECT_TRUE(t.rotateWhereFits);
+  EXPECT_FALSE(t.importance);
+  ASSERT_TRUE(parseTwinQuantization(
+      "twinquant:rank=24,factor=8,residual=q4r,seed=3,transform=hadamard,"
+      "iters=2,balance=off,importance=on", t));
+  EXPECT_EQ(t.rank, 24);
+  EXPECT_EQ(t.params.factorBits, 8);
+  EXPECT_TRUE(t.params.rotateResidual);
+  EXPECT_FALSE(t.rotateWhereFits);
+  EXPECT_EQ(t.params.signSeed, 3u);
+  EXPECT_EQ(t.params.transform, itq3::format::TwinTransform::Hadamard);
+  EXPECT_EQ(t.params.powerIterations, 2);
+  EXPECT_FALSE(t.params.balance);
+  EXPECT_TRUE(t.importance);
+  for (const char *bad : {"twinquant:rank=0", "twinquant:factor=3", "twinquant:size=2",
+                          "twinquant:budget=-1", "twinquant:residual=q3",
+                          "twinquant:balance=yes", "twinquant:rank", "q4"}) {
+    Status s = parseTwinQuantization(bad, t);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find("twin"), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(isTwinQuantSpec("twinquant:rank=4"));
+  EXPECT_FALSE(isTwinQuantSpec("twinquantx"));
+}
+
+TEST(QuantizeTwin, EveryLinearIsStoredWithinTheBudgetAndCounted) {
+  Model m = tinyModel(256, 512, 1, 4, 2, 16);
+  Model ref = m;
+  TwinQuantization twin;
+  QuantReport r;
+  ASSERT_TRUE(quantizeModelTwin(m, twin, 2, r));
+  EXPECT_TRUE(r.fallbacks().empty());
+  double bits = 0;
+  for (const TensorReport &t : r.linears) {
+    const Tensor &w = *ref.find(t.name);
+    itq3::format::TwinQuantParams p = twinParamsFor(twin, w.rows(), w.cols());
+    itq3::format::TwinQuantLayout layout;
+    ASSERT_TRUE(itq3::format::twinQuantLayout(w.rows(), w.cols(), p, layout));
+    EXPECT_TRUE(p.rotateResidual) << t.name; // every K is a multiple of 256
+    EXPECT_DOUBLE_EQ(t.bits, 8.0 * double(layout.totalBytes())) << t.name;
+    EXPECT_LE(t.bits / double(t.weights), 5.0) << t.name;
+    EXPECT_GT(t.relError, 0.01) << t.name;
+    EXPECT_LT(t.relError, 0.1) << t.name;
+    bits += t.bits;
+  }
+  EXPECT_DOUBLE_EQ(r.linearBits, bits);
+  EXPECT_NE(m.find("blk.0.ffn_down.weight")->data, ref.find("blk.0.ffn_down.weight")->data);
+}
+
+TEST(QuantizeTwin, ShapesTheFormatCannotHoldFallBackToQ8) {
+  // K = 96 is no multiple of 256: residual=auto keeps q4 there, q4r refuses.
+  Model m = tinyModel(64, 96, 1, 2, 1, 10);
+  TwinQuantization twin;
+  QuantReport r;
+  ASSERT_TRUE(quantizeModelTwin(m, twin, 1, r));
+  EXPECT_TRUE(r.fallbacks().empty());
+  ASSERT_TRUE(parseTwinQuantization("twinquant:residual=q4r", twin));
+  m = tinyModel(64, 96, 1, 2, 1, 10);
+  ASSERT_TRUE(quantizeModelTwin(m, twin, 1, r));
+  EXPECT_EQ(r.fallbacks().size(), 7u);
+  for (const TensorReport &t : r.linears)
+    EXPECT_DOUBLE_EQ(t.bits, 8.5 * double(t.weights)) << t.name;
+}

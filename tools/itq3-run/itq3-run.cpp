@@ -163,7 +163,7 @@ Options parseArgs(int argc, char **argv) {
     TwinQuantization twin;
     if (Status s = parseTwinQuantization(o.format, twin); !s)
       fail(s.message());
-    if (o.actQuant || !o.headFormat.empty() || !o.calibText.empty())
+    if (o.actQuant || !o.headFormat.empty() || !o.calib.text.empty())
       fail("twinquant runs with weights only: no --act-quant, --head-format "
            "or --calibrate (give --calib-stats collected before)");
   } else if (o.format != "reference" && !format::parseFormatName(o.format)) {
@@ -233,8 +233,8 @@ QuantReport quantizeTwin(Model &m, const Options &o) {
   if (Status s = parseTwinQuantization(o.format, twin); !s)
     fail(s.message());
   CalibrationStats stats;
-  if (!o.calibStats.empty())
-    if (Status s = CalibrationStats::open(o.calibStats, m, stats); !s)
+  if (!o.calib.stats.empty())
+    if (Status s = CalibrationStats::open(o.calib.stats, m, stats); !s)
       fail(s.message());
   auto t0 = std::chrono::steady_clock::now();
   QuantReport r;
@@ -242,7 +242,7 @@ QuantReport quantizeTwin(Model &m, const Options &o) {
   if (Status s = quantizeModelTwin(
           m, twin, o.threads, r,
           [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); },
-          o.calibStats.empty() ? nullptr : &stats);
+          o.calib.stats.empty() ? nullptr : &stats);
       !s)
     fail(s.message());
   bar.finish();
@@ -250,7 +250,7 @@ QuantReport quantizeTwin(Model &m, const Options &o) {
                     std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
                r.linears.size(), o.format.c_str(), secs);
-  if (!o.calibStats.empty())
+  if (!o.calib.stats.empty())
     std::printf("twinquant SVD weighted by sqrt(diag H) of %lld calibration "
                 "positions: %s\n",
                 (long long)stats.tokens(), twin.importance ? "yes" : "no");

@@ -311,6 +311,8 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
     prefillBuild = pipeline(prefillBlocks);
   } else {
     decodeTiles.openmp = prefillTiles.openmp = true;
+    decodeTiles.targetFeatures = prefillTiles.targetFeatures =
+        mlir::itq3::cpuFeatures(o.cpu);
     prefillTiles.tileM = kPrefillTileRows;
     auto pipeline = [](const mlir::itq3::CpuPipelineOptions &options) {
       return [&options](mlir::OpPassManager &pm) {

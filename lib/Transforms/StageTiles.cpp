@@ -93,6 +93,11 @@ public:
     vectorized = vectorChunks && decoder->hasVectorCodes();
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
+    if (integer && vectorized && !mmaRows) {
+      registerBlockedTile();
+      op.erase();
+      return;
+    }
     // The f16 blocks accumulate the whole K in a stage, copied out at the
     // end; every other product adds each chunk to the result.
     bool accumulateInStage = mmaRows && !integer;
@@ -100,11 +105,6 @@ public:
       parallel({m, n}, [&](ValueRange iv) {
         memref::StoreOp::create(b, loc, f32(0.0), op.getResult(), iv);
       });
-    if (integer && vectorized && !mmaRows) {
-      registerBlockedTile();
-      op.erase();
-      return;
-    }
     // Stage buffers live across the chunk loop: one allocation per tile.
     Value values = stage(tileRows, chunk,
                          integer ? Type(b.getI8Type()) : b.getF32Type());
@@ -435,49 +435,75 @@ private:
   /// each weight once, not 8 times. Rows are the outer loop so that one
   /// thread streams one packed row at a time. Per (activation row, chunk):
   /// the groups' pair sums, one i32 sum per group, times the weight and the
-  /// activation scales of the groups in f32, one reduction into y.
+  /// activation scales of the groups, added to that activation row's f32
+  /// lanes (one per group of the chunk) in a small stage; one reduction per
+  /// (m, n) at the end of the row writes y.
   void registerBlockedTile() {
     int64_t groups = chunk / kActivationBlock;
     auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
-    auto scaleType = VectorType::get({groups}, b.getF32Type());
+    auto laneType = VectorType::get({groups}, b.getF32Type());
+    Value acc = stage(tileRows, groups, b.getF32Type());
     parallel({n}, [&](ValueRange iv) {
       Value row = iv[0];
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(laneType, 0.0f));
+      forEachRow([&](Value mIdx) {
+        vector::StoreOp::create(b, loc, zero, acc, ValueRange{mIdx, index(0)});
+      });
       auto chunks =
           scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(chunks.getBody());
-      Value first = mul(chunks.getInductionVar(), index(chunk));
-      SmallVector<Value> codes;
-      for (int64_t g = 0; g < groups; ++g)
-        codes.push_back(decoder->vectorCodes(
-            row, add(first, index(g * kActivationBlock))));
-      Value weightScales = chunkScales(row, first, groups);
-      Value firstGroup =
-          arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
-      auto rows = scf::ForOp::create(b, loc, index(0), m, index(1));
-      b.setInsertionPointToStart(rows.getBody());
-      Value mIdx = rows.getInductionVar();
-      SmallVector<Value> sums;
-      for (int64_t g = 0; g < groups; ++g) {
-        Value x = vector::LoadOp::create(
-            b, loc, v32i8, op.getInput(),
-            ValueRange{mIdx, add(first, index(g * kActivationBlock))});
-        sums.push_back(int8PairSums(codes[g], x));
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(chunks.getBody());
+        Value first = mul(chunks.getInductionVar(), index(chunk));
+        SmallVector<Value> codes;
+        for (int64_t g = 0; g < groups; ++g)
+          codes.push_back(decoder->vectorCodes(
+              row, add(first, index(g * kActivationBlock))));
+        Value weightScales = chunkScales(row, first, groups);
+        Value firstGroup =
+            arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
+        forEachRow([&](Value mIdx) {
+          SmallVector<Value> sums;
+          for (int64_t g = 0; g < groups; ++g) {
+            Value x = vector::LoadOp::create(
+                b, loc, v32i8, op.getInput(),
+                ValueRange{mIdx, add(first, index(g * kActivationBlock))});
+            sums.push_back(int8PairSums(codes[g], x));
+          }
+          Value xs = vector::LoadOp::create(b, loc, laneType,
+                                            op.getInputScales(),
+                                            ValueRange{mIdx, firstGroup});
+          Value total =
+              arith::SIToFPOp::create(b, loc, laneType, groupSums(sums));
+          Value term = arith::MulFOp::create(
+              b, loc, arith::MulFOp::create(b, loc, total, weightScales), xs,
+              contract());
+          SmallVector<Value, 2> at{mIdx, index(0)};
+          Value old = vector::LoadOp::create(b, loc, laneType, acc, at);
+          vector::StoreOp::create(
+              b, loc, arith::AddFOp::create(b, loc, old, term, contract()),
+              acc, at);
+        });
       }
-      Value xs = vector::LoadOp::create(b, loc, scaleType, op.getInputScales(),
-                                        ValueRange{mIdx, firstGroup});
-      Value total = arith::SIToFPOp::create(b, loc, scaleType, groupSums(sums));
-      Value scaled = arith::MulFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, total, weightScales), xs);
-      Value partial = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, scaled,
-          arith::FastMathFlags::reassoc);
-      SmallVector<Value, 2> at{mIdx, row};
-      Value old = memref::LoadOp::create(b, loc, op.getResult(), at);
-      memref::StoreOp::create(b, loc,
-                              arith::AddFOp::create(b, loc, old, partial),
-                              op.getResult(), at);
+      forEachRow([&](Value mIdx) {
+        Value lanes = vector::LoadOp::create(b, loc, laneType, acc,
+                                             ValueRange{mIdx, index(0)});
+        Value sum = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, lanes,
+            arith::FastMathFlags::reassoc);
+        memref::StoreOp::create(b, loc, sum, op.getResult(),
+                                ValueRange{mIdx, row});
+      });
     });
+  }
+
+  /// `body(m)` for every activation row m of the tile, in an scf.for.
+  void forEachRow(function_ref<void(Value)> body) {
+    auto rows = scf::ForOp::create(b, loc, index(0), m, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rows.getBody());
+    body(rows.getInductionVar());
   }
 
   /// The scales of the `groups` groups of 32 from column `first` of `row`

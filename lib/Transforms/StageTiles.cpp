@@ -442,7 +442,10 @@ private:
     int64_t groups = chunk / kActivationBlock;
     auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
     auto laneType = VectorType::get({groups}, b.getF32Type());
-    Value acc = stage(tileRows, groups, b.getF32Type());
+    // One row per activation row of the tile (tileRows bounds N, not M).
+    Value acc = memref::AllocaOp::create(
+        b, loc, MemRefType::get({ShapedType::kDynamic, groups}, b.getF32Type()),
+        ValueRange{m});
     parallel({n}, [&](ValueRange iv) {
       Value row = iv[0];
       Value zero = arith::ConstantOp::create(

@@ -36,11 +36,13 @@ static void addBufferization(OpPassManager &pm, const std::string &rotation) {
   pm.addPass(createITQ3Bufferize());
 }
 
-/// The target-independent part: tiles, then staged loops.
+/// The target-independent part: tiles, then staged loops (`avx2` lets the
+/// CPU's vector code use AVX2 intrinsics).
 static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
-                           bool mma, bool vectorDecode) {
+                           bool mma, bool vectorDecode, bool avx2 = false) {
   pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
-  pm.addPass(createITQ3StageTiles(ITQ3StageTilesOptions{mma, vectorDecode}));
+  pm.addPass(
+      createITQ3StageTiles(ITQ3StageTilesOptions{mma, vectorDecode, avx2}));
   pm.addPass(createITQ3FuseInverseFWHT());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -66,12 +68,24 @@ static void addLLVMLowering(OpPassManager &pm, bool openmp) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+bool mlir::itq3::enablesFeature(llvm::StringRef features,
+                                llvm::StringRef feature) {
+  bool enabled = false;
+  llvm::SmallVector<llvm::StringRef> list;
+  features.split(list, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef f : list)
+    if (f.trim().drop_front() == feature)
+      enabled = f.trim().starts_with("+");
+  return enabled;
+}
+
 void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   addBufferization(pm, options.rotation);
   pm.addPass(createConvertITQ3ModelToSCF());
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
-                 options.vectorDecode);
+                 options.vectorDecode,
+                 enablesFeature(options.targetFeatures, "avx2"));
   pm.addPass(createConvertITQ3ToCPU());
   if (options.openmp) {
     // One thread per tile: the phases inside a tile run in order.

@@ -342,6 +342,8 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
     prefillBuild = pipeline(prefillBlocks);
   } else {
     decodeTiles.openmp = prefillTiles.openmp = true;
+    decodeTiles.targetFeatures = prefillTiles.targetFeatures =
+        mlir::itq3::cpuFeatures(o.cpu);
     prefillTiles.tileM = kPrefillTileRows;
     // Timers around the products and the attention, per variant (the two
     // objects are linked into one): rt::CpuModel reads them.

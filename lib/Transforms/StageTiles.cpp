@@ -11,6 +11,7 @@
 #include "itq3/Transforms/BlockDecoder.h"
 #include "PhaseBuilder.h"
 #include "TileLoop.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Matchers.h"
 
 namespace mlir::itq3 {
@@ -68,12 +69,14 @@ class TileLowering : public PhaseBuilder {
 public:
   /// `mmaRows` is the static tile M when the product runs on itq3.mma
   /// blocks, 0 when it runs on dot products.
+  /// `avx2`: the int8 products of the CPU's vector path may use AVX2
+  /// intrinsics (the target has them); otherwise they stay generic.
   TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
-               bool vectorDecode, ModuleOp module)
+               bool vectorDecode, bool avx2, ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
         tileRows(tileRows), mmaRows(mmaRows), vectorDecode(vectorDecode),
-        module(module) {}
+        avx2(avx2), module(module) {}
 
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
@@ -90,6 +93,11 @@ public:
     vectorized = vectorChunks && decoder->hasVectorCodes();
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
+    if (integer && vectorized && !mmaRows) {
+      registerBlockedTile();
+      op.erase();
+      return;
+    }
     // The f16 blocks accumulate the whole K in a stage, copied out at the
     // end; every other product adds each chunk to the result.
     bool accumulateInStage = mmaRows && !integer;
@@ -380,21 +388,8 @@ private:
     int64_t groups = chunk / kActivationBlock;
     static_assert(BlockDecoder::kVectorColumns == kActivationBlock,
                   "a vector decode step is one group of the int8 product");
-    int64_t scaleGroups = decoder->vectorScaleGroups();
-    bool blockScales = vectorized && scaleGroups && groups % scaleGroups == 0;
-    if (blockScales) {
-      // The scales of a block in one step, then the codes per group.
-      parallel({n, index(groups / scaleGroups)}, [&](ValueRange iv) {
-        Value group = mul(iv[1], index(scaleGroups));
-        Value col = add(first, mul(group, index(kActivationBlock)));
-        vector::StoreOp::create(b, loc, decoder->vectorScales(iv[0], col),
-                                scales, ValueRange{iv[0], group});
-      });
-      vectorDecodePhase(codes, first, [&](Value row, Value col, Value) {
-        return decoder->vectorCodes(row, col);
-      });
-    } else if (vectorized) {
-      // Codes and scale of a group in one step.
+    if (vectorized) {
+      // Codes and scale of a group in one step (the 16x8 blocks' stage).
       vectorDecodePhase(codes, first, [&](Value row, Value col, Value group) {
         memref::StoreOp::create(b, loc, decoder->scale(row, col), scales,
                                 ValueRange{row, group});
@@ -417,10 +412,6 @@ private:
       mmaPhase(*mma, kActivationBlock, groups, /*accumulate=*/false);
     }
     Value firstGroup = arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
-    if (vectorized && !mma) {
-      vectorScaledProduct(codes, scales, first, firstGroup, groups);
-      return;
-    }
     parallel({m, n}, [&](ValueRange iv) {
       accumulate(iv[0], iv[1], groups, [&](Value g) {
         Value dot = mma ? memref::LoadOp::create(
@@ -437,64 +428,189 @@ private:
     });
   }
 
-  /// The int8 product in vector form (CPU): per (m, n) and group of 32,
-  /// the 32 products summed in pairs (even + odd lanes, the pattern of
-  /// pmaddwd), then the two halves, into 8 i32 lanes; those lanes, as f32
-  /// and times the group's weight and activation scales, accumulate in 8
-  /// f32 lanes over the chunk; one reduction per (m, n) and chunk.
-  void vectorScaledProduct(Value codes, Value scales, Value first,
-                           Value firstGroup, int64_t groups) {
-    constexpr int64_t lanes = 8;
-    Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32t = b.getF32Type();
-    auto v32i8 = VectorType::get({kActivationBlock}, i8);
-    auto v32i32 = VectorType::get({kActivationBlock}, i32);
-    auto accType = VectorType::get({lanes}, f32t);
-    auto lanesOf = [](int64_t count, int64_t from, int64_t step) {
-      SmallVector<int64_t> mask;
-      for (int64_t j = 0; j < count; ++j)
-        mask.push_back(from + j * step);
-      return mask;
-    };
-    parallel({m, n}, [&](ValueRange iv) {
-      Value acc = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(accType, 0.0f));
-      for (int64_t g = 0; g < groups; ++g) {
-        Value e = index(g * kActivationBlock);
-        Value w = vector::LoadOp::create(b, loc, v32i8, codes,
-                                         ValueRange{iv[1], e});
-        Value x = vector::LoadOp::create(b, loc, v32i8, op.getInput(),
-                                         ValueRange{iv[0], add(first, e)});
-        Value p = arith::MulIOp::create(
-            b, loc, arith::ExtSIOp::create(b, loc, v32i32, w),
-            arith::ExtSIOp::create(b, loc, v32i32, x));
-        Value pairs = arith::AddIOp::create(
-            b, loc, vector::ShuffleOp::create(b, loc, p, p, lanesOf(16, 0, 2)),
-            vector::ShuffleOp::create(b, loc, p, p, lanesOf(16, 1, 2)));
-        Value sums = arith::AddIOp::create(
-            b, loc,
-            vector::ShuffleOp::create(b, loc, pairs, pairs, lanesOf(lanes, 0, 1)),
-            vector::ShuffleOp::create(b, loc, pairs, pairs,
-                                      lanesOf(lanes, lanes, 1)));
-        Value ws = memref::LoadOp::create(b, loc, scales,
-                                          ValueRange{iv[1], index(g)});
-        Value xs = memref::LoadOp::create(
-            b, loc, op.getInputScales(),
-            ValueRange{iv[0], add(firstGroup, index(g))});
-        Value scale = vector::BroadcastOp::create(
-            b, loc, accType, arith::MulFOp::create(b, loc, ws, xs));
-        Value term = arith::MulFOp::create(
-            b, loc, arith::SIToFPOp::create(b, loc, accType, sums), scale,
-            contract());
-        acc = arith::AddFOp::create(b, loc, acc, term, contract());
+  /// The CPU's int8 tile (vector decode, no 16x8 blocks): per weight row and
+  /// chunk, the chunk's groups of 32 codes and their scales are decoded once
+  /// into registers (no stage), then every activation row of the tile
+  /// reuses them: register blocking across M, so a tile of 8 rows decodes
+  /// each weight once, not 8 times. Rows are the outer loop so that one
+  /// thread streams one packed row at a time. Per (activation row, chunk):
+  /// the groups' pair sums, one i32 sum per group, times the weight and the
+  /// activation scales of the groups, added to that activation row's f32
+  /// lanes (one per group of the chunk) in a small stage; one reduction per
+  /// (m, n) at the end of the row writes y.
+  void registerBlockedTile() {
+    int64_t groups = chunk / kActivationBlock;
+    auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    auto laneType = VectorType::get({groups}, b.getF32Type());
+    // One row per activation row of the tile (tileRows bounds N, not M).
+    Value acc = memref::AllocaOp::create(
+        b, loc, MemRefType::get({ShapedType::kDynamic, groups}, b.getF32Type()),
+        ValueRange{m});
+    parallel({n}, [&](ValueRange iv) {
+      Value row = iv[0];
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(laneType, 0.0f));
+      forEachRow([&](Value mIdx) {
+        vector::StoreOp::create(b, loc, zero, acc, ValueRange{mIdx, index(0)});
+      });
+      auto chunks =
+          scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(chunks.getBody());
+        Value first = mul(chunks.getInductionVar(), index(chunk));
+        SmallVector<Value> codes;
+        for (int64_t g = 0; g < groups; ++g)
+          codes.push_back(decoder->vectorCodes(
+              row, add(first, index(g * kActivationBlock))));
+        Value weightScales = chunkScales(row, first, groups);
+        Value firstGroup =
+            arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
+        forEachRow([&](Value mIdx) {
+          SmallVector<Value> sums;
+          for (int64_t g = 0; g < groups; ++g) {
+            Value x = vector::LoadOp::create(
+                b, loc, v32i8, op.getInput(),
+                ValueRange{mIdx, add(first, index(g * kActivationBlock))});
+            sums.push_back(int8PairSums(codes[g], x));
+          }
+          Value xs = vector::LoadOp::create(b, loc, laneType,
+                                            op.getInputScales(),
+                                            ValueRange{mIdx, firstGroup});
+          Value total =
+              arith::SIToFPOp::create(b, loc, laneType, groupSums(sums));
+          Value term = arith::MulFOp::create(
+              b, loc, arith::MulFOp::create(b, loc, total, weightScales), xs,
+              contract());
+          SmallVector<Value, 2> at{mIdx, index(0)};
+          Value old = vector::LoadOp::create(b, loc, laneType, acc, at);
+          vector::StoreOp::create(
+              b, loc, arith::AddFOp::create(b, loc, old, term, contract()),
+              acc, at);
+        });
       }
-      Value partial = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, acc,
-          arith::FastMathFlags::reassoc);
-      Value old = memref::LoadOp::create(b, loc, op.getResult(), iv);
-      memref::StoreOp::create(b, loc,
-                              arith::AddFOp::create(b, loc, old, partial),
-                              op.getResult(), iv);
+      forEachRow([&](Value mIdx) {
+        Value lanes = vector::LoadOp::create(b, loc, laneType, acc,
+                                             ValueRange{mIdx, index(0)});
+        Value sum = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, lanes,
+            arith::FastMathFlags::reassoc);
+        memref::StoreOp::create(b, loc, sum, op.getResult(),
+                                ValueRange{mIdx, row});
+      });
     });
+  }
+
+  /// `body(m)` for every activation row m of the tile, in an scf.for.
+  void forEachRow(function_ref<void(Value)> body) {
+    auto rows = scf::ForOp::create(b, loc, index(0), m, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rows.getBody());
+    body(rows.getInductionVar());
+  }
+
+  /// The scales of the `groups` groups of 32 from column `first` of `row`
+  /// as one vector<groups x f32>: one vector decode per block where the
+  /// format has it (grid formats), else one scale() per group.
+  Value chunkScales(Value row, Value first, int64_t groups) {
+    int64_t perBlock = decoder->vectorScaleGroups();
+    if (perBlock == groups)
+      return decoder->vectorScales(row, first);
+    SmallVector<Value> scales;
+    for (int64_t g = 0; g < groups; ++g)
+      scales.push_back(
+          decoder->scale(row, add(first, index(g * kActivationBlock))));
+    return vector::FromElementsOp::create(
+        b, loc, VectorType::get({groups}, b.getF32Type()), scales);
+  }
+
+  /// An LLVM intrinsic call with one result.
+  Value intrinsic(StringRef name, Type result, ValueRange args) {
+    return LLVM::CallIntrinsicOp::create(b, loc, result,
+                                         b.getStringAttr(name), args)
+        ->getResult(0);
+  }
+
+  /// The products of 32 weight codes `w` and 32 activations `x` (both
+  /// vector<32xi8>) summed into 8 i32 lanes; which products share a lane
+  /// differs between the two forms, their total does not.
+  ///
+  /// AVX2: vpmaddubsw multiplies unsigned by signed bytes and adds
+  /// adjacent pairs into i16 with saturation, so it gets |x| (vpabsb; as an
+  /// unsigned byte |-128| = 128 is exact) and w with x's sign (vpsignb: w *
+  /// sign(x), 0 where x is 0), whose product is w * x; then vpmaddwd with
+  /// ones adds adjacent i16 pairs into i32. No pair saturates: every
+  /// decoder's codes lie in [-127, 127] (q8 clamps to it, q4 is -8..7, the
+  /// grid formats -15..15, ptqtp |m1| + |m2| <= 127), so |w| <= 127, and
+  /// |x| <= 128, so a pair is at most 2 * 127 * 128 = 32512 < 32767. (w is
+  /// the operand that must not be -128: vpsignb cannot negate it.)
+  ///
+  /// Generic: the products in i32, even + odd lanes, then the two halves
+  /// (LLVM makes vpmovsxbw + vpmaddwd of it where it can).
+  Value int8PairSums(Value w, Value x) {
+    auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    auto v16i16 = VectorType::get({16}, b.getI16Type());
+    auto v8i32 = VectorType::get({8}, b.getI32Type());
+    if (avx2) {
+      Value magnitude = LLVM::AbsOp::create(b, loc, v32i8, x,
+                                            /*is_int_min_poison=*/false);
+      Value signedW = intrinsic("llvm.x86.avx2.psign.b", v32i8, {w, x});
+      Value pairs = intrinsic("llvm.x86.avx2.pmadd.ub.sw", v16i16,
+                              {magnitude, signedW});
+      Value ones = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(v16i16, int16_t(1)));
+      return intrinsic("llvm.x86.avx2.pmadd.wd", v8i32, {pairs, ones});
+    }
+    auto v32i32 = VectorType::get({kActivationBlock}, b.getI32Type());
+    Value p = arith::MulIOp::create(
+        b, loc, arith::ExtSIOp::create(b, loc, v32i32, w),
+        arith::ExtSIOp::create(b, loc, v32i32, x));
+    Value pairs = arith::AddIOp::create(b, loc, shuffle(p, p, lanes(16, 0, 2)),
+                                        shuffle(p, p, lanes(16, 1, 2)));
+    return arith::AddIOp::create(b, loc, shuffle(pairs, pairs, lanes(8, 0, 1)),
+                                 shuffle(pairs, pairs, lanes(8, 8, 1)));
+  }
+
+  /// `count` lane numbers from `from` in steps of `step`.
+  static SmallVector<int64_t> lanes(int64_t count, int64_t from,
+                                    int64_t step) {
+    SmallVector<int64_t> mask;
+    for (int64_t j = 0; j < count; ++j)
+      mask.push_back(from + j * step);
+    return mask;
+  }
+  Value shuffle(Value x, Value y, ArrayRef<int64_t> mask) {
+    return vector::ShuffleOp::create(b, loc, x, y, mask);
+  }
+
+  /// Adjacent pairs of a and b (8 i32 lanes each) added, per half of 4
+  /// lanes: the lanes of vphaddd.
+  Value pairAdd(Value a, Value c) {
+    return arith::AddIOp::create(b, loc,
+                                 shuffle(a, c, {0, 2, 8, 10, 4, 6, 12, 14}),
+                                 shuffle(a, c, {1, 3, 9, 11, 5, 7, 13, 15}));
+  }
+
+  /// One i32 per group: the sum of the 8 lanes of each of `sums`, as a
+  /// vector<groups x i32>. For 8 groups a transposing tree (3 levels of
+  /// pair adds, the last across the two halves) instead of 8 reductions:
+  /// after two levels lane j of half h of the result holds the sum of
+  /// lanes 4h..4h+3 of group j (of 4), and adding the halves finishes it.
+  Value groupSums(ArrayRef<Value> sums) {
+    if (sums.size() == 8) {
+      Value low = pairAdd(pairAdd(sums[0], sums[1]), pairAdd(sums[2], sums[3]));
+      Value high = pairAdd(pairAdd(sums[4], sums[5]), pairAdd(sums[6], sums[7]));
+      return arith::AddIOp::create(b, loc,
+                                   shuffle(low, high, {0, 1, 2, 3, 8, 9, 10, 11}),
+                                   shuffle(low, high, {4, 5, 6, 7, 12, 13, 14, 15}));
+    }
+    SmallVector<Value> totals;
+    for (Value v : sums)
+      totals.push_back(vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, v));
+    return vector::FromElementsOp::create(
+        b, loc, VectorType::get({int64_t(sums.size())}, b.getI32Type()),
+        totals);
   }
 
   /// sum over the 32 columns of group g of code * x, in i32.
@@ -507,7 +623,7 @@ private:
   MatmulIntoOp op;
   FormatAttr format;
   int64_t k, chunk, tileRows, mmaRows;
-  bool vectorDecode;
+  bool vectorDecode, avx2;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
   /// Whether the decode phases use vectorCodes().
@@ -652,7 +768,8 @@ struct StageTilesPass
                      "run --itq3-tile first");
         return signalPassFailure();
       }
-      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, getOperation())
+      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, avx2,
+                   getOperation())
           .run();
     }
     SmallVector<QuantizeActIntoOp> quantizers;

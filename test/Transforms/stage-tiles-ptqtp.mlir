@@ -21,7 +21,8 @@
 // The vector decode: 16 bytes that end with the group's 13 (the 3 before
 // it are the block's scales or the previous group), spread over 64 trit
 // lanes, ((q * 3^(s / 13)) & 255) * 3 >> 8 in i16, then the two planes times
-// m1 and m2 in i8.
+// m1 and m2 in i8. The codes go to the int8 product of every activation row
+// without a stage (generic vector code without avx2).
 // VEC-LABEL: func @ptqtp_int8
 // VEC: %[[BYTES:.*]] = vector.load %{{.*}} : memref<?x168xi8, {{.*}}>, vector<16xi8>
 // VEC: %[[SPREAD:.*]] = vector.shuffle %[[BYTES]], %[[BYTES]] [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 3, 4,
@@ -36,8 +37,9 @@
 // VEC: %[[A1:.*]] = arith.muli %[[T1]], %{{.*}} : vector<32xi8>
 // VEC: %[[T2:.*]] = vector.shuffle %[[T]], %[[T]] [32, 33,
 // VEC: %[[A2:.*]] = arith.muli %[[T2]], %{{.*}} : vector<32xi8>
-// VEC: arith.addi %[[A1]], %[[A2]] : vector<32xi8>
-// VEC: vector.store %{{.*}} : memref<32x128xi8>, vector<32xi8>
+// VEC: %[[CODES:.*]] = arith.addi %[[A1]], %[[A2]] : vector<32xi8>
+// VEC: scf.for
+// VEC: arith.extsi %[[CODES]] : vector<32xi8> to vector<32xi32>
 // VEC-NOT: itq3.matmul_into
 func.func @ptqtp_int8(%x: memref<?x384xi8>, %s: memref<?x12xf32>, %w: memref<99x168xi8>, %y: memref<?x99xf32>) {
   itq3.matmul_into %x, %w into %y scales %s format<ptqtp> rotation<none>

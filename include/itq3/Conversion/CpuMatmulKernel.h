@@ -13,6 +13,7 @@
 #include "itq3/Format/Codec.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,9 @@ struct MatmulKernelSpec {
   /// CPU only: the LLVM CPU to compile for (empty: this host), e.g.
   /// "x86-64" (SSE2 only) to test the vector code without AVX2.
   std::string cpu;
+  /// CPU only, for mutation tests: called on the lowered module (LLVM
+  /// dialect) before the JIT compiles it.
+  std::function<void(Operation *module)> mutate;
 };
 
 /// The MLIR source of `func.func @itq3_matmul(x, w, y[, scales])`.

@@ -36,6 +36,12 @@ struct CpuObjectOptions {
 void resolveCpu(const CpuObjectOptions &options, std::string &cpu,
                 std::string &features);
 
+/// The LLVM feature string ("+a,-b,...") of code for LLVM CPU `cpu`:
+/// "native" is this host's CPU with its features, any other name that CPU's
+/// own features; `extra` is appended. What --itq3-to-cpu-llvm's
+/// target-features option expects.
+std::string cpuFeatures(const std::string &cpu, const std::string &extra = "");
+
 /// Compiles and links `modules` (LLVM dialect; their external symbols
 /// distinct) into the bytes of one shared object. On failure returns false
 /// and sets `error`.

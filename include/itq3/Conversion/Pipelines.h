@@ -40,7 +40,18 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "where the format allows (q8, q4, iq3, itq3_s, ptqtp); false "
                      "keeps the scalar decode of the GPU mapping"),
       llvm::cl::init(true)};
+  Option<std::string> targetFeatures{
+      *this, "target-features",
+      llvm::cl::desc("LLVM features of the CPU the code is for (e.g. "
+                     "+avx2,+fma, as cpuFeatures() gives them): with +avx2 "
+                     "the int8 products use AVX2 intrinsics; empty: generic "
+                     "vector code for any CPU"),
+      llvm::cl::init("")};
 };
+
+/// Whether the LLVM feature list `features` ("+a,-b,...") enables
+/// `feature` (e.g. "avx2"); the last mention counts.
+bool enablesFeature(llvm::StringRef features, llvm::StringRef feature);
 
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
   Option<std::string> rotation{*this, "rotation",

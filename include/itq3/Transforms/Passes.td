@@ -129,9 +129,17 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     all of K kept in an f32 stage and copied to the result at the end.
     Stages are zero-filled once per tile, so rows beyond an edge tile's M
     and N are zeros. Elsewhere the product stays on dot products.
+
+    With `vector-decode` (the CPU mapping) and int8 activations without
+    `mma`, the tile has no stage and no phases: per weight row and chunk the
+    groups' codes are decoded into vectors once and every activation row of
+    the tile multiplies them (register blocking across M). With `avx2` those
+    products are `vpsignb` + `vpmaddubsw` + `vpmaddwd` intrinsics (LLVM
+    dialect), otherwise generic vector ops.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
@@ -143,6 +151,9 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
            "loads, shuffles, a gather of grid entries) where the format "
            "allows: for the CPU mapping; the GPU one keeps one thread per "
            "column step">,
+    Option<"avx2", "avx2", "bool", /*default=*/"false",
+           "With vector-decode, the int8 products use AVX2 intrinsics "
+           "(vpsignb, vpmaddubsw, vpmaddwd); only for targets with AVX2">,
   ];
 }
 

@@ -3,6 +3,7 @@
 
 #include "KernelModule.h"
 
+#include "itq3/Conversion/CpuObject.h"
 #include "itq3/Conversion/Pipelines.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -85,12 +86,18 @@ CpuMatmulKernel::compile(const MatmulKernelSpec &spec, std::string &error) {
   options.tileN = spec.tileN;
   options.mma = spec.mma;
   options.vectorDecode = spec.vectorDecode;
+  // The JIT compiles for spec.cpu (empty: this host): the same features.
+  options.targetFeatures = cpuFeatures(spec.cpu.empty() ? "native" : spec.cpu);
   return compileWith(
       spec,
       [&](KernelModule &kernel) {
-        return kernel.run(
-            [&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
-            "cannot lower the CPU matmul kernel", error);
+        if (!kernel.run(
+                [&](OpPassManager &pm) { buildCpuLLVMPipeline(pm, options); },
+                "cannot lower the CPU matmul kernel", error))
+          return false;
+        if (spec.mutate)
+          spec.mutate(kernel.module->getOperation());
+        return true;
       },
       error);
 }

@@ -11,6 +11,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Linker/Linker.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -164,6 +165,36 @@ void mlir::itq3::resolveCpu(const CpuObjectOptions &options, std::string &cpu,
     host += (host.empty() ? "" : ",") +
             std::string(feature.second ? "+" : "-") + feature.first().str();
   features = features.empty() ? host : host + "," + features;
+}
+
+std::string mlir::itq3::cpuFeatures(const std::string &cpu,
+                                    const std::string &extra) {
+  CpuObjectOptions options;
+  options.cpu = cpu;
+  options.features = extra;
+  std::string name, features;
+  resolveCpu(options, name, features);
+  if (cpu == "native")
+    return features;
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return features;
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, name, features));
+  if (!info)
+    return features;
+  // The CPU's features, each as + or -, then the extra ones again so that
+  // they win.
+  std::string all;
+  for (const llvm::SubtargetFeatureKV &kv : info->getAllProcessorFeatures()) {
+    std::string key = kv.Key;
+    all += (all.empty() ? "" : ",") +
+           std::string(info->checkFeatures("+" + key) ? "+" : "-") + key;
+  }
+  return features.empty() ? all : all + "," + features;
 }
 
 bool mlir::itq3::emitSharedObject(ArrayRef<ModuleOp> modules,

@@ -8,6 +8,9 @@
 #include "MatmulReference.h"
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
+#include "itq3/Conversion/CpuObject.h"
+#include "itq3/Conversion/Pipelines.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 using namespace mlir::itq3;
 using namespace itq3::testing;
@@ -49,12 +52,18 @@ std::vector<Case> allCases() {
 #if defined(__x86_64__)
   // The vector code compiled for a baseline x86-64 (SSE2, no AVX2): the
   // 32-wide vectors and the gather are split or scalarized by LLVM.
-  for (F format : {F::ITQ3S, F::Q4, F::Q8})
+  for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8})
     for (bool int8 : {false, true}) {
       Case c{format, int8, 100, 512};
       c.cpu = "x86-64";
       cases.push_back(c);
     }
+  // Generic int8 products, chunks of one group (K = 96).
+  for (F format : {F::Q4, F::Q8}) {
+    Case c{format, true, 100, 96};
+    c.cpu = "x86-64";
+    cases.push_back(c);
+  }
 #endif
   // The scalar decode (what the GPU mapping runs), kept on the CPU too.
   for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8})
@@ -107,5 +116,118 @@ std::vector<Case> allCases() {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, CpuMatmulKernelTest,
                          ::testing::ValuesIn(allCases()), caseName);
+
+/// The relative error of an int8 kernel on M rows against the float
+/// product of the same quantized activations and the decoded weights.
+double int8Error(const Case &c, const CpuMatmulKernel &kernel, int64_t m) {
+  auto codec = fmt::createCodec(c.format, fmt::CodecOptions{c.seed});
+  std::vector<uint8_t> packed;
+  std::vector<float> decoded;
+  encodeTestWeights(*codec, c.n, c.k, packed, decoded);
+  std::vector<float> x = gaussian(m * c.k, 3);
+  Int8Activations a = int8Activations(
+      c.rotatesActivations() ? rotatedRows(x, c.k, c.seed) : x);
+  std::vector<float> stored =
+      c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
+  std::vector<float> exact =
+      referenceProduct(a.dequantized, stored, m, c.n, c.k);
+  std::vector<float> y(m * c.n);
+  kernel.run(a.q.data(), a.scales.data(), m, packed.data(), y.data());
+  return relativeError(y, exact);
+}
+
+using Mutation = std::function<int(mlir::Operation *)>;
+
+/// The int8 kernel of `c` is within 1e-5 of the reference on M = 8, and
+/// with `mutate` applied to its lowered module (which must change at least
+/// one op) it is not.
+void expectCaught(const Case &c, const Mutation &mutate) {
+  std::string error;
+  auto intact = CpuMatmulKernel::compile(c.spec(), error);
+  ASSERT_TRUE(intact) << error;
+  ASSERT_LT(int8Error(c, *intact, 8), 1e-5);
+  mlir::itq3::MatmulKernelSpec spec = c.spec();
+  int changed = 0;
+  spec.mutate = [&](mlir::Operation *module) { changed = mutate(module); };
+  auto broken = CpuMatmulKernel::compile(spec, error);
+  ASSERT_TRUE(broken) << error;
+  ASSERT_GT(changed, 0) << "the mutation found nothing to change";
+  EXPECT_GT(int8Error(c, *broken, 8), 1e-5) << "mutation not caught";
+}
+
+/// vpsignb(x, w) instead of vpsignb(w, x): the weights' signs are lost.
+int swapSignOperands(mlir::Operation *module) {
+  int changed = 0;
+  module->walk([&](mlir::LLVM::CallIntrinsicOp call) {
+    if (call.getIntrin() != "llvm.x86.avx2.psign.b")
+      return;
+    mlir::Value w = call.getOperand(0), x = call.getOperand(1);
+    call->setOperands({x, w});
+    ++changed;
+  });
+  return changed;
+}
+
+/// The generic product's weight codes zero- instead of sign-extended.
+int zeroExtendCodes(mlir::Operation *module) {
+  llvm::SmallVector<mlir::LLVM::SExtOp> victims;
+  module->walk([&](mlir::LLVM::SExtOp ext) {
+    auto type = mlir::dyn_cast<mlir::VectorType>(ext.getArg().getType());
+    if (type && type.getNumElements() == 32 &&
+        type.getElementType().isInteger(8))
+      victims.push_back(ext);
+  });
+  for (mlir::LLVM::SExtOp ext : victims) {
+    mlir::OpBuilder b(ext);
+    ext.replaceAllUsesWith(mlir::LLVM::ZExtOp::create(
+        b, ext.getLoc(), ext.getType(), ext.getArg()).getResult());
+    ext.erase();
+  }
+  return int(victims.size());
+}
+
+/// The last level of the per-group sums' tree with its halves swapped:
+/// groups 0..3 meet the scales of groups 4..7 and back.
+int swapGroupScales(mlir::Operation *module) {
+  int changed = 0;
+  module->walk([&](mlir::LLVM::ShuffleVectorOp shuffle) {
+    llvm::ArrayRef<int32_t> mask = shuffle.getMask();
+    llvm::SmallVector<int32_t> low{0, 1, 2, 3, 8, 9, 10, 11},
+        high{4, 5, 6, 7, 12, 13, 14, 15};
+    if (mask != llvm::ArrayRef<int32_t>(low) &&
+        mask != llvm::ArrayRef<int32_t>(high))
+      return;
+    llvm::SmallVector<int32_t> swapped(mask.drop_front(4));
+    swapped.append(mask.begin(), mask.begin() + 4);
+    shuffle.setMask(swapped);
+    ++changed;
+  });
+  return changed;
+}
+
+TEST(CpuMatmulKernelMutation, WrongSignInAvx2ProductIsCaught) {
+  if (!mlir::itq3::enablesFeature(mlir::itq3::cpuFeatures("native"), "avx2"))
+    GTEST_SKIP() << "this host has no AVX2";
+  for (F format : {F::Q8, F::ITQ3S})
+    expectCaught({format, true, 100, 512}, swapSignOperands);
+}
+
+#if defined(__x86_64__)
+TEST(CpuMatmulKernelMutation, WrongSignInGenericProductIsCaught) {
+  Case c{F::Q4, true, 100, 512};
+  c.cpu = "x86-64";
+  expectCaught(c, zeroExtendCodes);
+}
+#endif
+
+TEST(CpuMatmulKernelMutation, WrongGroupScaleIsCaught) {
+  expectCaught({F::Q8, true, 100, 512}, swapGroupScales);
+  expectCaught({F::IQ3, true, 100, 512}, swapGroupScales);
+#if defined(__x86_64__)
+  Case generic{F::ITQ3S, true, 100, 512};
+  generic.cpu = "x86-64";
+  expectCaught(generic, swapGroupScales);
+#endif
+}
 
 } // namespace

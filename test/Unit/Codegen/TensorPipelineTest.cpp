@@ -11,6 +11,7 @@
 #include "MatmulReference.h"
 
 #include "itq3/Conversion/CpuFunction.h"
+#include "itq3/Conversion/CpuObject.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
 #include <cstdio>
@@ -86,6 +87,9 @@ TEST_P(TensorPipelineTest, MatchesReference) {
 
   CpuPipelineOptions options;
   options.rotation = std::string(c.rotation);
+  // The JIT compiles for this host: its features (AVX2 products where it
+  // has them), as the model compiler's "native" does.
+  options.targetFeatures = cpuFeatures("native");
   std::string error;
   auto layer =
       CpuFunction::compile(layerSource(c, testWeights(c.n, c.k)), "layer",

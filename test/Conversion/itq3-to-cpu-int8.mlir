@@ -1,0 +1,43 @@
+// RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma" | FileCheck %s --check-prefix=AVX2
+// RUN: itq3-opt %s --itq3-to-cpu-llvm | FileCheck %s --check-prefix=GENERIC
+// RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver3 | FileCheck %s --check-prefix=ZNVER3
+// RUN: itq3-opt %s --itq3-to-cpu-llvm | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=x86-64 | FileCheck %s --check-prefix=X86-64
+
+// The CPU's int8 products. With AVX2 in the target's features: |x| (abs),
+// the codes with x's sign (vpsignb), vpmaddubsw and vpmaddwd with ones,
+// per group of 32; then one i32 sum per group from a tree of pair adds
+// whose last level adds the two halves. Without: generic vector code
+// (sign extensions and multiplies), which any x86-64 runs.
+
+// AVX2-LABEL: llvm.func @q8
+// AVX2: %[[ABS:.*]] = "llvm.intr.abs"(%[[X:.*]]) <{is_int_min_poison = false}> : (vector<32xi8>) -> vector<32xi8>
+// AVX2: %[[SIGNED:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%{{.*}}, %[[X]]) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+// AVX2: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SIGNED]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2: llvm.shufflevector %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>
+// AVX2: llvm.shufflevector %{{.*}}, %{{.*}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>
+// AVX2-LABEL: llvm.func @_mlir_ciface_q8
+
+// GENERIC-LABEL: llvm.func @q8
+// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC: llvm.sext %{{.*}} : vector<32xi8> to vector<32xi32>
+// GENERIC: llvm.mul %{{.*}}, %{{.*}} : vector<32xi32>
+// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC-LABEL: llvm.func @_mlir_ciface_q8
+
+// ZNVER3-LABEL: q8:
+// ZNVER3: vpsignb
+// ZNVER3: vpmaddubsw
+// ZNVER3: vpmaddwd
+// ZNVER3-LABEL: _mlir_ciface_q8:
+
+// X86-64-LABEL: q8:
+// X86-64-NOT: vpmaddubsw
+// X86-64-NOT: {{ymm}}
+// X86-64: pmaddwd
+// X86-64-LABEL: _mlir_ciface_q8:
+func.func @q8(%x: memref<?x256xi8>, %w: memref<64x272xi8>, %y: memref<?x64xf32>, %s: memref<?x8xf32>) attributes {llvm.emit_c_interface} {
+  itq3.matmul_into %x, %w into %y scales %s format<q8> rotation<none>
+    : memref<?x256xi8>, memref<64x272xi8>, memref<?x64xf32>, memref<?x8xf32>
+  return
+}

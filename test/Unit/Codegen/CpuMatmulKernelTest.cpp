@@ -108,6 +108,15 @@ std::vector<Case> allCases() {
     cases.push_back(baseline);
 #endif
   }
+  // Prefill tiles of 64 activation rows, partly filled (40) and full (64,
+  // 130 = 64 + 64 + 2): the int8 tile's per-row accumulators must cover
+  // every row of the tile, not 32.
+  for (F format : {F::ITQ3S, F::Q4, F::Q8, F::PTQTP})
+    for (bool int8 : {false, true}) {
+      Case c{format, int8, 100, 512, 0, {40, 64, 130}};
+      c.tileM = 64;
+      cases.push_back(c);
+    }
   // 256 x 3 tiles, each with a 32 KiB stage: more than a default 8 MiB stack
   // unless every tile releases its stage.
   cases.push_back({F::ITQ3S, false, 8192, 256, 0, {24}});

@@ -42,6 +42,9 @@ struct Case {
   bool scalarDecode = false;
   /// The LLVM CPU the kernel is compiled for (empty: this host).
   std::string cpu;
+  /// Activation rows per tile: 8 (decode tiles), or 64 as the compiled
+  /// model's prefill variant uses.
+  int64_t tileM = 8;
 
   /// Rotated formats with int8 activations rotate the activations.
   bool rotatesActivations() const {
@@ -51,6 +54,7 @@ struct Case {
   mlir::itq3::MatmulKernelSpec spec() const {
     mlir::itq3::MatmulKernelSpec spec{format, seed, rotatesActivations(),
                                       int8Activations, n, k};
+    spec.tileM = tileM;
     if (mma) {
       spec.tileM = spec.tileN = 16;
       spec.mma = true;
@@ -75,6 +79,8 @@ inline std::string describe(const Case &c) {
     name += "_mma";
   if (c.scalarDecode)
     name += "_scalar";
+  if (c.tileM != 8)
+    name += "_tile" + std::to_string(c.tileM);
   if (!c.cpu.empty())
     name += "_";
   for (char ch : c.cpu)

@@ -138,6 +138,17 @@ static Status roundTrip(const Codec &codec, Tensor &t, unsigned threads,
   return Status::success();
 }
 
+/// Counts a quantized linear in the report and tells the progress bar.
+static void record(const TensorReport &tr, QuantReport &report,
+                   const std::function<void(int64_t, int64_t)> &progress,
+                   int64_t total) {
+  report.linearWeights += tr.weights;
+  report.linearBits += tr.bits;
+  report.linears.push_back(tr);
+  if (progress)
+    progress(report.linearWeights, total);
+}
+
 Status quantizeModel(Model &m, FormatKind kind,
                      const format::CodecOptions &options, unsigned threads,
                      QuantReport &report,
@@ -183,11 +194,7 @@ Status quantizeModel(Model &m, FormatKind kind,
           !s)
         return Status::error(name + ": " + s.message());
       t.sourceType = tr.format;
-      report.linearWeights += tr.weights;
-      report.linearBits += tr.bits;
-      report.linears.push_back(tr);
-      if (progress)
-        progress(report.linearWeights, total);
+      record(tr, report, progress, total);
     }
   countOthers(m, linears, report);
   return Status::success();
@@ -364,11 +371,7 @@ Status quantizeModelTwin(Model &m, const TwinQuantization &twin,
           return Status::error(name + ": " + s.message());
       }
       t.sourceType = fits ? "twinquant" : tr.format;
-      report.linearWeights += tr.weights;
-      report.linearBits += tr.bits;
-      report.linears.push_back(tr);
-      if (progress)
-        progress(report.linearWeights, total);
+      record(tr, report, progress, total);
     }
   countOthers(m, linears, report);
   return Status::success();

@@ -226,6 +226,26 @@ format::CodecOptions codecOptions(const Options &o) {
   return co;
 }
 
+/// Runs a whole-model quantization under a progress bar; prints its time
+/// and the peak memory.
+using QuantizeRun =
+    std::function<Status(QuantReport &, const std::function<void(int64_t, int64_t)> &)>;
+QuantReport timedQuantization(const Options &o, const QuantizeRun &run) {
+  auto t0 = std::chrono::steady_clock::now();
+  QuantReport r;
+  Progress bar("quantizing to " + o.format);
+  if (Status s = run(r, [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); });
+      !s)
+    fail(s.message());
+  bar.finish();
+  double secs = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
+               r.linears.size(), o.format.c_str(), secs);
+  std::printf("quantization seconds: %.1f\n", secs);
+  std::printf("peak memory GiB: %.2f\n", peakMemoryGiB());
+  return r;
+}
 
 /// twinquant of every linear, its SVD weighted by diag H of --calib-stats.
 QuantReport quantizeTwin(Model &m, const Options &o) {
@@ -236,26 +256,14 @@ QuantReport quantizeTwin(Model &m, const Options &o) {
   if (!o.calib.stats.empty())
     if (Status s = CalibrationStats::open(o.calib.stats, m, stats); !s)
       fail(s.message());
-  auto t0 = std::chrono::steady_clock::now();
-  QuantReport r;
-  Progress bar("quantizing to twinquant");
-  if (Status s = quantizeModelTwin(
-          m, twin, o.threads, r,
-          [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); },
-          o.calib.stats.empty() ? nullptr : &stats);
-      !s)
-    fail(s.message());
-  bar.finish();
-  double secs = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
-               r.linears.size(), o.format.c_str(), secs);
+  QuantReport r = timedQuantization(o, [&](QuantReport &out, const auto &progress) {
+    return quantizeModelTwin(m, twin, o.threads, out, progress,
+                             o.calib.stats.empty() ? nullptr : &stats);
+  });
   if (!o.calib.stats.empty())
     std::printf("twinquant SVD weighted by sqrt(diag H) of %lld calibration "
                 "positions: %s\n",
                 (long long)stats.tokens(), twin.importance ? "yes" : "no");
-  std::printf("quantization seconds: %.1f\n", secs);
-  std::printf("peak memory GiB: %.2f\n", peakMemoryGiB());
   return r;
 }
 
@@ -275,26 +283,15 @@ QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
       collectStatistics(m, tok, o.calib, o.threads, file);
     openStatistics(file, m, o.calib, stats, calibrated);
   }
-  auto t0 = std::chrono::steady_clock::now();
-  QuantReport r;
-  Progress bar("quantizing to " + o.format);
-  if (Status s = quantizeModel(m, kind, codecOptions(o), o.threads, r,
-                               [&](int64_t d, int64_t t) { bar.update(d, t, "weights"); },
-                               calibrated.stats ? &calibrated : nullptr);
-      !s)
-    fail(s.message());
-  bar.finish();
-  double secs = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "quantized %zu linears to %s in %.1f s\n",
-               r.linears.size(), o.format.c_str(), secs);
+  QuantReport r = timedQuantization(o, [&](QuantReport &out, const auto &progress) {
+    return quantizeModel(m, kind, codecOptions(o), o.threads, out, progress,
+                         calibrated.stats ? &calibrated : nullptr);
+  });
   if (calibrated.stats)
     std::printf("calibrated: %s, scales %s, dampening %g, %lld calibration "
                 "positions\n",
                 o.calib.mode.c_str(), o.calib.scales.c_str(), o.calib.dampening,
                 (long long)stats.tokens());
-  std::printf("quantization seconds: %.1f\n", secs);
-  std::printf("peak memory GiB: %.2f\n", peakMemoryGiB());
   if (!o.headFormat.empty()) {
     OutputStorage storage = outputStorage(
         m, *format::parseFormatName(o.embeddingFormat),

@@ -101,6 +101,18 @@ static std::unique_ptr<Codec> codecFor(FormatKind kind,
   return nullptr;
 }
 
+/// ||back - w|| / ||w||, 0 for an all-zero w.
+static double relativeError(const std::vector<float> &w,
+                            const std::vector<float> &back) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < back.size(); ++i) {
+    double d = double(back[i]) - w[i];
+    num += d * d;
+    den += double(w[i]) * w[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : 0.0;
+}
+
 /// Encodes t (with its input's second moment h when calibrating), decodes
 /// it back in place and measures the relative weight error. Encoder and
 /// decoder each run on `threads` threads of their own: nothing here nests
@@ -127,13 +139,7 @@ static Status roundTrip(const Codec &codec, Tensor &t, unsigned threads,
   if (Status d = codec.decodeRows(packed.data(), rows, cols, back.data(), threads);
       !d)
     return d;
-  double num = 0, den = 0;
-  for (size_t i = 0; i < back.size(); ++i) {
-    double d = double(back[i]) - t.data[i];
-    num += d * d;
-    den += double(t.data[i]) * t.data[i];
-  }
-  relError = den > 0 ? std::sqrt(num / den) : 0.0;
+  relError = relativeError(t.data, back);
   t.data = std::move(back);
   return Status::success();
 }
@@ -317,13 +323,7 @@ static Status twinRoundTrip(const TwinQuantization &twin, Tensor &t,
                                          threads);
       !s)
     return s;
-  double num = 0, den = 0;
-  for (size_t i = 0; i < back.size(); ++i) {
-    double d = double(back[i]) - t.data[i];
-    num += d * d;
-    den += double(t.data[i]) * t.data[i];
-  }
-  tr.relError = den > 0 ? std::sqrt(num / den) : 0.0;
+  tr.relError = relativeError(t.data, back);
   tr.format = format::describeTwinQuant(p);
   tr.bits = double(packed.size()) * 8;
   t.data = std::move(back);

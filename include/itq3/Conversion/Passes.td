@@ -116,11 +116,24 @@ def ConvertITQ3ModelToSCF
     GPU mapping can spread them over threads; the attention keeps a score
     row per (token, head) in a heap buffer of M * heads x (pos + M), freed
     after the op.
+
+    With `vectorize` (the CPU pipeline) the attention's inner loops are
+    vector code: the query-key dot products of four positions at a time,
+    each summed in four lanes combined (0 + 1) + (2 + 3) as the reference's
+    dot does, and the weighted sum of values into register accumulators,
+    every column summed over positions in order. The results are those of
+    the reference forward pass, bit for bit.
   }];
+  let options = [
+    Option<"vectorize", "vectorize", "bool", /*default=*/"false",
+           "Vector code for the attention's dot products and weighted sums "
+           "(false: the scalar loops of the GPU mapping)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def ITQ3EmulateGPU : Pass<"itq3-emulate-gpu", "::mlir::ModuleOp"> {

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
 #include <limits>
@@ -91,17 +92,43 @@ struct LoopBuilder {
     body(loop.getInductionVars());
   }
 
-  /// A loop carrying one value: returns body's last result.
-  Value reduce(Value lb, Value ub, Value init,
-               function_ref<Value(Value, Value)> body) {
+  /// A loop over [lb, ub) by `step` carrying `inits`: returns body's last
+  /// results.
+  SmallVector<Value>
+  reduce(Value lb, Value ub, Value step, ValueRange inits,
+         function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     auto loop = scf::ForOp::create(
-        b, loc, lb, ub, index(1), ValueRange{init},
+        b, loc, lb, ub, step, inits,
         [&](OpBuilder &nested, Location, Value i, ValueRange acc) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToEnd(nested.getInsertionBlock());
-          scf::YieldOp::create(b, loc, body(i, acc.front()));
+          scf::YieldOp::create(b, loc, body(i, acc));
         });
-    return loop.getResult(0);
+    return SmallVector<Value>(loop.getResults());
+  }
+  /// A loop carrying one value: returns body's last result.
+  Value reduce(Value lb, Value ub, Value init,
+               function_ref<Value(Value, Value)> body) {
+    return reduce(lb, ub, index(1), init, [&](Value i, ValueRange acc) {
+      return SmallVector<Value>{body(i, acc.front())};
+    }).front();
+  }
+
+  /// vector<width x f32> of `memref` at `indices`, and its store.
+  Value loadVector(Value memref, ValueRange indices, int64_t width) {
+    return vector::LoadOp::create(
+        b, loc, VectorType::get({width}, b.getF32Type()), memref, indices);
+  }
+  void storeVector(Value v, Value memref, ValueRange indices) {
+    vector::StoreOp::create(b, loc, v, memref, indices);
+  }
+  Value zeros(int64_t width) {
+    auto type = VectorType::get({width}, b.getF32Type());
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseElementsAttr::get(type, 0.0f));
+  }
+  Value lane(Value v, int64_t i) {
+    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i});
   }
 
   OpBuilder b;
@@ -173,53 +200,198 @@ void appendToCache(LoopBuilder &l, AttentionIntoOp op) {
   });
 }
 
-/// out[m, head] = softmax(scores) . V for one (token, head), as
-/// Forward::attention computes it; `scores` is its row of the score buffer.
-void attendOneHead(LoopBuilder &l, AttentionIntoOp op, Value scores, Value m,
-                   Value h) {
-  Value row = l.add(l.mul(m, l.index(op.getHeads())), h);
+/// One (token, head) of an attention: its score row, where its query and
+/// its key/value columns start, and how many positions it attends to.
+struct Head {
+  Value queries, keyCache, valueCache, out;
+  Value m, row, qOffset, kvOffset, count;
+  int64_t headDim;
+};
+
+Head locateHead(LoopBuilder &l, AttentionIntoOp op, Value m, Value h) {
   int64_t hd = op.getHeadDim(), group = op.getHeads() / op.getKvHeads();
   Value headDim = l.index(hd);
-  Value qOffset = l.mul(h, headDim);
-  Value kvOffset = l.mul(arith::DivUIOp::create(l.b, l.loc, h, l.index(group)),
-                         headDim);
-  Value count = l.add(l.add(op.getPos(), m), l.index(1)); // positions <= pos+m
+  Value kvHead = arith::DivUIOp::create(l.b, l.loc, h, l.index(group));
+  return {op.getQueries(),
+          op.getKeyCache(),
+          op.getValueCache(),
+          op.getResult(),
+          m,
+          l.add(l.mul(m, l.index(op.getHeads())), h),
+          l.mul(h, headDim),
+          l.mul(kvHead, headDim),
+          l.add(l.add(op.getPos(), m), l.index(1)), // positions <= pos + m
+          hd};
+}
+
+float scoreScale(const Head &a) { return 1.0f / std::sqrt(float(a.headDim)); }
+
+/// scores[row, p] = dot * scale; returns max(max, that score).
+Value recordScore(LoopBuilder &l, const Head &a, Value scores, Value p,
+                  Value dot, Value max) {
+  Value score = l.mul(dot, l.f32(scoreScale(a)));
+  l.store(score, scores, {a.row, p});
+  return arith::MaximumFOp::create(l.b, l.loc, max, score);
+}
+
+Value minusInfinity(LoopBuilder &l) {
+  return l.f32(-std::numeric_limits<float>::infinity());
+}
+
+/// The scores of positions 0 .. count - 1, one sequential dot each; returns
+/// their max.
+Value scalarScores(LoopBuilder &l, const Head &a, Value scores) {
   Value zero = l.index(0);
-  float scale = 1.0f / std::sqrt(float(hd));
-  Value max = l.reduce(
-      zero, count, l.f32(-std::numeric_limits<float>::infinity()),
-      [&](Value p, Value acc) {
-        Value dot = l.reduce(zero, headDim, l.f32(0), [&](Value d, Value s) {
-          Value q = l.load(op.getQueries(), {m, l.add(qOffset, d)});
-          Value k = l.load(op.getKeyCache(), {p, l.add(kvOffset, d)});
+  return l.reduce(zero, a.count, minusInfinity(l), [&](Value p, Value max) {
+    Value dot =
+        l.reduce(zero, l.index(a.headDim), l.f32(0), [&](Value d, Value s) {
+          Value q = l.load(a.queries, {a.m, l.add(a.qOffset, d)});
+          Value k = l.load(a.keyCache, {p, l.add(a.kvOffset, d)});
           return l.add(s, l.mul(q, k));
         });
-        Value score = l.mul(dot, l.f32(scale));
-        l.store(score, scores, {row, p});
-        return arith::MaximumFOp::create(l.b, l.loc, acc, score).getResult();
+    return recordScore(l, a, scores, p, dot, max);
+  });
+}
+
+/// q . k_p for each of `positions` in the order of the reference's dot
+/// (lib/Model/Matmul.cpp): four lanes over the columns, summed
+/// (0 + 1) + (2 + 3), then the remaining columns one by one. The positions
+/// share one loop so that their sums, each a chain of dependent adds,
+/// overlap.
+SmallVector<Value> headDots(LoopBuilder &l, const Head &a,
+                            ArrayRef<Value> positions) {
+  Value queries = a.queries, keys = a.keyCache;
+  int64_t whole = a.headDim / 4 * 4;
+  SmallVector<Value> inits(positions.size(), l.zeros(4));
+  SmallVector<Value> lanes = l.reduce(
+      l.index(0), l.index(whole), l.index(4), inits,
+      [&](Value d, ValueRange acc) {
+        Value q = l.loadVector(queries, {a.m, l.add(a.qOffset, d)}, 4);
+        SmallVector<Value> next;
+        for (auto [p, s] : llvm::zip(positions, acc)) {
+          Value k = l.loadVector(keys, {p, l.add(a.kvOffset, d)}, 4);
+          next.push_back(l.add(s, l.mul(q, k)));
+        }
+        return next;
       });
-  Value total = l.reduce(zero, count, l.f64(0), [&](Value p, Value acc) {
-    Value e = math::ExpOp::create(l.b, l.loc,
-                                  l.sub(l.load(scores, {row, p}), max));
-    l.store(e, scores, {row, p});
-    return l.add(acc, l.toF64(e));
-  });
-  Value inverse = l.toF32(l.div(l.f64(1.0), total));
-  Value out = op.getResult();
+  SmallVector<Value> dots;
+  for (auto [p, v] : llvm::zip(positions, lanes)) {
+    Value s = l.add(l.add(l.lane(v, 0), l.lane(v, 1)),
+                    l.add(l.lane(v, 2), l.lane(v, 3)));
+    for (int64_t d = whole; d < a.headDim; ++d) {
+      Value column = l.index(d);
+      Value q = l.load(queries, {a.m, l.add(a.qOffset, column)});
+      Value k = l.load(keys, {p, l.add(a.kvOffset, column)});
+      s = l.add(s, l.mul(q, k));
+    }
+    dots.push_back(s);
+  }
+  return dots;
+}
+
+/// The scores with vector dots, four positions per step; returns their max.
+Value vectorScores(LoopBuilder &l, const Head &a, Value scores) {
+  constexpr int64_t kPositionsPerStep = 4;
+  Value step = l.index(kPositionsPerStep);
+  Value whole =
+      l.mul(arith::DivUIOp::create(l.b, l.loc, a.count, step), step);
+  auto scoreAll = [&](ArrayRef<Value> positions, Value max) {
+    for (auto [p, dot] : llvm::zip(positions, headDots(l, a, positions)))
+      max = recordScore(l, a, scores, p, dot, max);
+    return max;
+  };
+  Value max =
+      l.reduce(l.index(0), whole, step, minusInfinity(l),
+               [&](Value p, ValueRange acc) {
+                 SmallVector<Value> positions;
+                 for (int64_t u = 0; u < kPositionsPerStep; ++u)
+                   positions.push_back(l.add(p, l.index(u)));
+                 return SmallVector<Value>{scoreAll(positions, acc.front())};
+               })
+          .front();
+  return l.reduce(whole, a.count, max,
+                  [&](Value p, Value acc) { return scoreAll({p}, acc); });
+}
+
+/// scores[row, p] = exp(scores[row, p] - max); returns 1 / their sum (the
+/// sum in f64, as the reference's softmax).
+Value exponentiate(LoopBuilder &l, const Head &a, Value scores, Value max) {
+  Value total =
+      l.reduce(l.index(0), a.count, l.f64(0), [&](Value p, Value acc) {
+        Value e = math::ExpOp::create(
+            l.b, l.loc, l.sub(l.load(scores, {a.row, p}), max));
+        l.store(e, scores, {a.row, p});
+        return l.add(acc, l.toF64(e));
+      });
+  return l.toF32(l.div(l.f64(1.0), total));
+}
+
+/// out[m, head] = sum_p (scores[row, p] * inverse) v_p, one column at a
+/// time through memory.
+void scalarWeightedSum(LoopBuilder &l, const Head &a, Value scores,
+                       Value inverse) {
+  Value out = a.out, headDim = l.index(a.headDim);
   l.forLoop(headDim, [&](Value d) {
-    l.store(l.f32(0), out, {m, l.add(qOffset, d)});
+    l.store(l.f32(0), out, {a.m, l.add(a.qOffset, d)});
   });
-  l.forLoop(count, [&](Value p) {
-    Value weight = l.mul(l.load(scores, {row, p}), inverse);
+  l.forLoop(a.count, [&](Value p) {
+    Value weight = l.mul(l.load(scores, {a.row, p}), inverse);
     l.forLoop(headDim, [&](Value d) {
-      Value at = l.add(qOffset, d);
-      Value v = l.load(op.getValueCache(), {p, l.add(kvOffset, d)});
-      l.store(l.add(l.load(out, {m, at}), l.mul(weight, v)), out, {m, at});
+      Value at = l.add(a.qOffset, d);
+      Value v = l.load(a.valueCache, {p, l.add(a.kvOffset, d)});
+      l.store(l.add(l.load(out, {a.m, at}), l.mul(weight, v)), out, {a.m, at});
     });
   });
 }
 
-void lowerAttention(AttentionIntoOp op) {
+/// The weighted sum with the columns in register accumulators: blocks of up
+/// to 8 vectors of up to 8 lanes, one pass over the positions per block.
+/// Every column still sums over p in order, as the reference's axpy does.
+void vectorWeightedSum(LoopBuilder &l, const Head &a, Value scores,
+                       Value inverse) {
+  int64_t width = 8;
+  while (a.headDim % width)
+    width /= 2;
+  int64_t vectors = a.headDim / width, perBlock = std::min<int64_t>(8, vectors);
+  while (vectors % perBlock)
+    --perBlock;
+  auto type = VectorType::get({width}, l.b.getF32Type());
+  for (int64_t start = 0; start < a.headDim; start += width * perBlock) {
+    auto column = [&](Value offset, int64_t u) {
+      return l.add(offset, l.index(start + u * width));
+    };
+    SmallVector<Value> inits(perBlock, l.zeros(width));
+    SmallVector<Value> sums = l.reduce(
+        l.index(0), a.count, l.index(1), inits, [&](Value p, ValueRange acc) {
+          Value weight = l.mul(l.load(scores, {a.row, p}), inverse);
+          Value w = vector::BroadcastOp::create(l.b, l.loc, type, weight);
+          SmallVector<Value> next;
+          for (int64_t u = 0; u < perBlock; ++u) {
+            Value v = l.loadVector(a.valueCache,
+                                   {p, column(a.kvOffset, u)}, width);
+            next.push_back(l.add(acc[u], l.mul(w, v)));
+          }
+          return next;
+        });
+    for (int64_t u = 0; u < perBlock; ++u)
+      l.storeVector(sums[u], a.out, {a.m, column(a.qOffset, u)});
+  }
+}
+
+/// out[m, head] = softmax(scores) . V for one (token, head), as
+/// Forward::attention computes it; `scores` holds its row of scores.
+void attendOneHead(LoopBuilder &l, const Head &a, Value scores,
+                   bool vectorize) {
+  Value max = vectorize ? vectorScores(l, a, scores)
+                        : scalarScores(l, a, scores);
+  Value inverse = exponentiate(l, a, scores, max);
+  if (vectorize)
+    vectorWeightedSum(l, a, scores, inverse);
+  else
+    scalarWeightedSum(l, a, scores, inverse);
+}
+
+void lowerAttention(AttentionIntoOp op, bool vectorize) {
   LoopBuilder l(op);
   appendToCache(l, op);
   Value rows = l.dim(op.getQueries(), 0);
@@ -231,7 +403,7 @@ void lowerAttention(AttentionIntoOp op) {
   Value scores = memref::AllocOp::create(
       l.b, l.loc, scoresType, ValueRange{l.mul(rows, heads), positions});
   l.parallel({rows, heads}, [&](ValueRange iv) {
-    attendOneHead(l, op, scores, iv[0], iv[1]);
+    attendOneHead(l, locateHead(l, op, iv[0], iv[1]), scores, vectorize);
   });
   memref::DeallocOp::create(l.b, l.loc, scores);
 }
@@ -291,6 +463,8 @@ void lowerEmbed(EmbedIntoOp op, ModuleOp module) {
 
 struct ConvertITQ3ModelToSCF
     : public itq3::impl::ConvertITQ3ModelToSCFBase<ConvertITQ3ModelToSCF> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<Operation *> lowered;
@@ -301,7 +475,7 @@ struct ConvertITQ3ModelToSCF
       else if (auto o = dyn_cast<RopeOp>(op))
         lowerRope(o);
       else if (auto o = dyn_cast<AttentionIntoOp>(op))
-        lowerAttention(o);
+        lowerAttention(o, vectorize);
       else if (auto o = dyn_cast<AddIntoOp>(op))
         lowerAdd(o);
       else if (auto o = dyn_cast<SwiGLUIntoOp>(op))

@@ -42,15 +42,20 @@ struct Case {
   bool qwen2; // QKV biases and an untied head
   /// "gpu-emulation": the bundle's CPU code is the GPU mapping, emulated.
   const char *cpuMapping = "cpu";
+  /// The model's width (4 heads): 264 gives heads of 66 columns, which the
+  /// CPU attention's 4-lane dots and 8-lane sums do not divide.
+  int64_t dim = 256;
 };
 
 std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.name; }
 
-Model testModel(bool qwen2) {
-  // dim 256, hidden 768, 2 layers, 4 query heads over 2 KV heads.
-  Model m = tinyModel(256, 768, 2, 4, 2, 300, /*tied=*/!qwen2, /*bias=*/qwen2);
+Model testModel(const Case &c) {
+  // dim 256 (or the case's), hidden 768, 2 layers, 4 query heads over 2
+  // KV heads.
+  Model m = tinyModel(c.dim, 768, 2, 4, 2, 300, /*tied=*/!c.qwen2,
+                      /*bias=*/c.qwen2);
   m.config.seqLen = kContext;
-  m.config.ropeHalves = qwen2;
+  m.config.ropeHalves = c.qwen2;
   return m;
 }
 
@@ -98,8 +103,11 @@ void rowDifferences(const std::vector<float> &a, const std::vector<float> &b,
 /// code and in the reference (their sums run in different orders): such a
 /// flip moves its row by up to about 1e-2 (for example one of the head's
 /// 256 inputs), and a flip in a key or value moves the later rows a little
-/// too. At least half the rows still meet the float bound, every row the
-/// flip bound; a wrong rotation, scale or layout misses both by far.
+/// too. How many rows flip is chaotic in the order of the sums: for
+/// itq3_s_activation, 3 to 13 of the 24 rows, depending only on how the
+/// attention's dot products add their lanes. At least a third of the rows
+/// still meet the float bound, every row the flip bound; a wrong rotation,
+/// scale or layout misses both by far.
 constexpr double kBound = 1e-3, kFlipBound = 2e-2;
 /// The GPU's prefill tiles of the float placement multiply on tensor cores
 /// in f16 (m16n8k16): both operands rounded to f16, 2^-11 relative each,
@@ -112,7 +120,7 @@ protected:
   /// Compiles the case's model and opens it with the runtime.
   void SetUp() override {
     const Case &c = GetParam();
-    Model m = testModel(c.qwen2);
+    Model m = testModel(c);
     graph::CompileOptions o;
     o.format = c.format;
     o.rotation = c.rotation;
@@ -137,7 +145,7 @@ protected:
 
 TEST_P(BundleModel, PrefillAndDecodeMatchTheReferenceAndRefuseOverflow) {
   const Case &c = GetParam();
-  Model m = testModel(c.qwen2);
+  Model m = testModel(c);
   std::unique_ptr<Forward> ref = reference(m, c);
   std::vector<int32_t> ids = promptTokens(m.config.vocabSize);
 
@@ -162,7 +170,7 @@ TEST_P(BundleModel, PrefillAndDecodeMatchTheReferenceAndRefuseOverflow) {
                                        [](double d) { return d <= kBound; }));
   double worst = *std::max_element(rows.begin(), rows.end());
   if (int8) {
-    EXPECT_GE(within, rows.size() / 2) << "worst row " << worst;
+    EXPECT_GE(within, rows.size() / 3) << "worst row " << worst;
     EXPECT_LE(worst, kFlipBound);
   } else {
     bool f16Tiles = std::string(c.cpuMapping) == "gpu-emulation";
@@ -203,7 +211,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"itq3_s_weight_gpu_emulation", FormatKind::ITQ3S, "weight", 7,
              false, "gpu-emulation"},
         Case{"qwen2_q4_activation_gpu_emulation", FormatKind::Q4,
-             "activation", 0, true, "gpu-emulation"}),
+             "activation", 0, true, "gpu-emulation"},
+        Case{"f16_heads_of_66", FormatKind::F16, "weight", 0, true, "cpu",
+             264}),
     [](const auto &info) { return std::string(info.param.name); });
 
 } // namespace

@@ -82,8 +82,8 @@ bool mlir::itq3::enablesFeature(llvm::StringRef features,
 void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   addBufferization(pm, options.rotation);
-  pm.addPass(createConvertITQ3ModelToSCF(
-      ConvertITQ3ModelToSCFOptions{/*vectorize=*/true}));
+  pm.addPass(createConvertITQ3ModelToSCF(ConvertITQ3ModelToSCFOptions{
+      /*vectorize=*/true, /*threads=*/options.openmp}));
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
                  options.vectorDecode,
                  enablesFeature(options.targetFeatures, "avx2"));

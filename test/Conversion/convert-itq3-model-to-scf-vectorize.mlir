@@ -1,10 +1,19 @@
 // RUN: itq3-opt %s --convert-itq3-model-to-scf="vectorize=true" --canonicalize -split-input-file | FileCheck %s
+// RUN: itq3-opt %s --convert-itq3-model-to-scf="vectorize=true threads=true" -split-input-file | FileCheck %s --check-prefix=THREADS
 
 // The CPU's attention: the scores of four positions per step, each a
 // 4-lane dot whose lanes are summed (0 + 1) + (2 + 3) like the reference's;
 // the positions left over one by one; then the weighted sum of values in
 // register accumulators (one vector of 8 lanes for an 8-column head), stored
 // once.
+// With threads, the (token, head) pairs are an scf.forall (OpenMP threads
+// on the CPU); the cache update before it stays an scf.parallel.
+// THREADS-LABEL: func @attention
+// THREADS: scf.parallel
+// THREADS: memref.alloc
+// THREADS: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, %{{.*}})
+// THREADS-NOT: scf.parallel
+// THREADS: memref.dealloc
 // CHECK-LABEL: func @attention
 // CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?xf32>
 // CHECK: scf.parallel

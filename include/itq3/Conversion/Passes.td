@@ -122,12 +122,17 @@ def ConvertITQ3ModelToSCF
     each summed in four lanes combined (0 + 1) + (2 + 3) as the reference's
     dot does, and the weighted sum of values into register accumulators,
     every column summed over positions in order. The results are those of
-    the reference forward pass, bit for bit.
+    the reference forward pass, bit for bit. With `threads` the (token,
+    head) pairs are an `scf.forall`, for the CPU pipeline's OpenMP threads.
   }];
   let options = [
     Option<"vectorize", "vectorize", "bool", /*default=*/"false",
            "Vector code for the attention's dot products and weighted sums "
            "(false: the scalar loops of the GPU mapping)">,
+    Option<"threads", "threads", "bool", /*default=*/"false",
+           "The attention's (token, head) pairs as scf.forall iterations, "
+           "which the CPU pipeline runs on its OpenMP threads (false: "
+           "scf.parallel, which it runs in order)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

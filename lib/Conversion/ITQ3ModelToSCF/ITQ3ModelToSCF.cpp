@@ -92,6 +92,17 @@ struct LoopBuilder {
     body(loop.getInductionVars());
   }
 
+  /// scf.forall over [0, ub_i) for each ub: iterations the CPU pipeline
+  /// spreads over its OpenMP threads.
+  void forall(ValueRange ubs, function_ref<void(ValueRange)> body) {
+    SmallVector<OpFoldResult> bounds(ubs.begin(), ubs.end());
+    auto loop =
+        scf::ForallOp::create(b, loc, bounds, ValueRange{}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVars());
+  }
+
   /// A loop over [lb, ub) by `step` carrying `inits`: returns body's last
   /// results.
   SmallVector<Value>
@@ -391,7 +402,7 @@ void attendOneHead(LoopBuilder &l, const Head &a, Value scores,
     scalarWeightedSum(l, a, scores, inverse);
 }
 
-void lowerAttention(AttentionIntoOp op, bool vectorize) {
+void lowerAttention(AttentionIntoOp op, bool vectorize, bool threads) {
   LoopBuilder l(op);
   appendToCache(l, op);
   Value rows = l.dim(op.getQueries(), 0);
@@ -402,9 +413,13 @@ void lowerAttention(AttentionIntoOp op, bool vectorize) {
                                     l.b.getF32Type());
   Value scores = memref::AllocOp::create(
       l.b, l.loc, scoresType, ValueRange{l.mul(rows, heads), positions});
-  l.parallel({rows, heads}, [&](ValueRange iv) {
+  auto attend = [&](ValueRange iv) {
     attendOneHead(l, locateHead(l, op, iv[0], iv[1]), scores, vectorize);
-  });
+  };
+  if (threads)
+    l.forall({rows, heads}, attend);
+  else
+    l.parallel({rows, heads}, attend);
   memref::DeallocOp::create(l.b, l.loc, scores);
 }
 
@@ -475,7 +490,7 @@ struct ConvertITQ3ModelToSCF
       else if (auto o = dyn_cast<RopeOp>(op))
         lowerRope(o);
       else if (auto o = dyn_cast<AttentionIntoOp>(op))
-        lowerAttention(o, vectorize);
+        lowerAttention(o, vectorize, threads);
       else if (auto o = dyn_cast<AddIntoOp>(op))
         lowerAdd(o);
       else if (auto o = dyn_cast<SwiGLUIntoOp>(op))

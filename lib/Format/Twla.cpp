@@ -1,0 +1,377 @@
+//===- Twla.cpp - TWLA: asymmetric ternary weights per group --------------===//
+
+#include "itq3/Format/Twla.h"
+
+#include "itq3/Format/DenseMath.h"
+#include "itq3/Format/Half.h"
+#include "itq3/Format/PtqtpLayout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace itq3::format {
+
+namespace {
+
+constexpr int kScaleBytes = 4; // fp16 mu, fp16 alpha
+constexpr int kTritsPerByte = ptqtp::kTritsPerByte;
+
+int8_t nearestTrit(double centred, double alpha) {
+  if (alpha == 0)
+    return 0;
+  double q = std::nearbyint(centred / alpha);
+  return int8_t(std::clamp(q, -1.0, 1.0));
+}
+
+/// In-place lower Cholesky of the n x n SPD a (double); false if not SPD.
+bool cholesky(std::vector<double> &a, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    double d = a[size_t(j * n + j)];
+    for (int64_t k = 0; k < j; ++k)
+      d -= a[size_t(j * n + k)] * a[size_t(j * n + k)];
+    if (!(d > 0))
+      return false;
+    d = std::sqrt(d);
+    a[size_t(j * n + j)] = d;
+    for (int64_t i = j + 1; i < n; ++i) {
+      double s = a[size_t(i * n + j)];
+      for (int64_t k = 0; k < j; ++k)
+        s -= a[size_t(i * n + k)] * a[size_t(j * n + k)];
+      a[size_t(i * n + j)] = s / d;
+    }
+  }
+  return true;
+}
+
+/// Solves L L^T x = b in place.
+void choleskySolve(const std::vector<double> &l, int64_t n, std::vector<double> &b) {
+  for (int64_t i = 0; i < n; ++i) {
+    double s = b[size_t(i)];
+    for (int64_t k = 0; k < i; ++k)
+      s -= l[size_t(i * n + k)] * b[size_t(k)];
+    b[size_t(i)] = s / l[size_t(i * n + i)];
+  }
+  for (int64_t i = n - 1; i >= 0; --i) {
+    double s = b[size_t(i)];
+    for (int64_t k = i + 1; k < n; ++k)
+      s -= l[size_t(k * n + i)] * b[size_t(k)];
+    b[size_t(i)] = s / l[size_t(i * n + i)];
+  }
+}
+
+/// The normal equations of step 2 for one row: m (mu, alpha) pairs, mu of
+/// group g at index g, alpha at m + g. groupSums[i * m + h] = sum over the
+/// columns j of group h of H[i][j] (row-independent, computed once).
+struct NormalEquations {
+  std::vector<double> a, b;
+};
+
+NormalEquations fullSystem(const float *w, const int8_t *t, int64_t k,
+                           int64_t g, const float *h, const float *groupSums) {
+  int64_t m = k / g, n = 2 * m;
+  NormalEquations eq{std::vector<double>(size_t(n * n), 0.0),
+                     std::vector<double>(size_t(n), 0.0)};
+  std::vector<float> z(static_cast<size_t>(k));
+  for (int64_t gh = 0; gh < m; ++gh) {
+    // z = H[:, group gh] t_gh: the output-error coupling of alpha_gh.
+    const int8_t *th = t + gh * g;
+    for (int64_t i = 0; i < k; ++i) {
+      const float *hi = h + i * k + gh * g;
+      float s = 0;
+      for (int64_t j = 0; j < g; ++j)
+        s += hi[j] * float(th[j]);
+      z[size_t(i)] = s;
+    }
+    for (int64_t gg = 0; gg < m; ++gg) {
+      double uu = 0, tu = 0, uz = 0, tz = 0;
+      for (int64_t i = gg * g; i < (gg + 1) * g; ++i) {
+        double u = groupSums[i * m + gh];
+        uu += u;
+        tu += t[i] * u;
+        uz += z[size_t(i)];
+        tz += t[i] * double(z[size_t(i)]);
+      }
+      eq.a[size_t(gg * n + gh)] = uu;
+      eq.a[size_t((m + gg) * n + gh)] = tu;
+      eq.a[size_t(gg * n + m + gh)] = uz;
+      eq.a[size_t((m + gg) * n + m + gh)] = tz;
+    }
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    const float *hi = h + i * k;
+    double hw = 0;
+    for (int64_t j = 0; j < k; ++j)
+      hw += double(hi[j]) * w[j];
+    eq.b[size_t(i / g)] += hw;
+    eq.b[size_t(m + i / g)] += t[i] * hw;
+  }
+  return eq;
+}
+
+NormalEquations blockSystem(const float *w, const int8_t *t, int64_t k,
+                            int64_t g, const float *h) {
+  int64_t m = k / g, n = 2 * m;
+  NormalEquations eq{std::vector<double>(size_t(n * n), 0.0),
+                     std::vector<double>(size_t(n), 0.0)};
+  for (int64_t gg = 0; gg < m; ++gg) {
+    double uu = 0, tu = 0, tt = 0, bu = 0, bt = 0;
+    for (int64_t i = gg * g; i < (gg + 1) * g; ++i) {
+      const float *hi = h + i * k;
+      double u = 0, z = 0, hw = 0;
+      for (int64_t j = gg * g; j < (gg + 1) * g; ++j) {
+        u += hi[j];
+        z += double(hi[j]) * t[j];
+        hw += double(hi[j]) * w[j];
+      }
+      uu += u;
+      tu += t[i] * u;
+      tt += t[i] * z;
+      bu += hw;
+      bt += t[i] * hw;
+    }
+    eq.a[size_t(gg * n + gg)] = uu;
+    eq.a[size_t((m + gg) * n + gg)] = tu;
+    eq.a[size_t(gg * n + m + gg)] = tu;
+    eq.a[size_t((m + gg) * n + m + gg)] = tt;
+    eq.b[size_t(gg)] = bu;
+    eq.b[size_t(m + gg)] = bt;
+  }
+  return eq;
+}
+
+/// Solves eq for the scales. A tiny ridge pulls toward the weight-only fit
+/// (on entry in `scales`): it settles the directions H does not see (a
+/// group whose trits are all +1 makes mu and alpha collinear) and moves
+/// nothing else measurably. Keeps the entry scales if the system fails.
+void solveScales(NormalEquations &eq, const int8_t *t, int64_t m, int64_t g,
+                 TernaryScale *scales) {
+  int64_t n = 2 * m;
+  double diag = 0;
+  for (int64_t i = 0; i < n; ++i)
+    diag += eq.a[size_t(i * n + i)];
+  double ridge = 1e-6 * diag / double(n);
+  for (int64_t gg = 0; gg < m; ++gg) {
+    bool any = false;
+    for (int64_t j = 0; j < g; ++j)
+      any = any || t[gg * g + j] != 0;
+    if (!any) { // alpha_gg is free: pin it to 0
+      for (int64_t i = 0; i < n; ++i)
+        eq.a[size_t((m + gg) * n + i)] = eq.a[size_t(i * n + m + gg)] = 0;
+      eq.a[size_t((m + gg) * n + m + gg)] = 1;
+      eq.b[size_t(m + gg)] = 0;
+      scales[gg].alpha = 0;
+    }
+  }
+  for (int64_t gg = 0; gg < m; ++gg) {
+    eq.a[size_t(gg * n + gg)] += ridge;
+    eq.b[size_t(gg)] += ridge * scales[gg].mu;
+    eq.a[size_t((m + gg) * n + m + gg)] += ridge;
+    eq.b[size_t(m + gg)] += ridge * scales[gg].alpha;
+  }
+  if (!cholesky(eq.a, n))
+    return;
+  choleskySolve(eq.a, n, eq.b);
+  for (int64_t gg = 0; gg < m; ++gg)
+    scales[gg] = {eq.b[size_t(gg)], eq.b[size_t(m + gg)]};
+}
+
+/// groupSums[i * m + h] = sum_{j in group h} H[i][j].
+std::vector<float> groupSumsOf(const float *h, int64_t k, int64_t g) {
+  int64_t m = k / g;
+  std::vector<float> s(size_t(k * m), 0.0f);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      s[size_t(i * m + j / g)] += h[i * k + j];
+  return s;
+}
+
+void resolveRow(const float *w, const int8_t *t, int64_t k, const float *h,
+                const float *groupSums, const TwlaParams &p,
+                TernaryScale *scales) {
+  int64_t m = k / p.group;
+  NormalEquations eq = p.coupling == TwlaCoupling::Full
+                           ? fullSystem(w, t, k, p.group, h, groupSums)
+                           : blockSystem(w, t, k, p.group, h);
+  solveScales(eq, t, m, p.group, scales);
+}
+
+void storeGroup(const TernaryScale &s, const int8_t *t, int64_t g, uint8_t *dst) {
+  storeHalf(dst, float(s.mu));
+  storeHalf(dst + 2, float(s.alpha));
+  uint8_t *trits = dst + kScaleBytes;
+  for (int64_t byte = 0; byte * kTritsPerByte < g; ++byte) {
+    uint8_t u[kTritsPerByte] = {1, 1, 1, 1, 1}; // padding decodes to 0
+    for (int d = 0; d < kTritsPerByte && byte * kTritsPerByte + d < g; ++d)
+      u[d] = uint8_t(t[byte * kTritsPerByte + d] + 1);
+    trits[byte] = ptqtp::packDigits(u);
+  }
+}
+
+Status checkShape(int64_t rows, int64_t cols, int64_t group) {
+  if (group < 1 || rows < 0 || cols <= 0 || cols % group) {
+    std::ostringstream os;
+    os << "twla: groups of " << group << " do not divide K = " << cols;
+    return Status::error(os.str());
+  }
+  return Status::success();
+}
+
+} // namespace
+
+TernaryScale solveTernaryScale(const float *w, const int8_t *t, int64_t n) {
+  double s = 0, s2 = 0, bw = 0, btw = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    s += t[i];
+    s2 += t[i] * t[i];
+    bw += w[i];
+    btw += t[i] * double(w[i]);
+  }
+  double det = double(n) * s2 - s * s;
+  // No nonzero trit, or all of one sign (t constant, collinear with 1):
+  // the mean alone is the least-squares fit.
+  if (s2 == 0 || det <= 1e-9 * double(n) * s2)
+    return {bw / double(n), 0.0};
+  return {(s2 * bw - s * btw) / det, (double(n) * btw - s * bw) / det};
+}
+
+TernaryScale fitTernaryGroup(const float *w, int64_t n, int8_t *t,
+                             const TwlaParams &p) {
+  double mu = 0, dev = 0;
+  for (int64_t i = 0; i < n; ++i)
+    mu += w[i];
+  mu /= double(n);
+  for (int64_t i = 0; i < n; ++i)
+    dev += std::fabs(w[i] - mu);
+  double delta = p.deltaRatio * dev / double(n);
+  double num = 0, count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double c = w[i] - mu;
+    t[i] = std::fabs(c) > delta ? int8_t(c > 0 ? 1 : -1) : int8_t(0);
+    num += t[i] * c;
+    count += std::abs(t[i]);
+  }
+  TernaryScale s{mu, count > 0 ? num / count : 0.0};
+  for (int it = 0; it < p.iterations; ++it) {
+    if (it > 0) { // trits for the current scales; stop once they settle
+      bool changed = false;
+      for (int64_t i = 0; i < n; ++i) {
+        int8_t v = nearestTrit(w[i] - s.mu, s.alpha);
+        changed = changed || v != t[i];
+        t[i] = v;
+      }
+      if (!changed)
+        break;
+    }
+    s = solveTernaryScale(w, t, n);
+  }
+  return s;
+}
+
+void resolveScalesUnderH(const float *w, const int8_t *t, int64_t k,
+                         const float *h, const TwlaParams &p,
+                         TernaryScale *scales) {
+  if (p.coupling == TwlaCoupling::None)
+    return;
+  std::vector<float> sums;
+  if (p.coupling == TwlaCoupling::Full)
+    sums = groupSumsOf(h, k, p.group);
+  resolveRow(w, t, k, h, sums.data(), p, scales);
+}
+
+double weightedError(const float *w, const float *decoded, int64_t k,
+                     const float *h) {
+  std::vector<double> e(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i)
+    e[size_t(i)] = double(w[i]) - decoded[i];
+  double sum = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    double row = 0;
+    for (int64_t j = 0; j < k; ++j)
+      row += double(h[i * k + j]) * e[size_t(j)];
+    sum += e[size_t(i)] * row;
+  }
+  return sum;
+}
+
+int64_t twlaGroupBytes(int64_t group) {
+  return kScaleBytes + (group + kTritsPerByte - 1) / kTritsPerByte;
+}
+
+int64_t twlaMatrixBytes(int64_t rows, int64_t cols, int64_t group) {
+  return rows * (cols / group) * twlaGroupBytes(group);
+}
+
+void dampenGram(std::vector<float> &h, int64_t k, double dampening) {
+  double mean = 0;
+  for (int64_t i = 0; i < k; ++i)
+    mean += h[size_t(i * k + i)];
+  mean /= double(k);
+  // A dead input (H = 0) still gets a positive definite H: the fit then
+  // degrades to the unweighted one.
+  double add = mean > 0 ? dampening * mean : 1.0;
+  for (int64_t i = 0; i < k; ++i)
+    h[size_t(i * k + i)] += float(add);
+}
+
+Status encodeTwla(const float *w, int64_t rows, int64_t cols,
+                  const TwlaParams &p, const float *h, unsigned threads,
+                  std::vector<uint8_t> &packed) {
+  if (Status s = checkShape(rows, cols, p.group); !s)
+    return s;
+  for (int64_t i = 0; i < rows * cols; ++i)
+    if (!std::isfinite(w[i]))
+      return Status::error("twla: non-finite weight at row " +
+                           std::to_string(i / cols));
+  int64_t m = cols / p.group, gb = twlaGroupBytes(p.group);
+  packed.assign(size_t(twlaMatrixBytes(rows, cols, p.group)), 0);
+  bool weighted = h && p.coupling != TwlaCoupling::None;
+  std::vector<float> sums;
+  if (weighted && p.coupling == TwlaCoupling::Full)
+    sums = groupSumsOf(h, cols, p.group);
+  bool overflow = false;
+  parallelRanges(rows, threads, [&](int64_t r0, int64_t r1) {
+    std::vector<int8_t> t(static_cast<size_t>(cols));
+    std::vector<TernaryScale> scales(static_cast<size_t>(m));
+    for (int64_t r = r0; r < r1; ++r) {
+      const float *row = w + r * cols;
+      for (int64_t g = 0; g < m; ++g)
+        scales[size_t(g)] = fitTernaryGroup(row + g * p.group, p.group,
+                                            t.data() + g * p.group, p);
+      if (weighted)
+        resolveRow(row, t.data(), cols, h, sums.data(), p, scales.data());
+      for (int64_t g = 0; g < m; ++g) {
+        const TernaryScale &s = scales[size_t(g)];
+        if (!(std::fabs(s.mu) <= kHalfMax && std::fabs(s.alpha) <= kHalfMax))
+          overflow = true;
+        storeGroup(s, t.data() + g * p.group, p.group,
+                   packed.data() + (r * m + g) * gb);
+      }
+    }
+  });
+  if (overflow)
+    return Status::error("twla: a group scale does not fit fp16");
+  return Status::success();
+}
+
+Status decodeTwla(const uint8_t *packed, int64_t rows, int64_t cols,
+                  int64_t group, float *dst, unsigned threads) {
+  if (Status s = checkShape(rows, cols, group); !s)
+    return s;
+  int64_t m = cols / group, gb = twlaGroupBytes(group);
+  parallelRanges(rows * m, threads, [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g) {
+      const uint8_t *src = packed + g * gb;
+      float mu = loadHalf(src), alpha = loadHalf(src + 2);
+      float *out = dst + g * group;
+      for (int64_t j = 0; j < group; ++j) {
+        int digit = ptqtp::unpackDigit(src[kScaleBytes + j / kTritsPerByte],
+                                       int(j % kTritsPerByte));
+        out[j] = mu + alpha * float(digit - 1);
+      }
+    }
+  });
+  return Status::success();
+}
+
+} // namespace itq3::format

@@ -28,38 +28,52 @@ void quantizeTokenAsymmetric(const float *x, int64_t k, int bits, float clip,
   }
 }
 
-double activationOutputError(const float *samples, int64_t count, int64_t k,
-                             const float *w, int64_t n, int bits, float clip,
-                             unsigned threads) {
-  // W^T [k x n] once, so that both products are one gemm over the samples.
+namespace {
+
+/// W^T [k x n] once, so that every product is one gemm over the samples.
+std::vector<float> transposedWeights(const float *w, int64_t n, int64_t k) {
   std::vector<float> wt(static_cast<size_t>(k * n));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < k; ++j)
       wt[size_t(j * n + i)] = w[i * k + j];
-  double err = 0, ref = 0;
+  return wt;
+}
+
+/// sum ||W e||^2 over the samples, e = x - x^ (or e = x when bits == 0).
+double outputEnergy(const float *samples, int64_t count, int64_t k,
+                    const std::vector<float> &wt, int64_t n, int bits,
+                    float clip, unsigned threads) {
+  double total = 0;
   std::mutex lock;
   parallelRanges(count, threads, [&](int64_t s0, int64_t s1) {
     int64_t m = s1 - s0;
-    std::vector<float> diff(static_cast<size_t>(m * k));
-    for (int64_t s = 0; s < m; ++s) {
+    std::vector<float> e(samples + s0 * k, samples + s1 * k);
+    for (int64_t s = 0; s < m && bits > 0; ++s) {
       const float *x = samples + (s0 + s) * k;
-      float *d = diff.data() + s * k;
+      float *d = e.data() + s * k;
       quantizeTokenAsymmetric(x, k, bits, clip, d);
       for (int64_t j = 0; j < k; ++j)
         d[j] = x[j] - d[j];
     }
-    std::vector<float> ye(size_t(m * n), 0.0f), y(size_t(m * n), 0.0f);
-    gemmAccumulate(m, n, k, 1.0f, diff.data(), k, wt.data(), n, ye.data(), n);
-    gemmAccumulate(m, n, k, 1.0f, samples + s0 * k, k, wt.data(), n, y.data(), n);
-    double e = 0, r = 0;
-    for (size_t i = 0; i < ye.size(); ++i) {
-      e += double(ye[i]) * ye[i];
-      r += double(y[i]) * y[i];
-    }
+    std::vector<float> y(static_cast<size_t>(m * n), 0.0f);
+    gemmAccumulate(m, n, k, 1.0f, e.data(), k, wt.data(), n, y.data(), n);
+    double sum = 0;
+    for (float v : y)
+      sum += double(v) * v;
     std::lock_guard<std::mutex> guard(lock);
-    err += e;
-    ref += r;
+    total += sum;
   });
+  return total;
+}
+
+} // namespace
+
+double activationOutputError(const float *samples, int64_t count, int64_t k,
+                             const float *w, int64_t n, int bits, float clip,
+                             unsigned threads) {
+  std::vector<float> wt = transposedWeights(w, n, k);
+  double ref = outputEnergy(samples, count, k, wt, n, 0, 1.0f, threads);
+  double err = outputEnergy(samples, count, k, wt, n, bits, clip, threads);
   return ref > 0 ? err / ref : 0.0;
 }
 
@@ -67,9 +81,12 @@ ClipChoice searchClipRatio(const float *samples, int64_t count, int64_t k,
                            const float *w, int64_t n, int bits,
                            const std::vector<float> &candidates,
                            unsigned threads) {
+  std::vector<float> wt = transposedWeights(w, n, k);
+  double ref = outputEnergy(samples, count, k, wt, n, 0, 1.0f, threads);
   ClipChoice best{1.0f, INFINITY};
   for (float c : candidates) {
-    double e = activationOutputError(samples, count, k, w, n, bits, c, threads);
+    double e = outputEnergy(samples, count, k, wt, n, bits, c, threads);
+    e = ref > 0 ? e / ref : 0.0;
     if (e < best.error)
       best = {c, e};
   }

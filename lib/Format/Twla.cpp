@@ -236,6 +236,44 @@ void storeGroup(const TernaryScale &s, const int8_t *t, int64_t g, uint8_t *dst)
   }
 }
 
+/// The LDLQ feedback of single columns: with H = U D U^T (U unit upper,
+/// from the Cholesky factor of H with rows and columns reversed, as
+/// Calibrated.cpp factorizes it), f[p][j] = U_pj for j > p: the share of
+/// column p's error that column j takes.
+Status feedbackFactor(const float *h, int64_t k, unsigned threads,
+                      std::vector<float> &f) {
+  std::vector<float> l(h, h + k * k);
+  std::reverse(l.begin(), l.end());
+  if (Status s = choleskyLower(l.data(), k, threads); !s)
+    return s;
+  auto a = [&](int64_t i, int64_t j) { return l[size_t((k - 1 - i) * k + (k - 1 - j))]; };
+  f.assign(size_t(k * k), 0.0f);
+  parallelRanges(k, threads, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      for (int64_t j = p + 1; j < k; ++j)
+        f[size_t(p * k + j)] = a(p, j) / a(j, j);
+  });
+  return Status::success();
+}
+
+/// Step 1 of one row with error feedback (f from feedbackFactor).
+void fitRowWithFeedback(const float *w, int64_t k, const std::vector<float> &f,
+                        const TwlaParams &p, int8_t *t, TernaryScale *scales) {
+  std::vector<float> x(w, w + k);
+  for (int64_t g = 0; g < k / p.group; ++g) {
+    int64_t c0 = g * p.group;
+    TernaryScale s = fitTernaryGroup(x.data() + c0, p.group, t + c0, p);
+    scales[g] = s;
+    for (int64_t j = c0; j < c0 + p.group; ++j) {
+      t[j] = nearestTrit(x[size_t(j)] - s.mu, s.alpha);
+      float e = float(w[j] - (s.mu + s.alpha * t[j]));
+      const float *frow = f.data() + j * k;
+      for (int64_t c = j + 1; c < k; ++c)
+        x[size_t(c)] += e * frow[c];
+    }
+  }
+}
+
 Status checkShape(int64_t rows, int64_t cols, int64_t group) {
   if (group < 1 || rows < 0 || cols <= 0 || cols % group) {
     std::ostringstream os;
@@ -361,11 +399,23 @@ Status encodeTwla(const float *w, int64_t rows, int64_t cols,
   // several rows at once), then the bytes.
   std::vector<int8_t> t(static_cast<size_t>(rows * cols));
   std::vector<TernaryScale> scales(static_cast<size_t>(rows * m));
-  parallelRanges(rows * m, threads, [&](int64_t g0, int64_t g1) {
-    for (int64_t g = g0; g < g1; ++g)
-      scales[size_t(g)] = fitTernaryGroup(w + g * p.group, p.group,
-                                          t.data() + g * p.group, p);
-  });
+  std::vector<float> f;
+  if (h && p.feedback) {
+    if (Status s = feedbackFactor(h, cols, threads, f); !s)
+      return Status::error("twla: " + s.message());
+    parallelRanges(rows, threads, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        fitRowWithFeedback(w + r * cols, cols, f, p, t.data() + r * cols,
+                           scales.data() + r * m);
+    });
+    f = std::vector<float>();
+  } else {
+    parallelRanges(rows * m, threads, [&](int64_t g0, int64_t g1) {
+      for (int64_t g = g0; g < g1; ++g)
+        scales[size_t(g)] = fitTernaryGroup(w + g * p.group, p.group,
+                                            t.data() + g * p.group, p);
+    });
+  }
   constexpr int64_t kChunk = 32;
   if (weighted)
     parallelRanges((rows + kChunk - 1) / kChunk, threads, [&](int64_t c0, int64_t c1) {

@@ -68,6 +68,10 @@ Status applyOption(const std::string &key, const std::string &value,
     out.params.coupling = value == "full"    ? format::TwlaCoupling::Full
                           : value == "block" ? format::TwlaCoupling::Block
                                              : format::TwlaCoupling::None;
+  } else if (key == "feedback") {
+    if (value != "on" && value != "off")
+      return Status::error("twla: feedback is on or off, not '" + value + "'");
+    out.params.feedback = value == "on";
   } else if (key == "steps") {
     if (Status s = integer(n, 0); !s)
       return s;
@@ -82,7 +86,7 @@ Status applyOption(const std::string &key, const std::string &value,
     return integer(out.activationSamples, 1);
   } else {
     return Status::error("twla: unknown option '" + key +
-                         "' (rotation, act, budget, group, coupling, steps, "
+                         "' (rotation, act, budget, group, coupling, feedback, steps, "
                          "seed, tokens, samples)");
   }
   return Status::success();
@@ -265,7 +269,8 @@ std::string describeTwla(const TwlaQuantization &t) {
   std::ostringstream os;
   os << "twla W1.58A" << t.activationBits << " g" << t.params.group
      << " rotation " << rotations[int(t.rotation)] << " coupling "
-     << couplings[int(t.params.coupling)];
+     << couplings[int(t.params.coupling)]
+     << (t.params.feedback ? " feedback" : "");
   if (t.rotation == TwlaRotation::Learned || t.rotation == TwlaRotation::Best)
     os << " (" << t.kotms.steps << " Cayley steps on " << t.kotms.sampleRows
        << " rows)";

@@ -17,6 +17,13 @@
 //      diagonal block H_gg (m independent 2 x 2 systems). The objective is
 //      quadratic in (mu, alpha), so one solve is its minimum: there is
 //      nothing to iterate once t is frozen.
+//   With `feedback` (and H), step 1 runs with GPTQ/LDLQ error feedback
+//   (Calibrated.h, as TWLA wraps its fit in GPTQ): columns in order, each
+//   group's (mu, alpha, t) fitted on its feedback-updated weights when the
+//   coder reaches it, each column's trit the nearest level of its updated
+//   value, and its error w_j - q_j fed to the later columns through the
+//   reverse Cholesky factor of H. Step 2 then re-solves (mu, alpha) for
+//   those trits against the original weights.
 //
 // Stored form, per row and group, every byte counted:
 //   bytes 0-1   fp16 mu, bytes 2-3 fp16 alpha,
@@ -46,6 +53,7 @@ struct TwlaParams {
   int iterations = 15;
   double deltaRatio = 0.75;
   TwlaCoupling coupling = TwlaCoupling::Full;
+  bool feedback = true;
   double dampening = 0.01;
 };
 

@@ -309,3 +309,38 @@ TEST(TwlaCodec, RefusesGroupsThatDoNotDivideK) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("576"), std::string::npos);
 }
+
+TEST(TwlaCodec, ErrorFeedbackLowersTheOutputError) {
+  const int64_t rows = 8, cols = 192;
+  std::vector<float> h = correlatedGram(cols, 12);
+  std::vector<float> w = gaussian(rows * cols, 13);
+  TwlaParams with, without;
+  without.feedback = false;
+  std::vector<uint8_t> a, b;
+  ASSERT_TRUE(encodeTwla(w.data(), rows, cols, without, h.data(), 1, a).ok());
+  ASSERT_TRUE(encodeTwla(w.data(), rows, cols, with, h.data(), 2, b).ok());
+  std::vector<float> da(w.size()), db(w.size());
+  ASSERT_TRUE(decodeTwla(a.data(), rows, cols, 64, da.data()).ok());
+  ASSERT_TRUE(decodeTwla(b.data(), rows, cols, 64, db.data()).ok());
+  double ea = 0, eb = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    ea += weightedError(w.data() + r * cols, da.data() + r * cols, cols, h.data());
+    eb += weightedError(w.data() + r * cols, db.data() + r * cols, cols, h.data());
+  }
+  EXPECT_LT(eb, 0.9 * ea);
+}
+
+TEST(TwlaCodec, ErrorFeedbackChangesNothingUnderADiagonalH) {
+  // A diagonal H couples no columns: there is no error to feed forward.
+  const int64_t rows = 4, cols = 128;
+  std::vector<float> h(size_t(cols * cols), 0.0f);
+  for (int64_t i = 0; i < cols; ++i)
+    h[size_t(i * cols + i)] = 1.0f + float(i % 5);
+  std::vector<float> w = gaussian(rows * cols, 14);
+  TwlaParams with, without;
+  without.feedback = false;
+  std::vector<uint8_t> a, b;
+  ASSERT_TRUE(encodeTwla(w.data(), rows, cols, without, h.data(), 1, a).ok());
+  ASSERT_TRUE(encodeTwla(w.data(), rows, cols, with, h.data(), 1, b).ok());
+  EXPECT_EQ(a, b);
+}

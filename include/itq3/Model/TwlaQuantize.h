@@ -38,7 +38,8 @@ enum class TwlaRotation {
   None,    // W itself is fitted
   Fixed,   // Hadamard / seeded random factors
   Learned, // KOTMS from the fixed one
-  Best,    // per input, the lower weight-fit loss of fixed and learned
+  Best,    // per input, the lower weight-fit loss of fixed and learned (on
+           // SmolLM2 the learned one everywhere: the same as Learned)
 };
 
 struct TwlaQuantization {
@@ -60,8 +61,8 @@ struct TwlaQuantization {
 
 /// Parses "twla" or "twla:KEY=VALUE,..." with keys rotation
 /// (none|fixed|learned|best), act (16|4), budget, group, coupling
-/// (full|block|none), steps (Cayley steps), seed, tokens (activation
-/// calibration tokens), samples.
+/// (full|block|none), feedback (on|off), steps (Cayley steps), seed,
+/// tokens (activation calibration tokens), samples.
 Status parseTwlaQuantization(const std::string &spec, TwlaQuantization &out);
 bool isTwlaSpec(const std::string &spec);
 std::string describeTwla(const TwlaQuantization &twla);

@@ -4,6 +4,7 @@
 #include "Matmul.h"
 #include "itq3/Format/ActivationQuant.h"
 #include "itq3/Format/FWHT.h"
+#include "itq3/Format/LowBitActivations.h"
 
 #include <unistd.h>
 
@@ -95,6 +96,14 @@ Status Forward::setActivationQuantization(ActivationPlan plan) {
                            "', which is not a linear of the model");
     int64_t k = name == kOutputHead ? model_.config.dim
                                     : model_.find(name)->cols();
+    if (how.kron) {
+      if (how.kron->size() != k || (how.bits != 4 && how.bits != 8))
+        return Status::error(name + ": a Kronecker rotation of " +
+                             std::to_string(how.kron->size()) + " and " +
+                             std::to_string(how.bits) +
+                             "-bit activations for K = " + std::to_string(k));
+      continue;
+    }
     int64_t block = how.rotate ? format::kFwhtSize : format::kActivationGroup;
     if (k % block != 0)
       return Status::error(name + ": K = " + std::to_string(k) +
@@ -108,6 +117,19 @@ Status Forward::setActivationQuantization(ActivationPlan plan) {
 void Forward::quantizeInput(const float *in, int64_t rows, int64_t inDim,
                             const ActivationQuant &how) {
   quantizedIn_.resize(size_t(rows * inDim));
+  if (how.kron) {
+    // What W_decoded sees of W'_stored . deq(Q(R x)): R^T deq(Q(R x)).
+    pool_.parallelFor(rows, [&](int64_t r0, int64_t r1) {
+      std::vector<float> v(static_cast<size_t>(inDim));
+      for (int64_t r = r0; r < r1; ++r) {
+        format::kronRotate(*how.kron, in + r * inDim, v.data());
+        format::quantizeTokenAsymmetric(v.data(), inDim, how.bits, how.clip,
+                                        v.data());
+        format::kronUnrotate(*how.kron, v.data(), quantizedIn_.data() + r * inDim);
+      }
+    });
+    return;
+  }
   pool_.parallelFor(rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       format::quantizeActivationRow(in + r * inDim, inDim, how.rotate, how.seed,
@@ -129,8 +151,7 @@ void Forward::project(int64_t layer, const float *in, int64_t rows,
     const float *x = in;
     if (auto it = actPlan_.find(name); it != actPlan_.end()) {
       const ActivationQuant &how = it->second;
-      if (!quantized || quantized->rotate != how.rotate ||
-          quantized->seed != how.seed) {
+      if (!quantized || !(*quantized == how)) {
         quantizeInput(in, rows, inDim, how);
         quantized = &how;
       }

@@ -377,6 +377,10 @@ Status quantizeModelTwin(Model &m, const TwinQuantization &twin,
   return Status::success();
 }
 
+void countNonLinearTensors(const Model &m, QuantReport &report) {
+  countOthers(m, linearSet(m), report);
+}
+
 FormatKind fittingFormat(FormatKind requested, int64_t cols) {
   bool fallback;
   std::unique_ptr<Codec> codec = codecFor(requested, {}, cols, fallback);

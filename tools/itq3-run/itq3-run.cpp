@@ -20,6 +20,7 @@
 #include "itq3/Model/Forward.h"
 #include "itq3/Model/Importers.h"
 #include "itq3/Model/Quantize.h"
+#include "itq3/Model/TwlaQuantize.h"
 #include "itq3/Runtime/Bundle.h"
 #include "itq3/Runtime/CpuModel.h"
 #include "itq3/Runtime/CudaDriver.h"
@@ -32,6 +33,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -65,6 +67,16 @@ const char *usage =
     "                (4|8), residual (auto|q4|q4r), seed, transform\n"
     "                (none|hadamard), iters, balance, importance (off|on:\n"
     "                SVD weighted by diag H of --calib-stats)\n"
+    "                or twla[:KEY=VALUE,...]: ternary weights in groups\n"
+    "                (mu + alpha t) under a Kronecker rotation, needs\n"
+    "                --calib-stats or --calibrate; keys rotation\n"
+    "                (none|fixed|learned|best), act (16|4: float or\n"
+    "                4/8-bit mixed activations), budget (mean activation\n"
+    "                bits, default 4.5), group (64), coupling\n"
+    "                (full|block|none), feedback (on|off), steps, seed,\n"
+    "                tokens, samples\n"
+    "  --act-calib TEXT  twla act=4: the text of the activation clip and\n"
+    "                bits search (default: the --calibrate text)\n"
     "  --sign-seed   random-sign seed for rotated formats (0 = none)\n"
     "  --head-format, --embedding-format F\n"
     "                also store the output head / token embedding in F, as\n"
@@ -88,7 +100,7 @@ struct Options {
   std::string bundle, model, tokenizer, format = "reference", prompt, textFile;
   std::string headFormat, embeddingFormat;
   std::string saveReference, reference, tokenLog;
-  std::string tokenizeFile;
+  std::string tokenizeFile, actCalib;
   CalibrationFlags calib;
   int64_t steps = 64, ctx = 0, maxTokens = 0;
   uint64_t seed = 1, signSeed = 0;
@@ -131,6 +143,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--reference") o.reference = v;
     else if (a == "--token-log") o.tokenLog = v;
     else if (a == "--tokenize") o.tokenizeFile = v;
+    else if (a == "--act-calib") o.actCalib = v;
     else if (a == "--temp")
       o.temp = parseFloat(a, v, 0.0f, 1e6f);
     else if (a == "--top-p")
@@ -166,6 +179,21 @@ Options parseArgs(int argc, char **argv) {
     if (o.actQuant || !o.headFormat.empty() || !o.calib.text.empty())
       fail("twinquant runs with weights only: no --act-quant, --head-format "
            "or --calibrate (give --calib-stats collected before)");
+  } else if (isTwlaSpec(o.format)) {
+    TwlaQuantization twla;
+    if (Status s = parseTwlaQuantization(o.format, twla); !s)
+      fail(s.message());
+    if (o.actQuant || !o.headFormat.empty() || !o.calib.enabled())
+      fail("twla takes no --act-quant or --head-format (act=4 quantizes its "
+           "activations) and needs --calib-stats or --calibrate");
+    if (twla.activationBits == 4 && o.actCalib.empty() && o.calib.text.empty())
+      fail("twla act=4 searches its activation clips and bits on calibration "
+           "text: give --act-calib TEXT or --calibrate TEXT");
+    if (!o.actCalib.empty() && !o.textFile.empty() &&
+        std::filesystem::path(o.actCalib).filename() ==
+            std::filesystem::path(o.textFile).filename())
+      fail("the activation calibration text " + o.actCalib +
+           " is the evaluation text: calibrate on another one");
   } else if (o.format != "reference" && !format::parseFormatName(o.format)) {
     fail("unknown format '" + o.format + "'");
   }
@@ -267,11 +295,95 @@ QuantReport quantizeTwin(Model &m, const Options &o) {
   return r;
 }
 
-QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o) {
+/// One line per input: its rotation and, with act=4, its activations.
+void printTwlaInputs(const TwlaInputs &inputs, bool activations) {
+  int learned = 0, rotated = 0, eight = 0;
+  double fixedLoss = 0, learnedLoss = 0, bitsK = 0, k = 0;
+  for (const TwlaInput &in : inputs) {
+    std::printf("twla input %s: rotation %s", in.name.c_str(), in.rotationKind.c_str());
+    if (in.rotation && in.rotationKind != "none")
+      std::printf(" %lldx%lld, fit loss fixed %.5f", (long long)in.rotation->l,
+                  (long long)in.rotation->r, in.fixedLoss);
+    if (in.learnedLoss > 0)
+      std::printf(" learned %.5f (%d Cayley steps kept)", in.learnedLoss, in.accepted);
+    if (activations && in.rotation)
+      std::printf("; activations %d bits clip %.2f (output error at 4 bits %.5f, "
+                  "at 8 bits %.6f)", in.bits, in.clip, in.err4, in.err8);
+    std::printf("\n");
+    if (in.learnedLoss > 0) {
+      ++rotated;
+      learned += in.rotationKind == "learned";
+      fixedLoss += in.fixedLoss;
+      learnedLoss += in.learnedLoss;
+    }
+    if (activations && in.rotation) {
+      int64_t kk = in.rotation->size();
+      eight += in.bits == 8;
+      bitsK += double(in.bits * kk);
+      k += double(kk);
+    }
+  }
+  if (rotated)
+    std::printf("twla rotation: learned kept on %d of %d inputs; mean weight-fit "
+                "loss fixed %.5f, learned %.5f\n",
+                learned, rotated, fixedLoss / rotated, learnedLoss / rotated);
+  if (activations && k > 0)
+    std::printf("twla activations: 8 bits on %d of %zu quantizers, mean bits "
+                "(weighted by K) %.3f\n",
+                eight, inputs.size(), bitsK / k);
+}
+
+/// twla: statistics (collected or read), the weights, and with act=4 the
+/// activation plan (returned in `plan`).
+QuantReport quantizeTwla(Model &m, const Tokenizer &tok, const Options &o,
+                         ActivationPlan &plan) {
+  TwlaQuantization twla;
+  if (Status s = parseTwlaQuantization(o.format, twla); !s)
+    fail(s.message());
+  StatisticsFile file;
+  if (o.calib.text.empty())
+    file.path = o.calib.stats;
+  else
+    collectStatistics(m, tok, o.calib, o.threads, file);
+  CalibrationStats stats;
+  if (Status s = CalibrationStats::open(file.path, m, stats); !s)
+    fail(s.message());
+  TwlaInputs inputs;
+  QuantReport r = timedQuantization(o, [&](QuantReport &out, const auto &progress) {
+    return quantizeModelTwla(m, twla, stats, o.threads, out, inputs, progress);
+  });
+  std::printf("twla statistics: %lld calibration positions of %s\n",
+              (long long)stats.tokens(), stats.path().c_str());
+  if (twla.activationBits == 4) {
+    std::string text = o.actCalib.empty() ? o.calib.text : o.actCalib;
+    std::vector<int32_t> tokens = tok.encode(readFileOrFail(text), false);
+    auto t0 = std::chrono::steady_clock::now();
+    if (Status s = planTwlaActivations(
+            m, twla, tokens, std::min(o.calib.ctx, m.config.seqLen),
+            tok.addBos() ? tok.bos() : -1, o.threads, inputs, plan);
+        !s)
+      fail(s.message());
+    std::printf("twla activation search: %lld tokens of %s, %lld rows per "
+                "quantizer, %.1f s\n",
+                (long long)std::min<int64_t>(int64_t(tokens.size()),
+                                             twla.activationTokens),
+                std::filesystem::path(text).filename().c_str(),
+                (long long)twla.activationSamples,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                    .count());
+  }
+  printTwlaInputs(inputs, twla.activationBits == 4);
+  return r;
+}
+
+QuantReport quantize(Model &m, const Tokenizer &tok, const Options &o,
+                     ActivationPlan &twlaPlan) {
   if (o.format == "reference")
     return referenceReport(m);
   if (isTwinQuantSpec(o.format))
     return quantizeTwin(m, o);
+  if (isTwlaSpec(o.format))
+    return quantizeTwla(m, tok, o, twlaPlan);
   format::FormatKind kind = *format::parseFormatName(o.format);
   StatisticsFile file;
   CalibrationStats stats;
@@ -318,7 +430,12 @@ void enableActivationQuantization(Forward &fwd, const QuantReport &r,
     auto head = format::createCodec(fittingFormat(
         *format::parseFormatName(o.headFormat), fwd.config().dim));
     if (head->kind() != format::FormatKind::F16)
-      plan[Forward::kOutputHead] = {head->isRotated(), o.signSeed};
+    {
+      ActivationQuant q;
+      q.rotate = head->isRotated();
+      q.seed = o.signSeed;
+      plan[Forward::kOutputHead] = q;
+    }
   }
   if (Status s = fwd.setActivationQuantization(plan); !s)
     fail(s.message());
@@ -586,7 +703,8 @@ int main(int argc, char **argv) {
     collectStatistics(model, *tok, o.calib, o.threads, file);
     return 0;
   }
-  QuantReport report = quantize(model, *tok, o);
+  ActivationPlan twlaPlan;
+  QuantReport report = quantize(model, *tok, o, twlaPlan);
   printReport(report);
   if (!o.textFile.empty() && o.ctx < 2)
     fail("--perplexity needs --ctx C (at least 2)");
@@ -601,6 +719,13 @@ int main(int argc, char **argv) {
     fail(s.message());
   if (o.actQuant)
     enableActivationQuantization(*fwd, report, o);
+  if (!twlaPlan.empty()) {
+    if (Status s = fwd->setActivationQuantization(twlaPlan); !s)
+      fail(s.message());
+    std::printf("activations: twla per-token 4/8 bits of R x on %zu of %zu "
+                "linears\n",
+                twlaPlan.size(), report.linears.size());
+  }
   LanguageModel lm = languageModel(*fwd);
   std::string engine = "reference forward pass, " +
                        std::to_string(fwd->threads()) + " threads";

@@ -10,20 +10,32 @@
 #define ITQ3_MODEL_ACTIVATIONPLAN_H
 
 #include "itq3/Format/Codec.h"
+#include "itq3/Format/KronRotation.h"
 #include "itq3/Format/Status.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace itq3::model {
 
 struct QuantReport;
 
-/// How one linear's input is quantized.
+/// How one linear's input is quantized: int8 per 32 (rotated per 256-block
+/// for the rotated formats), or, with `kron`, TWLA's per-token asymmetric
+/// `bits`-bit code of R x for the linear's Kronecker rotation R
+/// (format/LowBitActivations.h).
 struct ActivationQuant {
   bool rotate = false; // quantize H D x per 256-block (rotated formats)
   uint64_t seed = 0;   // the sign seed of that rotation
+  std::shared_ptr<const format::KronRotation> kron;
+  int bits = 8;      // with kron: 4 or 8
+  float clip = 1.0f; // with kron: the clip ratio of the range
+  bool operator==(const ActivationQuant &o) const {
+    return rotate == o.rotate && seed == o.seed && kron == o.kron &&
+           bits == o.bits && clip == o.clip;
+  }
 };
 
 /// Linear tensor name -> how its input is quantized. A linear that is absent

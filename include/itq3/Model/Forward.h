@@ -38,7 +38,8 @@ public:
 
   /// From now on feeds every linear of `plan` the int8 activations the
   /// compiled model computes (ActivationPlan.h): its input rows x become
-  /// R^-1 deq(Q(R x)) before the matmul with the (decoded) weight. An empty
+  /// R^-1 deq(Q(R x)) before the matmul with the (decoded) weight; with a
+  /// Kronecker rotation (twla) R^T deq(Q(R x)), Q per token at 4 or 8 bits. An empty
   /// plan turns this off. Fails, changing nothing, for a name that is not a
   /// linear of the model or whose K the int8 path cannot take (a multiple
   /// of 32; of 256 when rotating). The output head is named kOutputHead,

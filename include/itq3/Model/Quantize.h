@@ -112,6 +112,11 @@ Status quantizeModelTwin(
     const std::function<void(int64_t, int64_t)> &progress = {},
     const CalibrationStats *stats = nullptr);
 
+/// Counts every tensor that is not a per-layer linear into `report` as
+/// quantizeModel does (min(16, source bits)): for whole-model formats
+/// written elsewhere (twla).
+void countNonLinearTensors(const Model &m, QuantReport &report);
+
 /// The format a linear of K = cols is stored in when `requested` is asked
 /// for: the requested one if its block divides cols, else q8, else f16.
 format::FormatKind fittingFormat(format::FormatKind requested, int64_t cols);

@@ -78,7 +78,7 @@ std::unique_ptr<Forward> reference(Model &m, const Case &c) {
   if (std::string(c.rotation) == "activation") {
     ActivationPlan plan;
     EXPECT_TRUE(activationPlanFor(report, options, plan));
-    plan[Forward::kOutputHead] = {false, 0}; // q8 head, int8 activations
+    plan[Forward::kOutputHead] = ActivationQuant(); // q8 head, int8 activations
     EXPECT_TRUE(fwd->setActivationQuantization(plan));
   }
   return fwd;

@@ -133,7 +133,10 @@ TEST(ActivationPlan, ForwardRefusesAPlanItCannotFollow) {
   ASSERT_FALSE(s);
   EXPECT_NE(s.message().find("not a linear"), std::string::npos) << s.message();
   // K = 64 takes groups of 32 but not a 256-block rotation.
-  s = fwd->setActivationQuantization({{"blk.0.attn_q.weight", {true, 1}}});
+  ActivationQuant rotated;
+  rotated.rotate = true;
+  rotated.seed = 1;
+  s = fwd->setActivationQuantization({{"blk.0.attn_q.weight", rotated}});
   ASSERT_FALSE(s);
   EXPECT_NE(s.message().find("256"), std::string::npos) << s.message();
   EXPECT_TRUE(fwd->activationQuantization().empty());

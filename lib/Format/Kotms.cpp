@@ -1,0 +1,229 @@
+//===- Kotms.cpp - Learning TWLA's Kronecker rotation ---------------------===//
+
+#include "itq3/Format/Kotms.h"
+
+#include "itq3/Format/DenseMath.h"
+#include "itq3/Format/FWHT.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+
+namespace itq3::format {
+
+namespace {
+
+/// B and C in double while they are learned.
+struct Factors {
+  int64_t l, r;
+  std::vector<double> c, b;
+};
+
+/// out = a [p x q] * b^T with b [s x q]: out [p x s].
+void mulTransposed(const double *a, const double *b, int64_t p, int64_t q,
+                   int64_t s, double *out) {
+  for (int64_t i = 0; i < p; ++i)
+    for (int64_t j = 0; j < s; ++j) {
+      double sum = 0;
+      for (int64_t k = 0; k < q; ++k)
+        sum += a[i * q + k] * b[j * q + k];
+      out[i * s + j] = sum;
+    }
+}
+
+/// out = a [p x q] * b [q x s].
+void mul(const double *a, const double *b, int64_t p, int64_t q, int64_t s,
+         double *out) {
+  std::fill(out, out + p * s, 0.0);
+  for (int64_t i = 0; i < p; ++i)
+    for (int64_t k = 0; k < q; ++k) {
+      double v = a[i * q + k];
+      for (int64_t j = 0; j < s; ++j)
+        out[i * s + j] += v * b[k * s + j];
+    }
+}
+
+/// The residual of the weight-only ternary fit of one rotated row:
+/// e = w' - fit(w'), returned in `e`; its squared norm is the return value.
+double fitResidual(const std::vector<double> &rotated, const TwlaParams &p,
+                   std::vector<double> &e) {
+  int64_t k = int64_t(rotated.size());
+  std::vector<float> w(rotated.begin(), rotated.end());
+  std::vector<int8_t> t(static_cast<size_t>(p.group));
+  e.resize(size_t(k));
+  double sum = 0;
+  for (int64_t g = 0; g < k / p.group; ++g) {
+    const float *wg = w.data() + g * p.group;
+    TernaryScale s = fitTernaryGroup(wg, p.group, t.data(), p);
+    for (int64_t j = 0; j < p.group; ++j) {
+      double d = double(wg[j]) - (s.mu + s.alpha * t[size_t(j)]);
+      e[size_t(g * p.group + j)] = d;
+      sum += d * d;
+    }
+  }
+  return sum;
+}
+
+/// Loss of the sample rows, and (when the gradients are asked for) the
+/// Euclidean gradients of B and C, unnormalized: the caller divides.
+double lossAndGradient(const Factors &f, const std::vector<double> &rows,
+                       int64_t count, const TwlaParams &p,
+                       std::vector<double> *gradB, std::vector<double> *gradC) {
+  int64_t l = f.l, r = f.r, k = l * r;
+  std::vector<double> cw(static_cast<size_t>(k)), wbt(cw), rot(cw), e, tmp;
+  if (gradB)
+    gradB->assign(size_t(r * r), 0.0);
+  if (gradC)
+    gradC->assign(size_t(l * l), 0.0);
+  double loss = 0;
+  for (int64_t n = 0; n < count; ++n) {
+    const double *wn = rows.data() + n * k;
+    mul(f.c.data(), wn, l, l, r, cw.data());              // C W
+    mulTransposed(cw.data(), f.b.data(), l, r, r, rot.data()); // C W B^T
+    loss += fitResidual(rot, p, e);
+    if (!gradB)
+      continue;
+    // G = 2 e (l x r). dB += G^T (C W): r x r; dC += G (W B^T)^T: l x l.
+    for (double &v : e)
+      v *= 2;
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < r; ++j) {
+        double s = 0;
+        for (int64_t m = 0; m < l; ++m)
+          s += e[size_t(m * r + i)] * cw[size_t(m * r + j)];
+        (*gradB)[size_t(i * r + j)] += s;
+      }
+    mulTransposed(wn, f.b.data(), l, r, r, wbt.data()); // W B^T
+    tmp.resize(size_t(l * l));
+    mulTransposed(e.data(), wbt.data(), l, r, l, tmp.data());
+    for (int64_t i = 0; i < l * l; ++i)
+      (*gradC)[size_t(i)] += tmp[size_t(i)];
+  }
+  return loss;
+}
+
+/// Frobenius norm of the skew generator G Q^T - Q G^T.
+double skewNorm(const std::vector<double> &q, const std::vector<double> &g,
+                int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < n; ++k)
+        s += g[size_t(i * n + k)] * q[size_t(j * n + k)] -
+             q[size_t(i * n + k)] * g[size_t(j * n + k)];
+      sum += s * s;
+    }
+  return std::sqrt(sum);
+}
+
+/// `count` distinct row indices of `rows`, seeded (all rows if fewer).
+std::vector<int64_t> sampleRows(int64_t rows, int64_t count, uint64_t seed) {
+  std::vector<int64_t> idx(static_cast<size_t>(rows));
+  std::iota(idx.begin(), idx.end(), 0);
+  if (rows <= count)
+    return idx;
+  for (int64_t i = 0; i < count; ++i) { // partial Fisher-Yates
+    uint64_t z = splitmix64(seed + uint64_t(i));
+    int64_t j = i + int64_t(z % uint64_t(rows - i));
+    std::swap(idx[size_t(i)], idx[size_t(j)]);
+  }
+  idx.resize(size_t(count));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+} // namespace
+
+double ternaryFitLoss(const KronRotation &rot, const float *w, int64_t rows,
+                      const TwlaParams &p, unsigned threads) {
+  int64_t k = rot.size();
+  std::vector<float> rotated(static_cast<size_t>(rows * k));
+  kronRotateRows(rot, w, rows, rotated.data(), false, threads);
+  double err = 0, norm = 0;
+  std::mutex lock;
+  parallelRanges(rows, threads, [&](int64_t r0, int64_t r1) {
+    std::vector<int8_t> t(static_cast<size_t>(p.group));
+    double e = 0, n = 0;
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t g = 0; g < k / p.group; ++g) {
+        const float *wg = rotated.data() + r * k + g * p.group;
+        TernaryScale s = fitTernaryGroup(wg, p.group, t.data(), p);
+        for (int64_t j = 0; j < p.group; ++j) {
+          double d = double(wg[j]) - (s.mu + s.alpha * t[size_t(j)]);
+          e += d * d;
+          n += double(wg[j]) * wg[j];
+        }
+      }
+    std::lock_guard<std::mutex> guard(lock);
+    err += e;
+    norm += n;
+  });
+  return norm > 0 ? err / norm : 0.0;
+}
+
+KotmsResult learnKronRotation(const float *w, int64_t rows,
+                              const KronRotation &start, const TwlaParams &p,
+                              const KotmsOptions &o) {
+  TwlaParams fit = p;
+  fit.iterations = o.fitIterations;
+  int64_t k = start.size();
+  std::vector<int64_t> idx = sampleRows(rows, o.sampleRows, o.seed);
+  int64_t count = int64_t(idx.size());
+  std::vector<double> sample(static_cast<size_t>(count * k));
+  double norm = 0;
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t j = 0; j < k; ++j) {
+      double v = w[idx[size_t(n)] * k + j];
+      sample[size_t(n * k + j)] = v;
+      norm += v * v;
+    }
+  if (!(norm > 0))
+    norm = 1;
+  Factors f{start.l, start.r, std::vector<double>(start.c.begin(), start.c.end()),
+            std::vector<double>(start.b.begin(), start.b.end())};
+  KotmsResult out;
+  std::vector<double> gb, gc;
+  double loss = lossAndGradient(f, sample, count, fit, &gb, &gc) / norm;
+  out.startLoss = loss;
+  out.evaluations = 1;
+  double angle = o.initialAngle;
+  for (int step = 0; step < o.steps; ++step) {
+    double nb = skewNorm(f.b, gb, f.r), nc = skewNorm(f.c, gc, f.l);
+    if (!(nb > 0) && !(nc > 0))
+      break; // stationary
+    bool kept = false;
+    for (int half = 0; half <= o.maxHalvings && !kept; ++half) {
+      Factors trial = f;
+      if (nb > 0)
+        trial.b = cayleyStep(f.b, gb, f.r, angle / nb);
+      if (nc > 0)
+        trial.c = cayleyStep(f.c, gc, f.l, angle / nc);
+      std::vector<double> tb, tc;
+      double l2 = lossAndGradient(trial, sample, count, fit, &tb, &tc) / norm;
+      ++out.evaluations;
+      if (l2 < loss) {
+        f = std::move(trial);
+        gb = std::move(tb);
+        gc = std::move(tc);
+        loss = l2;
+        kept = true;
+        ++out.accepted;
+        angle *= 1.2;
+      } else {
+        angle *= 0.5;
+      }
+    }
+    if (!kept)
+      break; // no descent left at the smallest angle tried
+  }
+  out.learnedLoss = loss;
+  out.rotation.l = f.l;
+  out.rotation.r = f.r;
+  out.rotation.c.assign(f.c.begin(), f.c.end());
+  out.rotation.b.assign(f.b.begin(), f.b.end());
+  return out;
+}
+
+} // namespace itq3::format

@@ -107,14 +107,8 @@ double lossAndGradient(const Factors &f, const std::vector<double> &rows,
 double skewNorm(const std::vector<double> &q, const std::vector<double> &g,
                 int64_t n) {
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < n; ++k)
-        s += g[size_t(i * n + k)] * q[size_t(j * n + k)] -
-             q[size_t(i * n + k)] * g[size_t(j * n + k)];
-      sum += s * s;
-    }
+  for (double s : skewGenerator(q, g, n))
+    sum += s * s;
   return std::sqrt(sum);
 }
 

@@ -219,10 +219,8 @@ double orthogonalityError(const std::vector<float> &q, int64_t n) {
   return orthogonalityError(d.data(), n);
 }
 
-std::vector<double> cayleyStep(const std::vector<double> &q,
-                               const std::vector<double> &grad, int64_t n,
-                               double tau) {
-  // A = G Q^T - Q G^T.
+std::vector<double> skewGenerator(const std::vector<double> &q,
+                                  const std::vector<double> &grad, int64_t n) {
   std::vector<double> a(size_t(n * n), 0.0);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) {
@@ -232,6 +230,13 @@ std::vector<double> cayleyStep(const std::vector<double> &q,
              q[size_t(i * n + k)] * grad[size_t(j * n + k)];
       a[size_t(i * n + j)] = s;
     }
+  return a;
+}
+
+std::vector<double> cayleyStep(const std::vector<double> &q,
+                               const std::vector<double> &grad, int64_t n,
+                               double tau) {
+  std::vector<double> a = skewGenerator(q, grad, n);
   // lhs = I + tau/2 A; rhs = (I - tau/2 A) Q.
   std::vector<double> lhs(static_cast<size_t>(n * n)), rhs(size_t(n * n), 0.0);
   for (int64_t i = 0; i < n; ++i)

@@ -73,6 +73,11 @@ std::vector<float> kronRotateGram(const KronRotation &rot,
 double orthogonalityError(const double *q, int64_t n);
 double orthogonalityError(const std::vector<float> &q, int64_t n);
 
+/// The skew-symmetric generator A = grad q^T - q grad^T of a Cayley step
+/// (n x n, row-major).
+std::vector<double> skewGenerator(const std::vector<double> &q,
+                                  const std::vector<double> &grad, int64_t n);
+
 /// One Cayley step of the n x n orthogonal q along the Euclidean gradient
 /// `grad` (of a loss to lower) with step tau: (I + tau/2 A)^-1 (I - tau/2 A) q,
 /// A = grad q^T - q grad^T. The result is orthogonal up to rounding.

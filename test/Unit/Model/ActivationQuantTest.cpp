@@ -72,15 +72,6 @@ struct HandQuantizer {
   }
 };
 
-double relDiff(const std::vector<float> &a, const Direct::Vec &b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    den += b[i] * b[i];
-  }
-  return std::sqrt(num / den);
-}
-
 const std::vector<int32_t> kTokens = {1, 4, 4, 7, 2, 9, 0, 3, 15, 11};
 
 /// Logits after the last token, the whole sequence run as one batch.

@@ -18,24 +18,6 @@ using itq3::format::FormatKind;
 
 namespace {
 
-std::string tempPath(const std::string &name) {
-  const char *tmp = std::getenv("TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/itq3-calib-test-" +
-         std::to_string(getpid()) + "-" + name;
-}
-
-struct Removed {
-  std::string path;
-  ~Removed() { std::remove(path.c_str()); }
-};
-
-std::vector<int32_t> someTokens(int64_t n, int64_t vocab) {
-  std::vector<int32_t> t;
-  for (int64_t i = 0; i < n; ++i)
-    t.push_back(int32_t((i * 7 + i / 3) % vocab));
-  return t;
-}
-
 std::vector<char> readAll(const std::string &path) {
   std::ifstream is(path, std::ios::binary);
   return std::vector<char>(std::istreambuf_iterator<char>(is), {});

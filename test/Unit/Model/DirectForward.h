@@ -127,6 +127,16 @@ struct Direct {
   }
 };
 
+/// ||a - b|| / ||b||: compiled or batched logits against Direct's.
+inline double relDiff(const std::vector<float> &a, const Direct::Vec &b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    den += b[i] * b[i];
+  }
+  return std::sqrt(num / den);
+}
+
 } // namespace itq3::model::test
 
 #endif // ITQ3_TEST_UNIT_MODEL_DIRECTFORWARD_H

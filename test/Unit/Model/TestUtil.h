@@ -59,6 +59,26 @@ private:
   std::string path_;
 };
 
+/// A path for a file the code under test writes (named after the process),
+/// and its removal when the test ends.
+inline std::string tempPath(const std::string &name) {
+  const char *tmp = std::getenv("TMPDIR");
+  return std::string(tmp ? tmp : "/tmp") + "/itq3-model-test-" +
+         std::to_string(getpid()) + "-" + name;
+}
+struct Removed {
+  std::string path;
+  ~Removed() { std::remove(path.c_str()); }
+};
+
+/// n token ids below `vocab`, in an order with some repetition.
+inline std::vector<int32_t> someTokens(int64_t n, int64_t vocab) {
+  std::vector<int32_t> t;
+  for (int64_t i = 0; i < n; ++i)
+    t.push_back(int32_t((i * 7 + i / 3) % vocab));
+  return t;
+}
+
 /// A fresh directory for files that must sit side by side (safetensors and
 /// its config.json); removed with its files.
 class TempDir {

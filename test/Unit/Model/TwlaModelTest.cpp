@@ -26,33 +26,6 @@ using namespace itq3::model::test;
 
 namespace {
 
-std::string tempPath(const std::string &name) {
-  const char *tmp = std::getenv("TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/itq3-twla-test-" +
-         std::to_string(getpid()) + "-" + name;
-}
-
-struct Removed {
-  std::string path;
-  ~Removed() { std::remove(path.c_str()); }
-};
-
-std::vector<int32_t> someTokens(int64_t n, int64_t vocab) {
-  std::vector<int32_t> t;
-  for (int64_t i = 0; i < n; ++i)
-    t.push_back(int32_t((i * 7 + i / 3) % vocab));
-  return t;
-}
-
-double relDiff(const std::vector<float> &a, const Direct::Vec &b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    den += b[i] * b[i];
-  }
-  return std::sqrt(num / den);
-}
-
 const std::vector<int32_t> kTokens = {1, 4, 4, 7, 2, 9, 0, 3, 15, 11};
 
 /// A model of widths 128 / 192 (groups of 64 divide both), quantized with

@@ -35,18 +35,19 @@ constexpr int64_t kContext = 48;
 std::string attentionSource(const AttentionCase &c) {
   std::string q = std::to_string(c.heads * c.headDim);
   std::string kv = std::to_string(c.kvHeads * c.headDim);
-  std::string rows = "memref<?x" + q + "xf32>", new_ = "memref<?x" + kv + "xf32>";
+  std::string rows = "memref<?x" + q + "xf32>";
+  std::string appended = "memref<?x" + kv + "xf32>";
   std::string cache =
       "memref<" + std::to_string(kContext) + "x" + kv + "xf32>";
   std::ostringstream os;
-  os << "func.func @attention(%q: " << rows << ", %k: " << new_
-     << ", %v: " << new_ << ", %kc: " << cache << ", %vc: " << cache
+  os << "func.func @attention(%q: " << rows << ", %k: " << appended
+     << ", %v: " << appended << ", %kc: " << cache << ", %vc: " << cache
      << ", %pos: index, %out: " << rows
      << ") attributes {llvm.emit_c_interface} {\n"
      << "  itq3.attention_into %q, %k, %v, %kc, %vc at %pos into %out heads("
      << c.heads << ") kv_heads(" << c.kvHeads << ") head_dim(" << c.headDim
-     << ") : " << rows << ", " << new_ << ", " << new_ << ", " << cache << ", "
-     << cache << ", " << rows << "\n  return\n}\n";
+     << ") : " << rows << ", " << appended << ", " << appended << ", "
+     << cache << ", " << cache << ", " << rows << "\n  return\n}\n";
   return os.str();
 }
 

@@ -134,44 +134,46 @@ KronRotation fixedKronRotation(int64_t k, uint64_t seed) {
   return rot;
 }
 
-void kronRotate(const KronRotation &rot, const float *x, float *y) {
+namespace {
+
+/// y = C' X B'^T for x read as l x r, with (C', B') = (C, B) (the rotation)
+/// or (C^T, B^T) (its inverse).
+void kronApply(const KronRotation &rot, const float *x, float *y,
+               bool transposed) {
   int64_t l = rot.l, r = rot.r;
+  auto b = [&](int64_t j, int64_t k) {
+    return rot.b[size_t(transposed ? k * r + j : j * r + k)];
+  };
+  auto c = [&](int64_t i, int64_t m) {
+    return rot.c[size_t(transposed ? m * l + i : i * l + m)];
+  };
   std::vector<float> t(static_cast<size_t>(l * r));
-  // T = X B^T: row i of X against row j of B.
+  // T = X B'^T.
   for (int64_t i = 0; i < l; ++i)
     for (int64_t j = 0; j < r; ++j) {
       float s = 0;
       for (int64_t k = 0; k < r; ++k)
-        s += x[i * r + k] * rot.b[size_t(j * r + k)];
+        s += x[i * r + k] * b(j, k);
       t[size_t(i * r + j)] = s;
     }
-  // Y = C T.
+  // Y = C' T.
   std::fill(y, y + l * r, 0.0f);
   for (int64_t i = 0; i < l; ++i)
     for (int64_t m = 0; m < l; ++m) {
-      float cim = rot.c[size_t(i * l + m)];
+      float cim = c(i, m);
       for (int64_t j = 0; j < r; ++j)
         y[i * r + j] += cim * t[size_t(m * r + j)];
     }
 }
 
+} // namespace
+
+void kronRotate(const KronRotation &rot, const float *x, float *y) {
+  kronApply(rot, x, y, /*transposed=*/false);
+}
+
 void kronUnrotate(const KronRotation &rot, const float *x, float *y) {
-  int64_t l = rot.l, r = rot.r;
-  std::vector<float> t(size_t(l * r), 0.0f);
-  // T = Y B, then X = C^T T.
-  for (int64_t i = 0; i < l; ++i)
-    for (int64_t k = 0; k < r; ++k) {
-      float v = x[i * r + k];
-      for (int64_t j = 0; j < r; ++j)
-        t[size_t(i * r + j)] += v * rot.b[size_t(k * r + j)];
-    }
-  std::fill(y, y + l * r, 0.0f);
-  for (int64_t m = 0; m < l; ++m)
-    for (int64_t i = 0; i < l; ++i) {
-      float cmi = rot.c[size_t(m * l + i)];
-      for (int64_t j = 0; j < r; ++j)
-        y[i * r + j] += cmi * t[size_t(m * r + j)];
-    }
+  kronApply(rot, x, y, /*transposed=*/true);
 }
 
 void kronRotateRows(const KronRotation &rot, const float *in, int64_t rows,

@@ -206,19 +206,42 @@ Status quantizeModel(Model &m, FormatKind kind,
   return Status::success();
 }
 
+bool isSpecOf(const std::string &spec, const std::string &name) {
+  return spec == name || spec.rfind(name + ":", 0) == 0;
+}
+
+Status forEachSpecOption(
+    const std::string &spec, const std::string &name,
+    const std::function<Status(const std::string &, const std::string &)> &apply) {
+  if (!isSpecOf(spec, name))
+    return Status::error("'" + spec + "' is not a " + name + " spec");
+  std::stringstream options(spec.substr(std::min(spec.size(), name.size() + 1)));
+  for (std::string item; std::getline(options, item, ',');) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      return Status::error(name + ": option '" + item + "' is not KEY=VALUE");
+    if (Status s = apply(item.substr(0, eq), item.substr(eq + 1)); !s)
+      return s;
+  }
+  return Status::success();
+}
+
+Status parseOnOff(const std::string &name, const std::string &key,
+                  const std::string &value, bool &flag) {
+  if (value != "on" && value != "off")
+    return Status::error(name + ": " + key + " is on or off, not '" + value + "'");
+  flag = value == "on";
+  return Status::success();
+}
+
 bool isTwinQuantSpec(const std::string &spec) {
-  return spec == "twinquant" || spec.rfind("twinquant:", 0) == 0;
+  return isSpecOf(spec, "twinquant");
 }
 
 /// Applies one KEY=VALUE of a twinquant spec.
 static Status applyTwinOption(const std::string &key, const std::string &value,
                               TwinQuantization &out) {
-  auto onOff = [&](bool &flag) {
-    if (value != "on" && value != "off")
-      return Status::error("twinquant: " + key + " is on or off, not '" + value + "'");
-    flag = value == "on";
-    return Status::success();
-  };
+  auto onOff = [&](bool &flag) { return parseOnOff("twinquant", key, value, flag); };
   char *end = nullptr;
   if (key == "rank") {
     out.rank = std::strtoll(value.c_str(), &end, 10);
@@ -269,17 +292,10 @@ static Status applyTwinOption(const std::string &key, const std::string &value,
 
 Status parseTwinQuantization(const std::string &spec, TwinQuantization &out) {
   out = TwinQuantization();
-  if (!isTwinQuantSpec(spec))
-    return Status::error("'" + spec + "' is not a twinquant spec");
-  std::stringstream options(spec.size() > 10 ? spec.substr(10) : "");
-  for (std::string item; std::getline(options, item, ',');) {
-    size_t eq = item.find('=');
-    if (eq == std::string::npos)
-      return Status::error("twinquant: option '" + item + "' is not KEY=VALUE");
-    if (Status s = applyTwinOption(item.substr(0, eq), item.substr(eq + 1), out); !s)
-      return s;
-  }
-  return Status::success();
+  return forEachSpecOption(
+      spec, "twinquant", [&](const std::string &key, const std::string &value) {
+        return applyTwinOption(key, value, out);
+      });
 }
 
 format::TwinQuantParams twinParamsFor(const TwinQuantization &twin,

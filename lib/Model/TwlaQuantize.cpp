@@ -69,9 +69,7 @@ Status applyOption(const std::string &key, const std::string &value,
                           : value == "block" ? format::TwlaCoupling::Block
                                              : format::TwlaCoupling::None;
   } else if (key == "feedback") {
-    if (value != "on" && value != "off")
-      return Status::error("twla: feedback is on or off, not '" + value + "'");
-    out.params.feedback = value == "on";
+    return parseOnOff("twla", key, value, out.params.feedback);
   } else if (key == "steps") {
     if (Status s = integer(n, 0); !s)
       return s;
@@ -244,23 +242,14 @@ Status quantizeInput(Model &m, int64_t layer, int index, const char *input,
 
 } // namespace
 
-bool isTwlaSpec(const std::string &spec) {
-  return spec == "twla" || spec.rfind("twla:", 0) == 0;
-}
+bool isTwlaSpec(const std::string &spec) { return isSpecOf(spec, "twla"); }
 
 Status parseTwlaQuantization(const std::string &spec, TwlaQuantization &out) {
   out = TwlaQuantization();
-  if (!isTwlaSpec(spec))
-    return Status::error("'" + spec + "' is not a twla spec");
-  std::stringstream options(spec.size() > 5 ? spec.substr(5) : "");
-  for (std::string item; std::getline(options, item, ',');) {
-    size_t eq = item.find('=');
-    if (eq == std::string::npos)
-      return Status::error("twla: option '" + item + "' is not KEY=VALUE");
-    if (Status s = applyOption(item.substr(0, eq), item.substr(eq + 1), out); !s)
-      return s;
-  }
-  return Status::success();
+  return forEachSpecOption(
+      spec, "twla", [&](const std::string &key, const std::string &value) {
+        return applyOption(key, value, out);
+      });
 }
 
 std::string describeTwla(const TwlaQuantization &t) {

@@ -86,6 +86,18 @@ struct TwinQuantization {
   TwinQuantization() { params.factorBits = 4; }
 };
 
+/// Whether `spec` is the format `name`, alone or as "name:...".
+bool isSpecOf(const std::string &spec, const std::string &name);
+/// For a spec "name" or "name:KEY=VALUE,...", apply(key, value) for each
+/// option in order; returns the first failure ("name: option 'x' is not
+/// KEY=VALUE" for an item without '=').
+Status forEachSpecOption(
+    const std::string &spec, const std::string &name,
+    const std::function<Status(const std::string &, const std::string &)> &apply);
+/// `value` as an on/off flag of option `key` of format `name`.
+Status parseOnOff(const std::string &name, const std::string &key,
+                  const std::string &value, bool &flag);
+
 /// Parses "twinquant" or "twinquant:KEY=VALUE,..." with keys rank (a
 /// number), budget (bits per weight, used without a rank), factor (8 or
 /// 4, default 4), residual (q4, q4r or auto, the default: q4r where K is a

@@ -235,12 +235,10 @@ Head locateHead(LoopBuilder &l, AttentionIntoOp op, Value m, Value h) {
           hd};
 }
 
-float scoreScale(const Head &a) { return 1.0f / std::sqrt(float(a.headDim)); }
-
 /// scores[row, p] = dot * scale; returns max(max, that score).
 Value recordScore(LoopBuilder &l, const Head &a, Value scores, Value p,
                   Value dot, Value max) {
-  Value score = l.mul(dot, l.f32(scoreScale(a)));
+  Value score = l.mul(dot, l.f32(1.0f / std::sqrt(float(a.headDim))));
   l.store(score, scores, {a.row, p});
   return arith::MaximumFOp::create(l.b, l.loc, max, score);
 }

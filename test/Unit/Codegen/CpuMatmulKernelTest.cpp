@@ -133,16 +133,11 @@ double int8Error(const Case &c, const CpuMatmulKernel &kernel, int64_t m) {
   std::vector<uint8_t> packed;
   std::vector<float> decoded;
   encodeTestWeights(*codec, c.n, c.k, packed, decoded);
-  std::vector<float> x = gaussian(m * c.k, 3);
-  Int8Activations a = int8Activations(
-      c.rotatesActivations() ? rotatedRows(x, c.k, c.seed) : x);
-  std::vector<float> stored =
-      c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
-  std::vector<float> exact =
-      referenceProduct(a.dequantized, stored, m, c.n, c.k);
+  Int8Reference r =
+      int8Reference(c, gaussian(m * c.k, 3), storedWeights(c, decoded), m);
   std::vector<float> y(m * c.n);
-  kernel.run(a.q.data(), a.scales.data(), m, packed.data(), y.data());
-  return relativeError(y, exact);
+  kernel.run(r.a.q.data(), r.a.scales.data(), m, packed.data(), y.data());
+  return relativeError(y, r.product);
 }
 
 using Mutation = std::function<int(mlir::Operation *)>;

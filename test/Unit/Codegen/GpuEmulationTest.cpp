@@ -121,13 +121,11 @@ Outcome measure(const Case &c, const Emulated &kernels, int64_t m) {
   std::vector<float> exact = referenceProduct(x, decoded, m, c.n, c.k);
   std::vector<float> y(m * c.n), reversed(m * c.n);
   if (c.int8Activations) {
-    Int8Activations a = int8Activations(
-        c.rotatesActivations() ? rotatedRows(x, c.k, c.seed) : x);
-    std::vector<float> stored =
-        c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
-    exact = referenceProduct(a.dequantized, stored, m, c.n, c.k);
-    kernels.forward->run(a.q.data(), a.scales.data(), m, packed.data(), y.data());
-    kernels.reverse->run(a.q.data(), a.scales.data(), m, packed.data(),
+    Int8Reference r = int8Reference(c, x, storedWeights(c, decoded), m);
+    exact = r.product;
+    kernels.forward->run(r.a.q.data(), r.a.scales.data(), m, packed.data(),
+                         y.data());
+    kernels.reverse->run(r.a.q.data(), r.a.scales.data(), m, packed.data(),
                          reversed.data());
   } else {
     kernels.forward->run(x.data(), m, packed.data(), y.data());

@@ -170,6 +170,31 @@ inline Int8Activations int8Activations(const std::vector<float> &x) {
   return a;
 }
 
+/// The decoded weights as a case's int8 kernel multiplies them: rotated
+/// where the format multiplies in the rotated domain.
+inline std::vector<float> storedWeights(const Case &c,
+                                        const std::vector<float> &decoded) {
+  return c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
+}
+
+/// What a case's int8 kernel computes for float input x (m rows): the int8
+/// activations of x (rotated first, like the weights) and their product
+/// with `stored` (storedWeights).
+struct Int8Reference {
+  Int8Activations a;
+  std::vector<float> product;
+};
+inline Int8Reference int8Reference(const Case &c, const std::vector<float> &x,
+                                   const std::vector<float> &stored,
+                                   int64_t m) {
+  Int8Reference r{int8Activations(c.rotatesActivations()
+                                      ? rotatedRows(x, c.k, c.seed)
+                                      : x),
+                  {}};
+  r.product = referenceProduct(r.a.dequantized, stored, m, c.n, c.k);
+  return r;
+}
+
 /// The float weights of an N x K case.
 inline std::vector<float> testWeights(int64_t n, int64_t k) {
   return gaussian(n * k, 7);
@@ -202,9 +227,7 @@ inline void expectMatchesReference(
   std::vector<uint8_t> packed;
   std::vector<float> decoded;
   ASSERT_NO_FATAL_FAILURE(encodeTestWeights(*codec, c.n, c.k, packed, decoded));
-  // The int8 path of a rotated format multiplies in the rotated domain.
-  std::vector<float> stored =
-      c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
+  std::vector<float> stored = storedWeights(c, decoded);
   load(packed);
 
   for (int64_t m : c.ms) {
@@ -217,13 +240,10 @@ inline void expectMatchesReference(
       EXPECT_LT(relativeError(y, exact), c.floatTolerance());
       continue;
     }
-    Int8Activations a = int8Activations(
-        c.rotatesActivations() ? rotatedRows(x, c.k, c.seed) : x);
-    run(nullptr, a.q.data(), a.scales.data(), m, y.data());
+    Int8Reference r = int8Reference(c, x, stored, m);
+    run(nullptr, r.a.q.data(), r.a.scales.data(), m, y.data());
     // Exact against the same quantized activations...
-    EXPECT_LT(relativeError(y, referenceProduct(a.dequantized, stored, m, c.n,
-                                                c.k)),
-              1e-5);
+    EXPECT_LT(relativeError(y, r.product), 1e-5);
     // ...and within int8 activation error of the float product.
     EXPECT_LT(relativeError(y, exact), 2e-2);
   }

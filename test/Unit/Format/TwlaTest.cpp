@@ -118,6 +118,16 @@ void fitRow(const std::vector<float> &w, int64_t g, std::vector<int8_t> &t,
     s[size_t(gg)] = fitTernaryGroup(w.data() + gg * g, g, t.data() + gg * g);
 }
 
+/// Every group's (mu, alpha) within 1e-4 of |alpha| of the dense solve's.
+void expectScalesNear(const std::vector<TernaryScale> &s,
+                      const std::vector<TernaryScale> &ref) {
+  ASSERT_EQ(s.size(), ref.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    EXPECT_NEAR(s[i].mu, ref[i].mu, 1e-4 * std::fabs(ref[i].alpha)) << i;
+    EXPECT_NEAR(s[i].alpha, ref[i].alpha, 1e-4 * std::fabs(ref[i].alpha)) << i;
+  }
+}
+
 } // namespace
 
 TEST(TwlaFit, StartIsTheClosedFormOfTheMethod) {
@@ -213,10 +223,7 @@ TEST(TwlaResolve, FullCouplingIsTheDenseWeightedLeastSquares) {
   p.group = g;
   resolveScalesUnderH(w.data(), t.data(), k, h.data(), p, s.data());
   std::vector<TernaryScale> ref = denseReference(w, t, h, g, false);
-  for (size_t i = 0; i < s.size(); ++i) {
-    EXPECT_NEAR(s[i].mu, ref[i].mu, 1e-4 * std::fabs(ref[i].alpha)) << i;
-    EXPECT_NEAR(s[i].alpha, ref[i].alpha, 1e-4 * std::fabs(ref[i].alpha)) << i;
-  }
+  expectScalesNear(s, ref);
   // It lowers the output error, below the block-diagonal solution too.
   std::vector<TernaryScale> block = weightOnly;
   p.coupling = TwlaCoupling::Block;
@@ -240,10 +247,7 @@ TEST(TwlaResolve, BlockCouplingIsTheDenseBlockDiagonalSolve) {
   p.coupling = TwlaCoupling::Block;
   resolveScalesUnderH(w.data(), t.data(), k, h.data(), p, s.data());
   std::vector<TernaryScale> ref = denseReference(w, t, h, g, true);
-  for (size_t i = 0; i < s.size(); ++i) {
-    EXPECT_NEAR(s[i].mu, ref[i].mu, 1e-4 * std::fabs(ref[i].alpha)) << i;
-    EXPECT_NEAR(s[i].alpha, ref[i].alpha, 1e-4 * std::fabs(ref[i].alpha)) << i;
-  }
+  expectScalesNear(s, ref);
 }
 
 TEST(TwlaCodec, BytesAndDecodeFollowTheLayout) {

@@ -5,6 +5,7 @@
 
 #include "PtqtpCodec.h"
 #include "ScalarCodecs.h"
+#include "TwlaCodec.h"
 
 #include <sstream>
 
@@ -19,6 +20,7 @@ constexpr NamedFormat kFormats[] = {
     {FormatKind::F16, "f16"}, {FormatKind::Q8, "q8"},   {FormatKind::Q4, "q4"},
     {FormatKind::Q3, "q3"},   {FormatKind::Q3R, "q3r"}, {FormatKind::IQ3, "iq3"},
     {FormatKind::ITQ3S, "itq3_s"}, {FormatKind::PTQTP, "ptqtp"},
+    {FormatKind::TWLA, "twla"},
 };
 } // namespace
 
@@ -65,6 +67,8 @@ std::unique_ptr<Codec> createCodec(FormatKind kind, CodecOptions options) {
     return createGridCodec(kind, options, {});
   if (kind == FormatKind::PTQTP)
     return detail::createPtqtpCodec(options);
+  if (kind == FormatKind::TWLA)
+    return detail::createTwlaCodec(options);
   return detail::createScalarCodec(kind, options);
 }
 

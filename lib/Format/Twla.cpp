@@ -224,9 +224,30 @@ void resolveRows(const float *w, const int8_t *t, int64_t c, int64_t k,
   }
 }
 
+/// Bytes 0-3 of a stored group: fp16 d, then the int8 codes of mu and alpha
+/// (|c_mu| + |c_alpha| <= 127), so that every weight decodes to d times the
+/// int8 code c_mu + c_alpha t. d is the fp16 nearest (|mu| + |alpha|) / 127;
+/// rounding the two codes moves mu and alpha by at most d / 2 each.
+void storeScales(const TernaryScale &s, uint8_t *dst) {
+  double magnitude = std::fabs(s.mu) + std::fabs(s.alpha);
+  float d = roundToHalf(float(magnitude / kTwlaCodeMax));
+  int cMu = 0, cAlpha = 0;
+  if (d > 0) {
+    cMu = int(std::lround(s.mu / d));
+    cAlpha = int(std::lround(s.alpha / d));
+    // fp16 rounding of d may leave the sum one or two past the limit.
+    while (std::abs(cMu) + std::abs(cAlpha) > kTwlaCodeMax) {
+      int &larger = std::abs(cMu) > std::abs(cAlpha) ? cMu : cAlpha;
+      larger -= larger > 0 ? 1 : -1;
+    }
+  }
+  storeHalf(dst, d);
+  dst[2] = uint8_t(int8_t(cMu));
+  dst[3] = uint8_t(int8_t(cAlpha));
+}
+
 void storeGroup(const TernaryScale &s, const int8_t *t, int64_t g, uint8_t *dst) {
-  storeHalf(dst, float(s.mu));
-  storeHalf(dst + 2, float(s.alpha));
+  storeScales(s, dst);
   uint8_t *trits = dst + kScaleBytes;
   for (int64_t byte = 0; byte * kTritsPerByte < g; ++byte) {
     uint8_t u[kTritsPerByte] = {1, 1, 1, 1, 1}; // padding decodes to 0
@@ -360,6 +381,22 @@ double weightedError(const float *w, const float *decoded, int64_t k,
   return sum;
 }
 
+void decodeTwlaGroup(const uint8_t *src, int64_t group, float *dst) {
+  float d = loadHalf(src);
+  int cMu = int8_t(src[2]), cAlpha = int8_t(src[3]);
+  for (int64_t j = 0; j < group; ++j) {
+    int digit = ptqtp::unpackDigit(src[kScaleBytes + j / kTritsPerByte],
+                                   int(j % kTritsPerByte));
+    dst[j] = d * float(cMu + cAlpha * (digit - 1));
+  }
+}
+
+void encodeTwlaGroup(const float *w, int64_t group, const TwlaParams &p,
+                     uint8_t *dst) {
+  std::vector<int8_t> t(static_cast<size_t>(group));
+  storeGroup(fitTernaryGroup(w, group, t.data(), p), t.data(), group, dst);
+}
+
 int64_t twlaGroupBytes(int64_t group) {
   return kScaleBytes + (group + kTritsPerByte - 1) / kTritsPerByte;
 }
@@ -428,7 +465,7 @@ Status encodeTwla(const float *w, int64_t rows, int64_t cols,
   bool overflow = false;
   for (int64_t g = 0; g < rows * m; ++g) {
     const TernaryScale &s = scales[size_t(g)];
-    if (!(std::fabs(s.mu) <= kHalfMax && std::fabs(s.alpha) <= kHalfMax))
+    if (!(std::fabs(s.mu) + std::fabs(s.alpha) <= kHalfMax * kTwlaCodeMax))
       overflow = true;
     storeGroup(s, t.data() + g * p.group, p.group, packed.data() + g * gb);
   }
@@ -443,16 +480,8 @@ Status decodeTwla(const uint8_t *packed, int64_t rows, int64_t cols,
     return s;
   int64_t m = cols / group, gb = twlaGroupBytes(group);
   parallelRanges(rows * m, threads, [&](int64_t g0, int64_t g1) {
-    for (int64_t g = g0; g < g1; ++g) {
-      const uint8_t *src = packed + g * gb;
-      float mu = loadHalf(src), alpha = loadHalf(src + 2);
-      float *out = dst + g * group;
-      for (int64_t j = 0; j < group; ++j) {
-        int digit = ptqtp::unpackDigit(src[kScaleBytes + j / kTritsPerByte],
-                                       int(j % kTritsPerByte));
-        out[j] = mu + alpha * float(digit - 1);
-      }
-    }
+    for (int64_t g = g0; g < g1; ++g)
+      decodeTwlaGroup(packed + g * gb, group, dst + g * group);
   });
   return Status::success();
 }

@@ -18,6 +18,8 @@ static constexpr int64_t kGridQs = 2, kGridQh = 66, kGridSigns = 74,
                          kGridScales = 106;
 // Bytes of one q3 block of 32 (fp16 scale + 12 bytes of 3-bit codes).
 static constexpr int64_t kQ3Bytes = 14;
+// Bytes of a twla group before its trits (fp16 d, c_mu, c_alpha).
+static constexpr int64_t kTwlaScaleBytes = 4;
 
 BlockDecoder::BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
                            Value weight, Value gridTable, Value gridWords)
@@ -143,6 +145,25 @@ SmallVector<Value> BlockDecoder::codesGrid(Value row, Value base, Value e) {
   return codes;
 }
 
+// Digit k (i32, 0..4) of the base-3 byte q (i32) as a trit: ((q * 3^k) mod
+// 256) * 3 >> 8, minus 1.
+Value BlockDecoder::tritAt(Value q, Value digit) {
+  namespace pt = ::itq3::format::ptqtp;
+  I32 i{b, loc};
+  Type i64 = b.getI64Type();
+  // 3^k for k = 0..4 as the bytes of one word: 3^k = word >> 8k & 255.
+  int64_t powers = 0;
+  for (int k = 0; k < pt::kTritsPerByte; ++k)
+    powers |= int64_t(pt::pow3(k)) << (8 * k);
+  Value shift = arith::ExtUIOp::create(b, loc, i64, i.shl(digit, i.c(3)));
+  Value power = arith::TruncIOp::create(
+      b, loc, b.getI32Type(),
+      arith::ShRUIOp::create(
+          b, loc, arith::ConstantIntOp::create(b, loc, i64, powers), shift));
+  Value fraction = i.band(i.mul(q, i.band(power, 255)), 255);
+  return i.sub(i.shr(i.mul(fraction, i.c(3)), i.c(8)), i.c(1));
+}
+
 // ptqtp: fp16 d, m1, m2, then per group of 32 columns 13 bytes of base-3
 // trits (PtqtpLayout.h). Column c of the group has t1 at trit c and t2 at
 // trit c + 32; trit s is digit s / 13 of byte s % 13, and digit k of a byte
@@ -155,27 +176,36 @@ Value BlockDecoder::codePtqtp(Value row, Value base, Value e) {
   Value group = i.add(i.fromIndex(base),
                       i.add(i.c(pt::kScaleBytes),
                             i.mul(i.shr(e32, i.c(5)), i.c(pt::kGroupBytes))));
-  Type i64 = b.getI64Type();
-  // 3^k for k = 0..4 as the bytes of one word: 3^k = word >> 8k & 255.
-  int64_t powers = 0;
-  for (int k = 0; k < pt::kTritsPerByte; ++k)
-    powers |= int64_t(pt::pow3(k)) << (8 * k);
   auto trit = [&](Value s) {
     Value q = byteAt(row, i.toIndex(i.add(group, arith::RemUIOp::create(
                                                      b, loc, s, i.c(pt::kGroupBytes)))));
-    Value digit = arith::DivUIOp::create(b, loc, s, i.c(pt::kGroupBytes));
-    Value shift = arith::ExtUIOp::create(b, loc, i64, i.shl(digit, i.c(3)));
-    Value power = arith::TruncIOp::create(
-        b, loc, b.getI32Type(),
-        arith::ShRUIOp::create(
-            b, loc, arith::ConstantIntOp::create(b, loc, i64, powers), shift));
-    Value fraction = i.band(i.mul(q, i.band(power, 255)), 255);
-    return i.sub(i.shr(i.mul(fraction, i.c(3)), i.c(8)), i.c(1));
+    return tritAt(q, arith::DivUIOp::create(b, loc, s, i.c(pt::kGroupBytes)));
   };
   Value m1 = byteAt(row, arith::AddIOp::create(b, loc, base, constant(2)));
   Value m2 = byteAt(row, arith::AddIOp::create(b, loc, base, constant(3)));
   return i.add(i.mul(m1, trit(column)),
                i.mul(m2, trit(i.add(column, i.c(pt::kGroup)))));
+}
+
+// twla: fp16 d, int8 c_mu, int8 c_alpha, then 13 bytes of base-3 trits,
+// trit e at digit e % 5 of byte e / 5 (Twla.h); code = c_mu + c_alpha t.
+Value BlockDecoder::codeTwla(Value row, Value base, Value e) {
+  namespace pt = ::itq3::format::ptqtp;
+  I32 i{b, loc};
+  Value e32 = i.fromIndex(e);
+  Value q = byteAt(row, arith::AddIOp::create(
+                            b, loc, base,
+                            i.toIndex(i.add(i.c(kTwlaScaleBytes),
+                                            arith::DivUIOp::create(
+                                                b, loc, e32, i.c(pt::kTritsPerByte))))));
+  Value t = tritAt(q, arith::RemUIOp::create(b, loc, e32, i.c(pt::kTritsPerByte)));
+  auto signedByte = [&](int64_t offset) {
+    Value byte = memref::LoadOp::create(
+        b, loc, weight,
+        ValueRange{row, arith::AddIOp::create(b, loc, base, constant(offset))});
+    return arith::ExtSIOp::create(b, loc, b.getI32Type(), byte);
+  };
+  return i.add(signedByte(2), i.mul(signedByte(3), t));
 }
 
 // Grid container: d * (2l + 1) with the 4-bit l of the sub-block of e.
@@ -223,6 +253,8 @@ SmallVector<Value> BlockDecoder::codes(Value row, Value col) {
     return codesGrid(row, base, e);
   case FormatKind::PTQTP:
     return {codePtqtp(row, base, e)};
+  case FormatKind::TWLA:
+    return {codeTwla(row, base, e)};
   case FormatKind::F16:
     break;
   }
@@ -236,6 +268,7 @@ Value BlockDecoder::scale(Value row, Value col) {
   case FormatKind::Q4:
   case FormatKind::Q3:
   case FormatKind::PTQTP: // one d per 128: every group of 32 repeats it
+  case FormatKind::TWLA:  // one d per 64
     return halfAt(row, base);
   case FormatKind::Q3R:
     return halfAt(row, q3rSubBlock(base, e).first);
@@ -286,6 +319,7 @@ bool BlockDecoder::hasVectorCodes() const {
   case FormatKind::Q8:
   case FormatKind::Q4:
   case FormatKind::PTQTP:
+  case FormatKind::TWLA:
     return true;
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
@@ -355,6 +389,49 @@ Value BlockDecoder::vectorGrid(Value row, Value base, Value e) {
       magnitudes);
 }
 
+// Byte `offset` of the block at `base` of `row`, in all n lanes of an i8
+// vector.
+Value BlockDecoder::splatByteAt(Value row, Value base, int64_t offset,
+                                int64_t n) {
+  Value byte = memref::LoadOp::create(
+      b, loc, weight,
+      ValueRange{row, arith::AddIOp::create(b, loc, base, constant(offset))});
+  return vector::BroadcastOp::create(b, loc, VectorType::get({n}, b.getI8Type()),
+                                     byte);
+}
+
+// Lanes 0..31 and 32..63 of a 64-lane vector.
+std::pair<Value, Value> BlockDecoder::halves(Value v64) {
+  SmallVector<int64_t> first, second;
+  for (int64_t j = 0; j < kVectorColumns; ++j) {
+    first.push_back(j);
+    second.push_back(kVectorColumns + j);
+  }
+  return {vector::ShuffleOp::create(b, loc, v64, v64, first),
+          vector::ShuffleOp::create(b, loc, v64, v64, second)};
+}
+
+// The trits of lanes of base-3 bytes (vector<n x i8>, byte q of each lane)
+// whose digit k has power[lane] = 3^k: in i16 ((q * 3^k) & 255) * 3 >> 8
+// is the digit, minus 1 in i8 the trit.
+Value BlockDecoder::vectorTrits(Value bytes, ArrayRef<int16_t> powers) {
+  Vec v{b, loc};
+  Type i8 = b.getI8Type(), i16 = b.getI16Type();
+  int64_t n = int64_t(powers.size());
+  auto splat16 = [&](int16_t x) {
+    return v.c(i16, ArrayRef<int16_t>(SmallVector<int16_t>(n, x)));
+  };
+  Value q = arith::ExtUIOp::create(b, loc, VectorType::get({n}, i16), bytes);
+  Value fraction = arith::AndIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, q, v.c(i16, powers)), splat16(255));
+  Value digits = arith::TruncIOp::create(
+      b, loc, VectorType::get({n}, i8),
+      arith::ShRUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, fraction, splat16(3)),
+          splat16(8)));
+  return arith::SubIOp::create(b, loc, digits, v.splat8(n, 1));
+}
+
 // ptqtp, the 64 trits of the group of 32 at e (a multiple of 32): the 13
 // bytes spread over the 64 trit lanes (lane s takes byte s % 13), then per
 // lane in i16 ((q * 3^(s / 13)) & 255) * 3 >> 8 gives the digit, t = digit
@@ -367,7 +444,6 @@ Value BlockDecoder::vectorGrid(Value row, Value base, Value e) {
 Value BlockDecoder::vectorPtqtp(Value row, Value base, Value e) {
   namespace pt = ::itq3::format::ptqtp;
   Vec v{b, loc};
-  Type i8 = b.getI8Type(), i16 = b.getI16Type();
   constexpr int64_t trits = 2 * pt::kGroup, loadBytes = 16;
   constexpr int64_t before = loadBytes - pt::kGroupBytes;
   static_assert(before <= pt::kScaleBytes, "the load must stay in the block");
@@ -385,41 +461,43 @@ Value BlockDecoder::vectorPtqtp(Value row, Value base, Value e) {
     spread.push_back(before + pt::tritByte(s));
     powers.push_back(int16_t(pt::pow3(pt::tritDigit(s))));
   }
-  auto v16 = VectorType::get({trits}, i16);
-  auto splat16 = [&](int16_t x) {
-    return v.c(i16, ArrayRef<int16_t>(SmallVector<int16_t>(trits, x)));
-  };
-  Value q = arith::ExtUIOp::create(
-      b, loc, v16, vector::ShuffleOp::create(b, loc, bytes, bytes, spread));
-  Value fraction = arith::AndIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, q, v.c(i16, ArrayRef<int16_t>(powers))),
-      splat16(255));
-  Value digits = arith::TruncIOp::create(
-      b, loc, VectorType::get({trits}, i8),
-      arith::ShRUIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, fraction, splat16(3)),
-          splat16(8)));
-  Value t = arith::SubIOp::create(b, loc, digits, v.splat8(trits, 1));
-  SmallVector<int64_t> first, second;
-  for (int64_t j = 0; j < kVectorColumns; ++j) {
-    first.push_back(j);
-    second.push_back(kVectorColumns + j);
-  }
-  auto v32i8 = VectorType::get({kVectorColumns}, i8);
-  auto planeScale = [&](int64_t offset) {
-    Value m = memref::LoadOp::create(
-        b, loc, weight,
-        ValueRange{row, arith::AddIOp::create(b, loc, base, constant(offset))});
-    return vector::BroadcastOp::create(b, loc, v32i8, m);
-  };
+  Value t = vectorTrits(vector::ShuffleOp::create(b, loc, bytes, bytes, spread),
+                        powers);
+  auto [t1, t2] = halves(t);
   return arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc,
-                            vector::ShuffleOp::create(b, loc, t, t, first),
-                            planeScale(2)),
-      arith::MulIOp::create(b, loc,
-                            vector::ShuffleOp::create(b, loc, t, t, second),
-                            planeScale(3)));
+      b, loc, arith::MulIOp::create(b, loc, t1, splatByteAt(row, base, 2, kVectorColumns)),
+      arith::MulIOp::create(b, loc, t2, splatByteAt(row, base, 3, kVectorColumns)));
+}
+
+// twla, the 32 columns at e (0 or 32) of a group of 64: all 64 trits
+// decoded as vectorPtqtp decodes its 64 (lane j takes byte j / 5, digit
+// j % 5), code = c_mu + c_alpha t in i8 (|c_mu| + |c_alpha| <= 127), and
+// the half that holds e selected. The 16-byte load ends with the group; the
+// 3 bytes before its trits are its own scales.
+Value BlockDecoder::vectorTwla(Value row, Value base, Value e) {
+  namespace pt = ::itq3::format::ptqtp;
+  Vec v{b, loc};
+  constexpr int64_t trits = 2 * kVectorColumns, tritBytes = 13, loadBytes = 16;
+  constexpr int64_t before = loadBytes - tritBytes;
+  static_assert(before < kTwlaScaleBytes, "the load must stay in the group");
+  Value bytes = v.load(weight, loadBytes, row,
+                       arith::AddIOp::create(b, loc, base,
+                                             constant(kTwlaScaleBytes - before)));
+  SmallVector<int64_t> spread;
+  SmallVector<int16_t> powers;
+  for (int j = 0; j < trits; ++j) {
+    spread.push_back(before + j / pt::kTritsPerByte);
+    powers.push_back(int16_t(pt::pow3(j % pt::kTritsPerByte)));
+  }
+  Value t = vectorTrits(vector::ShuffleOp::create(b, loc, bytes, bytes, spread),
+                        powers);
+  Value codes = arith::AddIOp::create(
+      b, loc, splatByteAt(row, base, 2, trits),
+      arith::MulIOp::create(b, loc, splatByteAt(row, base, 3, trits), t));
+  auto [lower, upper] = halves(codes);
+  Value second = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, e,
+                                       constant(0));
+  return arith::SelectOp::create(b, loc, second, upper, lower);
 }
 
 Value BlockDecoder::vectorCodes(Value row, Value col) {
@@ -447,6 +525,8 @@ Value BlockDecoder::vectorCodes(Value row, Value col) {
     return vectorGrid(row, base, e);
   case FormatKind::PTQTP:
     return vectorPtqtp(row, base, e);
+  case FormatKind::TWLA:
+    return vectorTwla(row, base, e);
   default:
     llvm_unreachable("no vector decode for this format");
   }

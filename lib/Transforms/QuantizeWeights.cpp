@@ -76,7 +76,7 @@ struct QuantizeWeightsPass
     std::optional<FormatKind> kind = symbolizeFormatKind(format);
     if (!kind) {
       getOperation()->emitError("unknown weight format '")
-          << format << "'; expected f16, q8, q4, q3, q3r, iq3, itq3_s or ptqtp";
+          << format << "'; expected " << formatNameList();
       return signalPassFailure();
     }
     auto emitError = [&] { return getOperation()->emitError(); };

@@ -541,7 +541,8 @@ private:
   /// sign(x), 0 where x is 0), whose product is w * x; then vpmaddwd with
   /// ones adds adjacent i16 pairs into i32. No pair saturates: every
   /// decoder's codes lie in [-127, 127] (q8 clamps to it, q4 is -8..7, the
-  /// grid formats -15..15, ptqtp |m1| + |m2| <= 127), so |w| <= 127, and
+  /// grid formats -15..15, ptqtp |m1| + |m2| <= 127, twla |c_mu| +
+  /// |c_alpha| <= 127), so |w| <= 127, and
   /// |x| <= 128, so a pair is at most 2 * 127 * 128 = 32512 < 32767. (w is
   /// the operand that must not be -128: vpsignb cannot negate it.)
   ///

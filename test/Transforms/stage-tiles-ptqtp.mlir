@@ -34,8 +34,8 @@
 // VEC: arith.trunci %{{.*}} : vector<64xi16> to vector<64xi8>
 // VEC: %[[T:.*]] = arith.subi %{{.*}} : vector<64xi8>
 // VEC: %[[T1:.*]] = vector.shuffle %[[T]], %[[T]] [0, 1,
-// VEC: %[[A1:.*]] = arith.muli %[[T1]], %{{.*}} : vector<32xi8>
 // VEC: %[[T2:.*]] = vector.shuffle %[[T]], %[[T]] [32, 33,
+// VEC: %[[A1:.*]] = arith.muli %[[T1]], %{{.*}} : vector<32xi8>
 // VEC: %[[A2:.*]] = arith.muli %[[T2]], %{{.*}} : vector<32xi8>
 // VEC: %[[CODES:.*]] = arith.addi %[[A1]], %[[A2]] : vector<32xi8>
 // VEC: scf.for

@@ -37,8 +37,8 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<bool> vectorDecode{
       *this, "vector-decode",
       llvm::cl::desc("Decode weights 32 columns per step with vector ops "
-                     "where the format allows (q8, q4, iq3, itq3_s, ptqtp); false "
-                     "keeps the scalar decode of the GPU mapping"),
+                     "where the format allows (q8, q4, iq3, itq3_s, ptqtp, "
+                     "twla); false keeps the scalar decode of the GPU mapping"),
       llvm::cl::init(true)};
   Option<std::string> targetFeatures{
       *this, "target-features",

@@ -34,6 +34,7 @@ enum class FormatKind : uint8_t {
   IQ3,   // "iq3": 110-byte grid container, no rotation (3.4375 bpw).
   ITQ3S, // "itq3_s": FWHT-256 rotation + the 110-byte grid container.
   PTQTP, // "ptqtp": two trit-planes per 128 (PtqtpLayout.h), 56 bytes (3.5 bpw).
+  TWLA,  // "twla": asymmetric ternary per 64 (Twla.h), 17 bytes (2.125 bpw).
 };
 
 std::string_view formatName(FormatKind kind);

@@ -26,10 +26,16 @@
 //   those trits against the original weights.
 //
 // Stored form, per row and group, every byte counted:
-//   bytes 0-1   fp16 mu, bytes 2-3 fp16 alpha,
+//   bytes 0-1   fp16 d >= 0,
+//   byte  2     int8 c_mu, byte 3 int8 c_alpha, |c_mu| + |c_alpha| <= 127,
 //   ceil(G / 5) bytes of trits, five per byte in base 3 (trit j is digit
 //   j % 5 of byte j / 5, as ptqtp packs them: PtqtpLayout.h packDigits),
-// so G = 64 costs 17 bytes: 2.125 bits per weight (G = 128: 30 bytes, 1.875).
+// and weight j decodes to d * (c_mu + c_alpha t_j): one int8 code under one
+// scale, exactly as ptqtp's planes do, so the int8 kernels of every format
+// serve twla unchanged. (mu, alpha) are fitted in float and rounded to the
+// codes last: d = (|mu| + |alpha|) / 127 in fp16, each of mu and alpha off
+// by at most d / 2. G = 64 costs 17 bytes: 2.125 bits per weight (G = 128:
+// 30 bytes, 1.875), the same 32 bits of scales as two fp16 would take.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ITQ3_FORMAT_TWLA_H
@@ -81,6 +87,16 @@ void resolveScalesUnderH(const float *w, const int8_t *t, int64_t k,
 double weightedError(const float *w, const float *decoded, int64_t k,
                      const float *h);
 
+/// The largest |code| = |c_mu| + |c_alpha| of a stored group.
+constexpr int kTwlaCodeMax = 127;
+
+/// Step 1 (the weight-only fit) of one group of `group` weights, stored at
+/// dst (twlaGroupBytes(group) bytes).
+void encodeTwlaGroup(const float *w, int64_t group, const TwlaParams &p,
+                     uint8_t *dst);
+/// The `group` weights of one stored group: d * (c_mu + c_alpha t).
+void decodeTwlaGroup(const uint8_t *src, int64_t group, float *dst);
+
 /// Bytes of one stored group, of a matrix; whether K fits the group.
 int64_t twlaGroupBytes(int64_t group);
 int64_t twlaMatrixBytes(int64_t rows, int64_t cols, int64_t group);
@@ -93,8 +109,7 @@ Status encodeTwla(const float *w, int64_t rows, int64_t cols,
                   const TwlaParams &p, const float *h, unsigned threads,
                   std::vector<uint8_t> &packed);
 
-/// Decodes into dst [rows x cols]: w = mu + alpha t with the stored fp16
-/// scales.
+/// Decodes into dst [rows x cols] with decodeTwlaGroup.
 Status decodeTwla(const uint8_t *packed, int64_t rows, int64_t cols,
                   int64_t group, float *dst, unsigned threads = 1);
 

@@ -3,7 +3,8 @@
 // The only format-specific part of code generation. Every format but f16
 // stores value(c) = code(c) * scale(c) with a small integer code and one
 // float scale per 32 columns (ptqtp: its two trit-planes combine into one
-// code m1 t1 + m2 t2 under the block's d, exactly), so kernels are written once against codes()
+// code m1 t1 + m2 t2 under the block's d, exactly; twla: c_mu + c_alpha t
+// under the group's d), so kernels are written once against codes()
 // and scale(); f16 has values() only. The byte layouts are those documented in
 // include/itq3/Format/Codec.h and implemented by lib/Format.
 //
@@ -39,7 +40,7 @@ public:
 
   /// Columns vectorCodes() decodes together.
   static constexpr int64_t kVectorColumns = 32;
-  /// Whether vectorCodes() decodes this format: q8, q4, ptqtp and the grid
+  /// Whether vectorCodes() decodes this format: q8, q4, ptqtp, twla and the grid
   /// formats (the grid ones need `gridWords`).
   bool hasVectorCodes() const;
   /// The codes of the 32 columns col .. col + 31 of `row` as one
@@ -71,8 +72,14 @@ private:
   Value codeQ8(Value row, Value base, Value e);
   Value codeQ4(Value row, Value base, Value e);
   Value codeQ3(Value row, Value base, Value e);
+  Value tritAt(Value q, Value digit);
+  Value splatByteAt(Value row, Value base, int64_t offset, int64_t n);
+  std::pair<Value, Value> halves(Value v64);
+  Value vectorTrits(Value bytes, ArrayRef<int16_t> powers);
   Value codePtqtp(Value row, Value base, Value e);
   Value vectorPtqtp(Value row, Value base, Value e);
+  Value codeTwla(Value row, Value base, Value e);
+  Value vectorTwla(Value row, Value base, Value e);
   std::pair<Value, Value> q3rSubBlock(Value base, Value e);
   SmallVector<Value> codesGrid(Value row, Value base, Value e);
   Value scaleGrid(Value row, Value base, Value e);

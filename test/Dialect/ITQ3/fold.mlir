@@ -122,3 +122,34 @@ func.func @fuse_rotation_into_quantize_act(%x: tensor<?x256xf32>) -> (tensor<?x2
   %u, %t = itq3.quantize_act %p : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
   return %v, %u, %p : tensor<?x256xi8>, tensor<?x256xi8>, tensor<?x256xf32>
 }
+
+// -----
+
+// twla folds through its codec (the weight-only fit): 7 rows of 9 groups of
+// 64 in 17 bytes (2.125 bits per weight). A constant group is its mean
+// alone: d = 0x1808 (fp16 of 0.25 / 127), c_mu = -127 (0x81), c_alpha = 0,
+// and every trit 0 (thirteen bytes of five unsigned digits 1: 0x80).
+// CHECK-LABEL: func @fold_quantize_twla
+// CHECK-NOT: itq3.quantize
+// CHECK: %[[W:.*]] = itq3.constant dense_resource<[[BLOB:.*]]> : tensor<7x153xi8> -> !itq3.packed<7x576, twla>
+// CHECK: return %[[W]]
+// CHECK: [[BLOB]]: "0x0100000008188100808080808080808080808080800818810080
+func.func @fold_quantize_twla() -> !itq3.packed<7x576, twla> {
+  %w = arith.constant dense<-0.25> : tensor<7x576xf32>
+  %q = itq3.quantize %w : tensor<7x576xf32> -> !itq3.packed<7x576, twla>
+  return %q : !itq3.packed<7x576, twla>
+}
+
+// -----
+
+// ... and decodes to d c_mu = -127 d, the constant to fp16 precision of d.
+// CHECK-LABEL: func @fold_twla_round_trip
+// CHECK-NOT: itq3.
+// CHECK: %[[C:.*]] = arith.constant dense<-0.249984741> : tensor<2x64xf32>
+// CHECK: return %[[C]]
+func.func @fold_twla_round_trip() -> tensor<2x64xf32> {
+  %w = arith.constant dense<-0.25> : tensor<2x64xf32>
+  %q = itq3.quantize %w : tensor<2x64xf32> -> !itq3.packed<2x64, twla>
+  %d = itq3.dequantize %q : !itq3.packed<2x64, twla> -> tensor<2x64xf32>
+  return %d : tensor<2x64xf32>
+}

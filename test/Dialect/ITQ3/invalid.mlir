@@ -1,6 +1,6 @@
 // RUN: itq3-opt %s -split-input-file -verify-diagnostics
 
-// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s or ptqtp}}
+// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s, ptqtp or twla}}
 func.func @unknown_format() attributes {f = #itq3.format<q5>}
 
 // -----
@@ -33,6 +33,17 @@ func.func @packed_block_q4(%w: !itq3.packed<4x48, q4>)
 // 576 (SmolLM2's hidden size) is 4.5 blocks of 128: such linears fall back.
 // expected-error @+1 {{K = 576 is not a multiple of the ptqtp block size 128}}
 func.func @packed_block_ptqtp(%w: !itq3.packed<4x576, ptqtp>)
+
+// -----
+
+// expected-error @+1 {{K = 96 is not a multiple of the twla block size 64}}
+func.func @packed_block_twla(%w: !itq3.packed<4x96, twla>)
+
+// -----
+
+// twla's rotation is a Kronecker product applied outside the format.
+// expected-error @+1 {{format 'twla' has no rotation, so it takes no sign seed}}
+func.func @twla_seed(%w: !itq3.packed<4x64, twla, seed = 3>)
 
 // -----
 

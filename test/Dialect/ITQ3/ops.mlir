@@ -6,9 +6,11 @@
 // CHECK-SAME: plain = #itq3.format<q4>
 // CHECK-SAME: seeded = #itq3.format<q3r, seed = 7>
 // CHECK-SAME: ternary = #itq3.format<ptqtp>
+// CHECK-SAME: twla = #itq3.format<twla>
 func.func @format_attrs() attributes {
     fmt = #itq3.format<itq3_s>, seeded = #itq3.format<q3r, seed = 7>,
-    plain = #itq3.format<q4>, ternary = #itq3.format<ptqtp>} {
+    plain = #itq3.format<q4>, ternary = #itq3.format<ptqtp>,
+    twla = #itq3.format<twla>} {
   return
 }
 
@@ -18,11 +20,13 @@ func.func @format_attrs() attributes {
 // CHECK-SAME: !itq3.packed<8x32, q8>
 // CHECK-SAME: !itq3.packed<3x5, f16>
 // CHECK-SAME: !itq3.packed<7x384, ptqtp>
+// CHECK-SAME: !itq3.packed<5x576, twla>
 func.func @packed_types(%a: !itq3.packed<64x256, itq3_s>,
                         %b: !itq3.packed<64x256, itq3_s, seed = 42>,
                         %c: !itq3.packed<8x32, q8>,
                         %d: !itq3.packed<3x5, f16>,
-                        %e: !itq3.packed<7x384, ptqtp>) {
+                        %e: !itq3.packed<7x384, ptqtp>,
+                        %f: !itq3.packed<5x576, twla>) {
   return
 }
 

@@ -90,28 +90,30 @@ std::vector<Case> allCases() {
     cases.push_back({F::Q4, int8, 100, 96, 0, mmaRows, true});
   }
   cases.push_back({F::Q8, true, 768, 256, 0, mmaRows, true});
-  // ptqtp (blocks of 128, no rotation): K = 256 and 512 decode in chunks
-  // of 256 (two blocks), K = 384 in chunks of one block; odd N (edge
+  // The ternary formats (no rotation), ptqtp in blocks of 128 and twla in
+  // groups of 64: K = 256 and 512 decode in chunks of 256, K = 384 (ptqtp)
+  // and 576 (twla, SmolLM2's width) in chunks of one block; odd N (edge
   // tiles); the vector decode, the scalar one (the GPU's), the 16x8 blocks,
   // and the baseline x86-64 vector code.
-  for (bool int8 : {false, true}) {
-    cases.push_back({F::PTQTP, int8, 256, 256});
-    cases.push_back({F::PTQTP, int8, 99, 384});
-    cases.push_back({F::PTQTP, int8, 37, 1536, 0, {1, 5}});
-    Case scalar{F::PTQTP, int8, 99, 384};
-    scalar.scalarDecode = true;
-    cases.push_back(scalar);
-    cases.push_back({F::PTQTP, int8, 100, 384, 0, mmaRows, true});
+  for (auto [format, oddK] : {std::pair{F::PTQTP, 384}, std::pair{F::TWLA, 576}})
+    for (bool int8 : {false, true}) {
+      cases.push_back({format, int8, 256, 256});
+      cases.push_back({format, int8, 99, oddK});
+      cases.push_back({format, int8, 37, 1536, 0, {1, 5}});
+      Case scalar{format, int8, 99, oddK};
+      scalar.scalarDecode = true;
+      cases.push_back(scalar);
+      cases.push_back({format, int8, 100, oddK, 0, mmaRows, true});
 #if defined(__x86_64__)
-    Case baseline{F::PTQTP, int8, 99, 512};
-    baseline.cpu = "x86-64";
-    cases.push_back(baseline);
+      Case baseline{format, int8, 99, 512};
+      baseline.cpu = "x86-64";
+      cases.push_back(baseline);
 #endif
-  }
+    }
   // Prefill tiles of 64 activation rows, partly filled (40) and full (64,
   // 130 = 64 + 64 + 2): the int8 tile's per-row accumulators must cover
   // every row of the tile, not 32.
-  for (F format : {F::ITQ3S, F::Q4, F::Q8, F::PTQTP})
+  for (F format : {F::ITQ3S, F::Q4, F::Q8, F::PTQTP, F::TWLA})
     for (bool int8 : {false, true}) {
       Case c{format, int8, 100, 512, 0, {40, 64, 130}};
       c.tileM = 64;

@@ -82,8 +82,10 @@ std::vector<Case> emulatedCases() {
     for (bool int8 : {false, true})
       cases.push_back({format, int8, 100, 512, 0, {1, 3, 8, 19}});
   cases.push_back({F::F16, false, 100, 40, 0, {1, 3}});
-  for (bool int8 : {false, true})
+  for (bool int8 : {false, true}) {
     cases.push_back({F::PTQTP, int8, 37, 256, 0, {1, 3}}); // trit-planes
+    cases.push_back({F::TWLA, int8, 37, 576, 0, {1, 3}});  // groups of 64
+  }
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 256, 1024, /*seed=*/5, {1, 8}});
     cases.push_back({F::Q4, int8, 100, 96, 0, {1, 5}}); // K in 32s
@@ -98,6 +100,7 @@ std::vector<Case> emulatedCases() {
   }
   cases.push_back({F::Q8, true, 72, 256, 0, mmaRows, true});
   cases.push_back({F::PTQTP, true, 40, 384, 0, {16}, true});
+  cases.push_back({F::TWLA, true, 40, 576, 0, {16}, true});
   return cases;
 }
 

@@ -92,11 +92,13 @@ TEST_P(GpuMatmulKernelTest, MatchesFloatReference) {
 
 std::vector<Case> gpuCases() {
   std::vector<Case> cases;
-  for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8, F::Q3R, F::PTQTP})
+  for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8, F::Q3R, F::PTQTP, F::TWLA})
     for (bool int8 : {false, true})
       cases.push_back({format, int8, 100, 512});
-  for (bool int8 : {false, true}) // one block of 128 per chunk, odd N
+  for (bool int8 : {false, true}) { // one block per chunk, odd N
     cases.push_back({F::PTQTP, int8, 99, 384, 0, {1, 16, 40}, true});
+    cases.push_back({F::TWLA, int8, 99, 576, 0, {1, 16, 40}, true});
+  }
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 768, 1024, /*seed=*/5});
     cases.push_back({F::ITQ3S, int8, 4096, 4096, 0, {1, 16}});

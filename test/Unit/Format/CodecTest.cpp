@@ -35,10 +35,10 @@ std::string describe(const Codec &c) {
 } // namespace
 
 TEST(Codec, NamesRoundTripInDeclarationOrder) {
-  const char *expected[] = {"f16", "q8",     "q4",   "q3",
-                            "q3r", "iq3",    "itq3_s", "ptqtp"};
-  ASSERT_EQ(allFormats().size(), 8u);
-  for (size_t i = 0; i < 8; ++i) {
+  const char *expected[] = {"f16", "q8",  "q4",     "q3",    "q3r",
+                            "iq3", "itq3_s", "ptqtp", "twla"};
+  ASSERT_EQ(allFormats().size(), 9u);
+  for (size_t i = 0; i < 9; ++i) {
     EXPECT_EQ(formatName(allFormats()[i]), expected[i]);
     EXPECT_EQ(parseFormatName(expected[i]), allFormats()[i]);
     EXPECT_EQ(createCodec(allFormats()[i])->kind(), allFormats()[i]);
@@ -57,6 +57,8 @@ TEST(Codec, BitsPerWeightComeFromStoredBytes) {
   EXPECT_EQ(createCodec(FormatKind::ITQ3S)->bitsPerWeight(), 3.4375);
   EXPECT_EQ(createCodec(FormatKind::PTQTP)->bitsPerWeight(), 3.5);
   EXPECT_FALSE(createCodec(FormatKind::PTQTP)->isRotated());
+  EXPECT_EQ(createCodec(FormatKind::TWLA)->bitsPerWeight(), 2.125);
+  EXPECT_FALSE(createCodec(FormatKind::TWLA)->isRotated());
   EXPECT_TRUE(createCodec(FormatKind::ITQ3S)->isRotated());
   EXPECT_TRUE(createCodec(FormatKind::Q3R)->isRotated());
   EXPECT_FALSE(createCodec(FormatKind::IQ3)->isRotated());
@@ -90,11 +92,12 @@ TEST(Codec, ShapesOffTheBlockGridAreRefused) {
 TEST(Codec, ErrorOnGaussianIsWithinExpectedBounds) {
   // Expected relative errors: 16 bits ~3e-4, 8.5 bits ~5e-3, 4.5 bits ~0.08,
   // 3-bit scalar ~0.17, grid container ~0.135 (bench/results/format-error.md),
-  // ptqtp ~0.168 (bench/results/ptqtp.md).
+  // ptqtp ~0.168 (bench/results/ptqtp.md), twla's ternary groups ~0.40.
   const std::pair<FormatKind, double> bounds[] = {
       {FormatKind::F16, 1e-3},  {FormatKind::Q8, 0.008},   {FormatKind::Q4, 0.09},
       {FormatKind::Q3, 0.18},   {FormatKind::Q3R, 0.18},   {FormatKind::IQ3, 0.142},
-      {FormatKind::ITQ3S, 0.142}, {FormatKind::PTQTP, 0.17}};
+      {FormatKind::ITQ3S, 0.142}, {FormatKind::PTQTP, 0.17},
+      {FormatKind::TWLA, 0.42}};
   std::vector<float> w = gaussian(32 * 1024, 1);
   for (auto [kind, bound] : bounds) {
     auto rt = roundTrip(*createCodec(kind), w, 32, 1024);
@@ -108,7 +111,10 @@ TEST(Codec, EncodeDecodeEncodeIsStable) {
   for (auto &c : everyCodec()) {
     // ptqtp's alternating fit is a local search: its own output may lead it
     // to another local optimum (PtqtpTest.ReencodingStaysWithinTheFitError).
-    if (c->kind() == FormatKind::PTQTP)
+    // twla rounds its fitted (mu, alpha) to codes under d = (|mu| +
+    // |alpha|) / 127, and the refit of the rounded levels may round to a
+    // neighbouring d.
+    if (c->kind() == FormatKind::PTQTP || c->kind() == FormatKind::TWLA)
       continue;
     auto first = roundTrip(*c, w, 8, 512);
     ASSERT_TRUE(first.status.ok()) << first.status.message();
@@ -168,7 +174,8 @@ TEST(Codec, LargeButRepresentableMagnitudesKeepTheirAccuracy) {
   for (auto &c : everyCodec()) {
     auto rt = roundTrip(*c, w, 4, 512);
     ASSERT_TRUE(rt.status.ok()) << rt.status.message();
-    EXPECT_LT(relativeError(w, rt.decoded), 0.2) << describe(*c);
+    double bound = c->kind() == FormatKind::TWLA ? 0.42 : 0.2; // ternary
+    EXPECT_LT(relativeError(w, rt.decoded), bound) << describe(*c);
   }
 }
 

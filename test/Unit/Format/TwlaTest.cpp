@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 
+#include "itq3/Format/Codec.h"
 #include "itq3/Format/Half.h"
 #include "itq3/Format/Twla.h"
 
@@ -267,10 +268,14 @@ TEST(TwlaCodec, BytesAndDecodeFollowTheLayout) {
     std::vector<int8_t> t(static_cast<size_t>(g));
     TernaryScale s = fitTernaryGroup(w.data() + grp * g, g, t.data());
     const uint8_t *src = packed.data() + grp * 17;
-    float mu = halfToFloat(uint16_t(src[0] | src[1] << 8));
-    float alpha = halfToFloat(uint16_t(src[2] | src[3] << 8));
-    EXPECT_EQ(mu, roundToHalf(float(s.mu)));
-    EXPECT_EQ(alpha, roundToHalf(float(s.alpha)));
+    float d = halfToFloat(uint16_t(src[0] | src[1] << 8));
+    int cMu = int8_t(src[2]), cAlpha = int8_t(src[3]);
+    // d is the fp16 of (|mu| + |alpha|) / 127 and the codes round mu / d,
+    // alpha / d within the code budget.
+    EXPECT_EQ(d, roundToHalf(float((std::fabs(s.mu) + std::fabs(s.alpha)) / 127)));
+    EXPECT_LE(std::abs(cMu) + std::abs(cAlpha), 127);
+    EXPECT_LE(std::fabs(d * cMu - s.mu), 0.51 * d + 1e-7) << grp;
+    EXPECT_LE(std::fabs(d * cAlpha - s.alpha), 0.51 * d + 1e-7) << grp;
     for (int64_t j = 0; j < g; ++j) {
       // Trit j: digit j % 5 (most significant first) of byte j / 5.
       uint8_t q = src[4 + j / 5];
@@ -278,10 +283,10 @@ TEST(TwlaCodec, BytesAndDecodeFollowTheLayout) {
       for (int v = 0; v < 243; ++v)
         if ((256 * v + 242) / 243 == q)
           value = v;
-      for (int d = 4; d > j % 5; --d)
+      for (int k = 4; k > j % 5; --k)
         value /= 3;
       ASSERT_EQ(value % 3 - 1, t[size_t(j)]) << grp << " " << j;
-      EXPECT_EQ(out[size_t(grp * g + j)], mu + alpha * float(t[size_t(j)]));
+      EXPECT_EQ(out[size_t(grp * g + j)], d * float(cMu + cAlpha * t[size_t(j)]));
     }
   }
   EXPECT_LT(relativeError(w, out), 0.45); // a ternary fit of Gaussians
@@ -346,5 +351,22 @@ TEST(TwlaCodec, ErrorFeedbackChangesNothingUnderADiagonalH) {
   std::vector<uint8_t> a, b;
   ASSERT_TRUE(encodeTwla(w.data(), rows, cols, without, h.data(), 1, a).ok());
   ASSERT_TRUE(encodeTwla(w.data(), rows, cols, with, h.data(), 1, b).ok());
+  EXPECT_EQ(a, b);
+}
+
+// The compiler's codec (weight-only, G = 64) and encodeTwla without
+// statistics write the same bytes, and both decode alike.
+TEST(TwlaCodec, TheCodecWritesWhatEncodeTwlaWrites) {
+  const int64_t rows = 5, cols = 256;
+  std::vector<float> w = gaussian(rows * cols, 33);
+  std::vector<uint8_t> direct;
+  ASSERT_TRUE(encodeTwla(w.data(), rows, cols, TwlaParams{}, nullptr, 1, direct).ok());
+  auto codec = createCodec(FormatKind::TWLA);
+  std::vector<uint8_t> viaCodec(size_t(codec->matrixBytes(rows, cols)));
+  ASSERT_TRUE(codec->encodeRows(w.data(), rows, cols, viaCodec.data()).ok());
+  EXPECT_EQ(viaCodec, direct);
+  std::vector<float> a(w.size()), b(w.size());
+  ASSERT_TRUE(codec->decodeRows(viaCodec.data(), rows, cols, a.data()).ok());
+  ASSERT_TRUE(decodeTwla(direct.data(), rows, cols, 64, b.data()).ok());
   EXPECT_EQ(a, b);
 }

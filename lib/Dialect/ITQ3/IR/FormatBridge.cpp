@@ -20,11 +20,24 @@ static_assert(static_cast<int>(FormatKind::F16) == int(fmt::FormatKind::F16) &&
                   static_cast<int>(FormatKind::ITQ3S) ==
                       int(fmt::FormatKind::ITQ3S) &&
                   static_cast<int>(FormatKind::PTQTP) ==
-                      int(fmt::FormatKind::PTQTP),
+                      int(fmt::FormatKind::PTQTP) &&
+                  static_cast<int>(FormatKind::TWLA) ==
+                      int(fmt::FormatKind::TWLA),
               "itq3 FormatKind enum out of sync with lib/Format");
 
 fmt::FormatKind mlir::itq3::toCodecKind(FormatKind kind) {
   return static_cast<fmt::FormatKind>(kind);
+}
+
+std::string mlir::itq3::formatNameList() {
+  const std::vector<fmt::FormatKind> &kinds = fmt::allFormats();
+  std::string list;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (i > 0)
+      list += i + 1 == kinds.size() ? " or " : ", ";
+    list += fmt::formatName(kinds[i]);
+  }
+  return list;
 }
 
 std::unique_ptr<fmt::Codec> mlir::itq3::createCodec(FormatAttr format) {

@@ -51,7 +51,7 @@ FormatAttr FormatAttr::parseBody(AsmParser &parser) {
   std::optional<FormatKind> kind = symbolizeFormatKind(name);
   if (!kind) {
     parser.emitError(loc, "unknown weight format '")
-        << name << "'; expected f16, q8, q4, q3, q3r, iq3, itq3_s or ptqtp";
+        << name << "'; expected " << formatNameList();
     return {};
   }
   uint64_t seed = 0;

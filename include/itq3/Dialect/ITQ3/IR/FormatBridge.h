@@ -14,12 +14,15 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace mlir::itq3 {
 
 ::itq3::format::FormatKind toCodecKind(FormatKind kind);
 std::unique_ptr<::itq3::format::Codec> createCodec(FormatAttr format);
+/// "f16, q8, ... or twla": the format names, for diagnostics.
+std::string formatNameList();
 
 /// The values of a float ElementsAttr (dense or dense_resource) as f32, or
 /// nullopt if the attribute is not float-valued or its data is unavailable.

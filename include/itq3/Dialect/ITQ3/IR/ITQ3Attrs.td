@@ -15,7 +15,8 @@ def ITQ3_FormatKind : I32EnumAttr<"FormatKind", "packed weight format", [
     I32EnumAttrCase<"Q3R", 4, "q3r">,
     I32EnumAttrCase<"IQ3", 5, "iq3">,
     I32EnumAttrCase<"ITQ3S", 6, "itq3_s">,
-    I32EnumAttrCase<"PTQTP", 7, "ptqtp">]> {
+    I32EnumAttrCase<"PTQTP", 7, "ptqtp">,
+    I32EnumAttrCase<"TWLA", 8, "twla">]> {
   let cppNamespace = "::mlir::itq3";
   let genSpecializedAttr = 0;
 }
@@ -46,7 +47,7 @@ def ITQ3_FormatAttr : AttrDef<ITQ3_Dialect, "Format"> {
   let summary = "A weight format and its encoding options";
   let description = [{
     Names a codec of lib/Format (`f16`, `q8`, `q4`, `q3`, `q3r`, `iq3`,
-    `itq3_s`, `ptqtp`) and, for rotated formats, the seed of the random sign
+    `itq3_s`, `ptqtp`, `twla`) and, for rotated formats, the seed of the random sign
     diagonal (0 = plain FWHT). Example: `#itq3.format<itq3_s, seed = 7>`.
   }];
   let parameters = (ins

@@ -204,8 +204,10 @@ private:
     int64_t k = cast<MemRefType>(in.getType()).getDimSize(1);
     Value values = rowsOf(k, b.getI8Type()), scales = rowsOf(k / 32);
     QuantizeActIntoOp::create(
-        b, loc, in, values, scales, rotate ? b.getUnitAttr() : UnitAttr(),
-        rotate && seed ? b.getI64IntegerAttr(int64_t(seed)) : IntegerAttr());
+        b, loc, in, values, scales, /*kronC=*/Value(), /*kronB=*/Value(),
+        rotate ? b.getUnitAttr() : UnitAttr(),
+        rotate && seed ? b.getI64IntegerAttr(int64_t(seed)) : IntegerAttr(),
+        /*bits=*/IntegerAttr(), /*clip=*/FloatAttr());
     return quantizedInputs[key] = {values, scales};
   }
 

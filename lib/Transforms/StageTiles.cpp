@@ -636,15 +636,23 @@ private:
 /// block (times the seeded signs), rotate it, then per 32 take the largest
 /// magnitude for the scale and round. Computes exactly what itq3.fwht +
 /// itq3.quantize_act define (divisions, not reciprocals, and rounding of
-/// halves away from zero built from the exact fractional part).
+/// halves away from zero built from the exact fractional part). With `kron`
+/// or `bits` a tile is a whole row: the Kronecker rotation mixes all of it,
+/// and TWLA's scale is the row's. Sums run in the order of lib/Format's
+/// kronRotate, so the rotated row is bit-identical to it.
 class ActivationLowering : public PhaseBuilder {
 public:
   ActivationLowering(QuantizeActIntoOp op, ModuleOp module)
       : PhaseBuilder(op), op(op), module(module),
         k(op.getInput().getType().getDimSize(1)),
-        block(k % kRotationBlock == 0 ? kRotationBlock : kActivationBlock) {}
+        block(op.getKronC() || op.getBits() ? k
+              : k % kRotationBlock == 0    ? kRotationBlock
+                                           : kActivationBlock) {}
 
-  void run() {
+  LogicalResult run() {
+    if (op.getRotate() && block != kRotationBlock)
+      return op.emitOpError("rotate with bits(b) is not lowered (rotate the "
+                            "activations with kron, or quantize per 32)");
     Value signs;
     if (std::optional<int64_t> seed = op.getSeed())
       signs = loadGlobal(
@@ -654,8 +662,7 @@ public:
     b.setInsertionPointToStart(forall.getBody());
     Value row = forall.getInductionVar(0);
     Value first = mul(forall.getInductionVar(1), index(block));
-    Value stage =
-        memref::AllocaOp::create(b, loc, MemRefType::get({1, block}, b.getF32Type()));
+    Value stage = rowStage();
     Value zero = index(0);
     parallel({index(block)}, [&](ValueRange iv) {
       Value col = add(first, iv[0]);
@@ -667,16 +674,137 @@ public:
     });
     if (op.getRotate())
       StageFWHTOp::create(b, loc, stage, index(1));
-    parallel({index(block / kActivationBlock)}, [&](ValueRange iv) {
-      quantizeGroup(stage, row, first, iv[0]);
-    });
+    if (op.getKronC())
+      kronRotate(stage);
+    if (op.getBits())
+      parallel({index(1)}, [&](ValueRange) { quantizeRowAsymmetric(stage, row); });
+    else
+      parallel({index(block / kActivationBlock)}, [&](ValueRange iv) {
+        quantizeGroup(stage, row, first, iv[0]);
+      });
     op.erase();
+    return success();
   }
 
 private:
+  Value rowStage() {
+    return memref::AllocaOp::create(
+        b, loc, MemRefType::get({1, block}, b.getF32Type()));
+  }
+  Value at(Value stage, Value e) {
+    return memref::LoadOp::create(b, loc, stage, ValueRange{index(0), e});
+  }
+
+  /// sum over j < n of term(j), from 0 upwards in f32.
+  Value sum(int64_t n, function_ref<Value(Value)> term) {
+    auto loop = scf::ForOp::create(b, loc, index(0), index(n), index(1),
+                                   ValueRange{f32(0.0)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, loc,
+        arith::AddFOp::create(b, loc, loop.getRegionIterArg(0),
+                              term(loop.getInductionVar()))
+            .getResult());
+    return loop.getResult(0);
+  }
+
+  /// The staged row X (l x r) becomes C X B^T: T = X B^T into a second
+  /// stage, then C T back into the first, one phase each.
+  void kronRotate(Value stage) {
+    Value c = op.getKronC(), bm = op.getKronB();
+    int64_t l = cast<MemRefType>(c.getType()).getDimSize(0);
+    int64_t r = cast<MemRefType>(bm.getType()).getDimSize(0);
+    Value t = rowStage();
+    auto load2 = [&](Value m, Value i, Value j) {
+      return memref::LoadOp::create(b, loc, m, ValueRange{i, j}).getResult();
+    };
+    auto store = [&](Value v, Value dst, Value i, Value j) {
+      memref::StoreOp::create(b, loc, v, dst,
+                              ValueRange{index(0), add(mul(i, index(r)), j)});
+    };
+    parallel({index(l), index(r)}, [&](ValueRange iv) {
+      Value s = sum(r, [&](Value kk) {
+        return arith::MulFOp::create(
+            b, loc, at(stage, add(mul(iv[0], index(r)), kk)),
+            load2(bm, iv[1], kk));
+      });
+      store(s, t, iv[0], iv[1]);
+    });
+    parallel({index(l), index(r)}, [&](ValueRange iv) {
+      Value s = sum(l, [&](Value m) {
+        return arith::MulFOp::create(b, loc, load2(c, iv[0], m),
+                                     at(t, add(mul(m, index(r)), iv[1])));
+      });
+      store(s, stage, iv[0], iv[1]);
+    });
+  }
+
+  /// f32 v rounded to the nearest integer, halves to even, for |v| < 2^22:
+  /// adding and subtracting 1.5 * 2^23 leaves no fraction bits.
+  Value roundEven(Value v) {
+    Value magic = f32(12582912.0);
+    return arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, v, magic),
+                                 magic);
+  }
+  Value clampF(Value v, double lo, double hi) {
+    return arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, v, f32(lo)), f32(hi));
+  }
+
+  /// TWLA's per-row asymmetric quantization (itq3.quantize_act): the int8
+  /// value q - z and the row's scale in every group.
+  void quantizeRowAsymmetric(Value stage, Value row) {
+    double levels = double((int64_t(1) << *op.getBits()) - 1);
+    double clip = op.getClip() ? op.getClip()->convertToDouble() : 1.0;
+    auto range = scf::ForOp::create(b, loc, index(1), index(k), index(1),
+                                    ValueRange{at(stage, index(0)), at(stage, index(0))});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(range.getBody());
+      Value v = at(stage, range.getInductionVar());
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::MinimumFOp::create(b, loc, range.getRegionIterArg(0), v),
+                     arith::MaximumFOp::create(b, loc, range.getRegionIterArg(1), v)});
+    }
+    Value lo = arith::MulFOp::create(b, loc, f32(clip), range.getResult(0));
+    Value hi = arith::MulFOp::create(b, loc, f32(clip), range.getResult(1));
+    Value spread = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, hi, lo);
+    Value scale = arith::DivFOp::create(
+        b, loc, arith::SubFOp::create(b, loc, hi, lo), f32(levels));
+    Value zeroPoint = roundEven(clampF(
+        arith::DivFOp::create(b, loc, arith::NegFOp::create(b, loc, lo), scale),
+        levels - 127, 127));
+    // A row of one value v keeps it: code 1 under the scale v.
+    Value rowScale = arith::SelectOp::create(b, loc, spread, scale, range.getResult(0));
+    auto groups = scf::ForOp::create(b, loc, index(0), index(k / kActivationBlock),
+                                     index(1));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(groups.getBody());
+      memref::StoreOp::create(b, loc, rowScale, op.getScales(),
+                              ValueRange{row, groups.getInductionVar()});
+    }
+    auto loop = scf::ForOp::create(b, loc, index(0), index(k), index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value e = loop.getInductionVar();
+    Value ratio = clampF(arith::DivFOp::create(b, loc, at(stage, e), scale),
+                         -2097152.0, 2097152.0); // 2^21: q clamps anyway
+    Value q = clampF(arith::AddFOp::create(b, loc, roundEven(ratio), zeroPoint),
+                     0, levels);
+    Value code = arith::SelectOp::create(
+        b, loc, spread, arith::SubFOp::create(b, loc, q, zeroPoint), f32(1.0));
+    Value i8 = arith::TruncIOp::create(
+        b, loc, b.getI8Type(),
+        arith::FPToSIOp::create(b, loc, b.getI32Type(), code));
+    memref::StoreOp::create(b, loc, i8, op.getValues(), ValueRange{row, e});
+  }
+
   /// The staged value e, times the 1/16 of the FWHT when rotating.
   Value staged(Value stage, Value e) {
-    Value v = memref::LoadOp::create(b, loc, stage, ValueRange{index(0), e});
+    Value v = at(stage, e);
     return op.getRotate() ? arith::MulFOp::create(b, loc, v, f32(1.0 / 16.0))
                           : v;
   }
@@ -777,7 +905,8 @@ struct StageTilesPass
     getOperation()->walk(
         [&](QuantizeActIntoOp op) { quantizers.push_back(op); });
     for (QuantizeActIntoOp op : quantizers)
-      ActivationLowering(op, getOperation()).run();
+      if (failed(ActivationLowering(op, getOperation()).run()))
+        return signalPassFailure();
   }
 };
 

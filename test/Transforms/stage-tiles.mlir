@@ -74,3 +74,33 @@ func.func @quantize_activations(%x: memref<?x512xf32>, %q: memref<?x512xi8>, %s:
   itq3.quantize_act_into %x into %q, %s rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
   return
 }
+
+// -----
+
+// TWLA's quantizer: one tile per row (the rotation mixes all of it). Stage
+// the row, T = X B^T into a second stage and C T back into the first (two
+// phases of sums from 0), then one thread per row: min and max, the zero
+// point rounded to even (+- 1.5 * 2^23) within [15 - 127, 127], the row's
+// scale into every group, and the codes q - z.
+// CHECK-LABEL: func @quantize_activations_twla
+// CHECK-SAME: (%[[X:.*]]: memref<?x576xf32>, %[[Q:.*]]: memref<?x576xi8>, %[[S:.*]]: memref<?x18xf32>, %[[C:.*]]: memref<32x32xf32>, %[[B:.*]]: memref<18x18xf32>)
+// CHECK-DAG: %[[MAGIC:.*]] = arith.constant 0x4B400000 : f32
+// CHECK: scf.forall (%[[ROW:.*]], %{{.*}}) in (%{{.*}}, 1)
+// CHECK: %[[STAGE:.*]] = memref.alloca() : memref<1x576xf32>
+// CHECK: %[[T:.*]] = memref.alloca() : memref<1x576xf32>
+// CHECK: scf.parallel
+// CHECK: memref.load %[[B]]
+// CHECK: memref.store %{{.*}}, %[[T]]
+// CHECK: scf.parallel
+// CHECK: memref.load %[[C]]
+// CHECK: memref.store %{{.*}}, %[[STAGE]]
+// CHECK: arith.minimumf
+// CHECK: arith.maximumf
+// CHECK: %[[SHIFTED:.*]] = arith.addf %{{.*}}, %[[MAGIC]] : f32
+// CHECK: arith.subf %[[SHIFTED]], %[[MAGIC]] : f32
+// CHECK: memref.store %{{.*}}, %[[S]][%[[ROW]], %{{.*}}] : memref<?x18xf32>
+// CHECK: memref.store %{{.*}}, %[[Q]][%[[ROW]], %{{.*}}] : memref<?x576xi8>
+func.func @quantize_activations_twla(%x: memref<?x576xf32>, %q: memref<?x576xi8>, %s: memref<?x18xf32>, %c: memref<32x32xf32>, %b: memref<18x18xf32>) {
+  itq3.quantize_act_into %x into %q, %s kron(%c, %b) bits(4) clip(0.85) : memref<?x576xf32>, memref<?x576xi8>, memref<?x18xf32>, memref<32x32xf32>, memref<18x18xf32>
+  return
+}

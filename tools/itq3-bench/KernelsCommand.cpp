@@ -238,7 +238,7 @@ bool benchQuantizer(const Options &opts, Shape s, std::vector<Row> &rows) {
       std::string(kQuantizer).find(opts.only) == std::string::npos)
     return true;
   std::string error;
-  auto quantizer = mlir::itq3::CpuQuantizeActKernel::compile(s.k, true, 0, error);
+  auto quantizer = mlir::itq3::CpuQuantizeActKernel::compile({s.k, /*rotate=*/true}, error);
   if (!quantizer) {
     std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
     return false;

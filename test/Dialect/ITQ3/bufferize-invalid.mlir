@@ -12,6 +12,15 @@ func.func @rotation_alone(%x: tensor<2x256xf32>) -> tensor<2x256xf32> {
 
 // -----
 
+func.func @kron_rotation_alone(%x: tensor<2x576xf32>, %c: tensor<32x32xf32>, %b: tensor<18x18xf32>) -> tensor<2x576xf32> {
+  // expected-error @+2 {{failed to bufferize op}}
+  // expected-error @+1 {{'itq3.kron_rotate' op has no buffer form: a Kronecker rotation is only lowered fused into itq3.quantize_act (run --canonicalize)}}
+  %r = itq3.kron_rotate %x by %c, %b : tensor<2x576xf32>, tensor<32x32xf32>, tensor<18x18xf32>
+  return %r : tensor<2x576xf32>
+}
+
+// -----
+
 func.func @weight_not_constant(%w: tensor<8x256xf32>, %x: tensor<1x256xf32>) -> tensor<1x8xf32> {
   // expected-error @+2 {{failed to bufferize op}}
   // expected-error @+1 {{'itq3.quantize' op has no buffer form: weights are quantized at compile time, so they must be constants (run --canonicalize to fold them)}}

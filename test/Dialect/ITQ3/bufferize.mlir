@@ -61,3 +61,16 @@ func.func @shared_weight(%x: tensor<1x32xf32>) -> tensor<1x2xf32> {
   %y = itq3.matmul %x, %a rotation<none> : tensor<1x32xf32>, !itq3.packed<2x32, q8> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// TWLA's quantizer: the Kronecker factors are read in place.
+// CHECK-LABEL: func @twla_quantizer
+// CHECK-SAME: (%[[X:.*]]: memref<3x576xf32{{.*}}>, %[[C:.*]]: memref<32x32xf32{{.*}}>, %[[B:.*]]: memref<18x18xf32{{.*}}>)
+// CHECK: %[[V:.*]] = memref.alloc() {{.*}} : memref<3x576xi8>
+// CHECK: %[[S:.*]] = memref.alloc() {{.*}} : memref<3x18xf32>
+// CHECK: itq3.quantize_act_into %[[X]] into %[[V]], %[[S]] kron(%[[C]], %[[B]]) bits(4) clip(8.500000e-01) :
+func.func @twla_quantizer(%x: tensor<3x576xf32>, %c: tensor<32x32xf32>, %b: tensor<18x18xf32>) -> (tensor<3x576xi8>, tensor<3x18xf32>) {
+  %v, %s = itq3.quantize_act %x kron(%c, %b) bits(4) clip(0.85) : tensor<3x576xf32>, tensor<32x32xf32>, tensor<18x18xf32> -> tensor<3x576xi8>, tensor<3x18xf32>
+  return %v, %s : tensor<3x576xi8>, tensor<3x18xf32>
+}

@@ -153,3 +153,17 @@ func.func @fold_twla_round_trip() -> tensor<2x64xf32> {
   %d = itq3.dequantize %q : !itq3.packed<2x64, twla> -> tensor<2x64xf32>
   return %d : tensor<2x64xf32>
 }
+
+// -----
+
+// quantize_act(kron_rotate(x, C, B)) is one quantizer that rotates each row
+// as it reads it.
+// CHECK-LABEL: func @fuse_kron_rotation
+// CHECK-SAME: (%[[X:.*]]: tensor<?x576xf32>, %[[C:.*]]: tensor<32x32xf32>, %[[B:.*]]: tensor<18x18xf32>)
+// CHECK-NOT: itq3.kron_rotate
+// CHECK: itq3.quantize_act %[[X]] kron(%[[C]], %[[B]]) bits(4) clip(8.500000e-01)
+func.func @fuse_kron_rotation(%x: tensor<?x576xf32>, %c: tensor<32x32xf32>, %b: tensor<18x18xf32>) -> (tensor<?x576xi8>, tensor<?x18xf32>) {
+  %r = itq3.kron_rotate %x by %c, %b : tensor<?x576xf32>, tensor<32x32xf32>, tensor<18x18xf32>
+  %v, %s = itq3.quantize_act %r bits(4) clip(0.85) : tensor<?x576xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+  return %v, %s : tensor<?x576xi8>, tensor<?x18xf32>
+}

@@ -329,3 +329,60 @@ func.func @stage_fwht_width(%stage: memref<32x128xf32>, %n: index) {
   itq3.stage_fwht %stage rows(%n) : memref<32x128xf32>
   return
 }
+
+// -----
+
+func.func @kron_factor_sizes(%x: tensor<1x576xf32>, %c: tensor<32x32xf32>, %b: tensor<16x16xf32>) {
+  // expected-error @+1 {{Kronecker factors of sizes 32 and 16 do not multiply to K = 576}}
+  %r = itq3.kron_rotate %x by %c, %b : tensor<1x576xf32>, tensor<32x32xf32>, tensor<16x16xf32>
+  return
+}
+
+// -----
+
+func.func @kron_factor_square(%x: tensor<1x576xf32>, %c: tensor<32x18xf32>, %b: tensor<18x18xf32>) {
+  // expected-error @+1 {{Kronecker factors must be static square matrices}}
+  %r = itq3.kron_rotate %x by %c, %b : tensor<1x576xf32>, tensor<32x18xf32>, tensor<18x18xf32>
+  return
+}
+
+// -----
+
+func.func @two_rotations(%x: tensor<1x512xf32>, %c: tensor<32x32xf32>, %b: tensor<16x16xf32>) {
+  // expected-error @+1 {{rotate and kron are two rotations: give one}}
+  %v, %s = itq3.quantize_act %x rotate kron(%c, %b) : tensor<1x512xf32>, tensor<32x32xf32>, tensor<16x16xf32> -> tensor<1x512xi8>, tensor<1x16xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_kron_sizes(%x: tensor<1x576xf32>, %c: tensor<32x32xf32>, %b: tensor<16x16xf32>) {
+  // expected-error @+1 {{Kronecker factors of sizes 32 and 16 do not multiply to K = 576}}
+  %v, %s = itq3.quantize_act %x kron(%c, %b) : tensor<1x576xf32>, tensor<32x32xf32>, tensor<16x16xf32> -> tensor<1x576xi8>, tensor<1x18xf32>
+  return
+}
+
+// -----
+
+// 8-bit asymmetric codes q - z reach 255: not an int8.
+func.func @eight_bit_codes(%x: tensor<1x64xf32>) {
+  // expected-error @+1 {{bits must be in [2, 7] (the codes q - z must fit int8), got 8}}
+  %v, %s = itq3.quantize_act %x bits(8) : tensor<1x64xf32> -> tensor<1x64xi8>, tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @clip_without_bits(%x: tensor<1x64xf32>) {
+  // expected-error @+1 {{clip(c) needs bits(b)}}
+  %v, %s = itq3.quantize_act %x clip(0.9) : tensor<1x64xf32> -> tensor<1x64xi8>, tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @clip_range(%x: tensor<1x64xf32>) {
+  // expected-error @+1 {{clip must be in (0, 1], got 1.5}}
+  %v, %s = itq3.quantize_act %x bits(4) clip(1.5) : tensor<1x64xf32> -> tensor<1x64xi8>, tensor<1x2xf32>
+  return
+}

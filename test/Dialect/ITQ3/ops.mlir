@@ -69,6 +69,20 @@ func.func @quantize_act_rotate(%x: tensor<2x512xf32>) -> (tensor<2x512xi8>, tens
   return %v, %s : tensor<2x512xi8>, tensor<2x16xf32>
 }
 
+// TWLA's activations: a Kronecker rotation (which the canonicalizer folds
+// into the quantizer, fold.mlir) and 4-bit codes.
+// CHECK-LABEL: func @twla_activations
+// CHECK: %[[R:.*]] = itq3.kron_rotate %{{.*}} by %{{.*}}, %{{.*}} : tensor<?x576xf32>, tensor<32x32xf32>, tensor<18x18xf32>
+// CHECK: itq3.quantize_act %[[R]] bits(4) clip(8.500000e-01) : tensor<?x576xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+// CHECK: itq3.quantize_act %{{.*}} kron(%{{.*}}, %{{.*}}) bits(3) : tensor<?x576xf32>, tensor<32x32xf32>, tensor<18x18xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+func.func @twla_activations(%x: tensor<?x576xf32>, %c: tensor<32x32xf32>, %b: tensor<18x18xf32>)
+    -> (tensor<?x576xi8>, tensor<?x18xf32>, tensor<?x576xi8>, tensor<?x18xf32>) {
+  %r = itq3.kron_rotate %x by %c, %b : tensor<?x576xf32>, tensor<32x32xf32>, tensor<18x18xf32>
+  %v, %s = itq3.quantize_act %r bits(4) clip(0.85) : tensor<?x576xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+  %w, %t = itq3.quantize_act %x kron(%c, %b) bits(3) : tensor<?x576xf32>, tensor<32x32xf32>, tensor<18x18xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+  return %v, %s, %w, %t : tensor<?x576xi8>, tensor<?x18xf32>, tensor<?x576xi8>, tensor<?x18xf32>
+}
+
 // CHECK-LABEL: func @matmul_weight_rotation
 // CHECK: itq3.matmul %{{.*}}, %{{.*}} rotation<weight> : tensor<1x256xf32>, !itq3.packed<64x256, itq3_s> -> tensor<1x64xf32>
 func.func @matmul_weight_rotation(%x: tensor<1x256xf32>, %w: !itq3.packed<64x256, itq3_s>) -> tensor<1x64xf32> {
@@ -115,10 +129,12 @@ func.func @dot_i8(%a: memref<32x256xi8>, %b: memref<?x4096xi8>, %i: index, %j: i
 // CHECK-LABEL: func @quantize_act_into
 // CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
 // CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
+// CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} bits(4) : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
 func.func @quantize_act_into(%x: memref<?x512xf32>, %q: memref<?x512xi8>, %s: memref<?x16xf32>,
                              %y: memref<2x96xf32>, %r: memref<2x96xi8>, %t: memref<2x3xf32>) {
   itq3.quantize_act_into %x into %q, %s rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
   itq3.quantize_act_into %y into %r, %t : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
+  itq3.quantize_act_into %y into %r, %t bits(4) : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
   return
 }
 

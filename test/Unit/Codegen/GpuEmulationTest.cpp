@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MatmulReference.h"
+#include "itq3/Format/KronRotation.h"
+#include "itq3/Format/LowBitActivations.h"
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
 #include "itq3/Conversion/CpuQuantizeActKernel.h"
@@ -219,6 +221,33 @@ TEST(GpuEmulationMutation, UnsignedDp4aIsCaught) {
   });
 }
 
+/// TWLA's quantizer (Kronecker rotation, 4-bit per-row codes) in the GPU
+/// mapping decodes to lib/Format's values, in both thread orders.
+TEST(GpuEmulationQuantizeAct, TwlaEqualsLibFormat) {
+  const int64_t k = 576, l = 32, r = 18, m = 3;
+  fmt::KronRotation rotation = fmt::fixedKronRotation(k, 3);
+  std::vector<float> x = gaussian(m * k, 19), rotated = x;
+  fmt::kronRotateRows(rotation, rotated.data(), m, rotated.data());
+  std::vector<float> expected(m * k);
+  for (int64_t i = 0; i < m; ++i)
+    fmt::quantizeTokenAsymmetric(&rotated[i * k], k, 4, 0.85f, &expected[i * k]);
+  for (bool reverse : {false, true}) {
+    GpuEmulation emulation;
+    emulation.reverseThreads = reverse;
+    std::string error;
+    auto kernel = CpuQuantizeActKernel::compileGpuEmulation(
+        {k, false, 0, l, r, 4, 0.85f}, emulation, error);
+    ASSERT_TRUE(kernel) << error;
+    std::vector<int8_t> values(m * k);
+    std::vector<float> scales(m * k / 32), decoded(m * k);
+    kernel->run(x.data(), m, values.data(), scales.data(), rotation.c.data(),
+                rotation.b.data());
+    for (int64_t i = 0; i < m * k; ++i)
+      decoded[size_t(i)] = float(values[size_t(i)]) * scales[size_t(i / 32)];
+    EXPECT_EQ(decoded, expected) << (reverse ? "reversed" : "in order");
+  }
+}
+
 /// The activation quantizer's GPU mapping gives exactly the host reference,
 /// in both thread orders.
 TEST(GpuEmulationQuantizeAct, EqualsTheHostReference) {
@@ -231,7 +260,7 @@ TEST(GpuEmulationQuantizeAct, EqualsTheHostReference) {
       emulation.reverseThreads = reverse;
       std::string error;
       auto kernel = CpuQuantizeActKernel::compileGpuEmulation(
-          k, rotate, seed, emulation, error);
+          {k, rotate, uint64_t(seed)}, emulation, error);
       ASSERT_TRUE(kernel) << error;
       const int64_t m = 3;
       std::vector<float> x = gaussian(m * k, 17);

@@ -143,15 +143,40 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
 // QuantizeActOp
 //===----------------------------------------------------------------------===//
 
+/// C [l, l] and B [r, r] with l r = K, all static: the factors of a
+/// Kronecker rotation of rows of K values.
+static LogicalResult verifyKronFactors(Operation *op, ShapedType input,
+                                       ShapedType c, ShapedType b) {
+  auto square = [](ShapedType t) {
+    return t.hasStaticShape() && t.getDimSize(0) == t.getDimSize(1);
+  };
+  if (!square(c) || !square(b))
+    return op->emitOpError("Kronecker factors must be static square "
+                           "matrices, got ")
+           << c << " and " << b;
+  int64_t k = input.getDimSize(1);
+  if (ShapedType::isDynamic(k) || c.getDimSize(0) * b.getDimSize(0) != k)
+    return op->emitOpError("Kronecker factors of sizes ")
+           << c.getDimSize(0) << " and " << b.getDimSize(0)
+           << " do not multiply to K = " << k;
+  return success();
+}
+
+LogicalResult KronRotateOp::verify() {
+  return verifyKronFactors(*this, getInput().getType(), getC().getType(),
+                           getB().getType());
+}
+
 /// The rules shared by itq3.quantize_act and itq3.quantize_act_into: K splits
 /// into activation blocks (rotation blocks with `rotate`), values have the
-/// input's shape and scales one column per 32 of it.
-static LogicalResult verifyActivationQuantizer(Operation *op, ShapedType input,
-                                               ShapedType values,
-                                               ShapedType scalesType,
-                                               bool rotate,
-                                               std::optional<int64_t> seed) {
+/// input's shape and scales one column per 32 of it; one rotation at most;
+/// bits and clip in range.
+template <typename OpTy>
+static LogicalResult verifyActivationQuantizer(OpTy op) {
+  auto input = cast<ShapedType>(op.getInput().getType());
   ArrayRef<int64_t> x = input.getShape();
+  bool rotate = op.getRotate();
+  std::optional<int64_t> seed = op.getSeed();
   int64_t block = rotate ? kRotationBlock : kActivationBlock;
   if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
     return op->emitOpError("K must be a static multiple of ")
@@ -160,9 +185,29 @@ static LogicalResult verifyActivationQuantizer(Operation *op, ShapedType input,
     return op->emitOpError("signs(seed) needs rotate");
   if (seed && *seed == 0)
     return op->emitOpError("sign seed must be non-zero (omit signs for none)");
+  if (op.getKronC()) {
+    if (rotate)
+      return op->emitOpError("rotate and kron are two rotations: give one");
+    if (failed(verifyKronFactors(op, input,
+                                 cast<ShapedType>(op.getKronC().getType()),
+                                 cast<ShapedType>(op.getKronB().getType()))))
+      return failure();
+  }
+  if (std::optional<int64_t> bits = op.getBits(); bits && (*bits < 2 || *bits > 7))
+    return op->emitOpError("bits must be in [2, 7] (the codes q - z must fit "
+                           "int8), got ")
+           << *bits;
+  if (std::optional<APFloat> clip = op.getClip()) {
+    if (!op.getBits())
+      return op->emitOpError("clip(c) needs bits(b)");
+    double c = clip->convertToDouble();
+    if (!(c > 0 && c <= 1))
+      return op->emitOpError("clip must be in (0, 1], got ") << c;
+  }
+  auto values = cast<ShapedType>(op.getValues().getType());
   if (failed(verifyCompatibleShape(values.getShape(), x)))
     return op->emitOpError("values must have the input's shape [") << x << "]";
-  ArrayRef<int64_t> scales = scalesType.getShape();
+  ArrayRef<int64_t> scales = cast<ShapedType>(op.getScales().getType()).getShape();
   if (!compatibleDims(scales[0], x[0]) ||
       scales[1] != x[1] / kActivationBlock)
     return op->emitOpError("scales must have shape [")
@@ -171,11 +216,7 @@ static LogicalResult verifyActivationQuantizer(Operation *op, ShapedType input,
   return success();
 }
 
-LogicalResult QuantizeActOp::verify() {
-  return verifyActivationQuantizer(*this, getInput().getType(),
-                                   getValues().getType(), getScales().getType(),
-                                   getRotate(), getSeed());
-}
+LogicalResult QuantizeActOp::verify() { return verifyActivationQuantizer(*this); }
 
 namespace {
 /// quantize_act(fwht(x) signs(s)) -> quantize_act(x) rotate signs(s): one
@@ -186,7 +227,7 @@ struct FuseRotationIntoQuantizeAct : public OpRewritePattern<QuantizeActOp> {
   LogicalResult matchAndRewrite(QuantizeActOp op,
                                 PatternRewriter &rewriter) const override {
     auto fwht = op.getInput().getDefiningOp<FWHTOp>();
-    if (op.getRotate() || !fwht)
+    if (op.getRotate() || op.getKronC() || !fwht)
       return failure();
     rewriter.modifyOpInPlace(op, [&] {
       op.getInputMutable().assign(fwht.getInput());
@@ -196,11 +237,31 @@ struct FuseRotationIntoQuantizeAct : public OpRewritePattern<QuantizeActOp> {
     return success();
   }
 };
+
+/// quantize_act(kron_rotate(x, C, B)) -> quantize_act(x) kron(C, B).
+struct FuseKronRotationIntoQuantizeAct
+    : public OpRewritePattern<QuantizeActOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeActOp op,
+                                PatternRewriter &rewriter) const override {
+    auto kron = op.getInput().getDefiningOp<KronRotateOp>();
+    if (op.getRotate() || op.getKronC() || !kron)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getInputMutable().assign(kron.getInput());
+      op.getKronCMutable().assign(kron.getC());
+      op.getKronBMutable().assign(kron.getB());
+    });
+    return success();
+  }
+};
 } // namespace
 
 void QuantizeActOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                                 MLIRContext *context) {
-  results.add<FuseRotationIntoQuantizeAct>(context);
+  results.add<FuseRotationIntoQuantizeAct, FuseKronRotationIntoQuantizeAct>(
+      context);
 }
 
 //===----------------------------------------------------------------------===//
@@ -295,9 +356,7 @@ LogicalResult MatmulIntoOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantizeActIntoOp::verify() {
-  return verifyActivationQuantizer(*this, getInput().getType(),
-                                   getValues().getType(), getScales().getType(),
-                                   getRotate(), getSeed());
+  return verifyActivationQuantizer(*this);
 }
 
 //===----------------------------------------------------------------------===//

@@ -210,8 +210,18 @@ struct QuantizeActOpInterface
         allocateLike(rewriter, loc, quantize.getScales(), *x, options);
     if (failed(values) || failed(scales))
       return failure();
-    QuantizeActIntoOp::create(rewriter, loc, *x, *values, *scales,
-                              quantize.getRotate(), quantize.getSeedAttr());
+    Value kronC, kronB;
+    if (quantize.getKronC()) {
+      FailureOr<Value> c = getBuffer(rewriter, quantize.getKronC(), options, state);
+      FailureOr<Value> b = getBuffer(rewriter, quantize.getKronB(), options, state);
+      if (failed(c) || failed(b))
+        return failure();
+      kronC = *c;
+      kronB = *b;
+    }
+    QuantizeActIntoOp::create(rewriter, loc, *x, *values, *scales, kronC, kronB,
+                              quantize.getRotate(), quantize.getSeedAttr(),
+                              quantize.getBitsAttr(), quantize.getClipAttr());
     replaceOpWithBufferizedValues(rewriter, op, {*values, *scales});
     return success();
   }
@@ -222,6 +232,9 @@ StringRef noBufferFormAdvice(Operation *op) {
   if (isa<itq3::FWHTOp>(op))
     return "a rotation is only lowered fused into itq3.quantize_act (run "
            "--canonicalize) or into a matmul's rotation<weight>";
+  if (isa<itq3::KronRotateOp>(op))
+    return "a Kronecker rotation is only lowered fused into "
+           "itq3.quantize_act (run --canonicalize)";
   if (isa<itq3::QuantizeOp>(op))
     return "weights are quantized at compile time, so they must be "
            "constants (run --canonicalize to fold them)";
@@ -256,6 +269,8 @@ void mlir::itq3::registerBufferizableOpInterfaceExternalModels(
     itq3::MatmulOp::attachInterface<MatmulOpInterface>(*context);
     itq3::QuantizeActOp::attachInterface<QuantizeActOpInterface>(*context);
     itq3::FWHTOp::attachInterface<NoBufferForm<itq3::FWHTOp>>(*context);
+    itq3::KronRotateOp::attachInterface<NoBufferForm<itq3::KronRotateOp>>(
+        *context);
     itq3::QuantizeOp::attachInterface<NoBufferForm<itq3::QuantizeOp>>(*context);
     itq3::DequantizeOp::attachInterface<NoBufferForm<itq3::DequantizeOp>>(
         *context);

@@ -60,6 +60,36 @@ def ITQ3_FWHTOp : ITQ3_Op<"fwht", [Pure, SameOperandsAndResultType]> {
 }
 
 //===----------------------------------------------------------------------===//
+// itq3.kron_rotate
+//===----------------------------------------------------------------------===//
+
+def ITQ3_KronRotateOp : ITQ3_Op<"kron_rotate",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Rotates activations [M, K] by a Kronecker product C (x) B";
+  let description = [{
+    TWLA's activation rotation: each row x of the input, read row-major as
+    the l x r matrix X (K = l r), becomes vec(C X B^T) = (C (x) B) x, with
+    C [l, l] and B [r, r] (orthogonal, learned or fixed per linear; the
+    weights were rotated offline by the same product). It costs K (l + r)
+    multiply-adds per row instead of K^2. Like `itq3.fwht`, it is lowered
+    only fused into `itq3.quantize_act`, which the canonicalizer forms
+    from `quantize_act(kron_rotate(x, C, B))`.
+
+    ```mlir
+    %r = itq3.kron_rotate %x by %c, %b
+           : tensor<1x576xf32>, tensor<32x32xf32>, tensor<18x18xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$input, 2DTensorOf<[F32]>:$c,
+                       2DTensorOf<[F32]>:$b);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `by` $c `,` $b attr-dict `:` type($input) `,` type($c) `,` type($b)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // itq3.quantize / itq3.dequantize
 //===----------------------------------------------------------------------===//
 
@@ -108,7 +138,8 @@ def ITQ3_DequantizeOp : ITQ3_Op<"dequantize", [Pure]> {
 // itq3.quantize_act
 //===----------------------------------------------------------------------===//
 
-def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act", [Pure]> {
+def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act",
+    [Pure, AttrSizedOperandSegments]> {
   let summary = "Quantizes activations [M, K] to int8 with one scale per 32";
   let description = [{
     Symmetric per-32 quantization of activations for the integer matmul
@@ -120,27 +151,50 @@ def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act", [Pure]> {
     does (after the seeded signs of `signs(seed)`), so K must be a multiple
     of 256. The canonicalizer folds `quantize_act(fwht(x))` into this form,
     which is what the buffer form `itq3.quantize_act_into` computes in one
-    pass over the activations.
+    pass over the activations. With `kron(C, B)` every row is first rotated
+    as `itq3.kron_rotate` does (from `quantize_act(kron_rotate(x, C, B))`).
+
+    With `bits(b)` (2 <= b <= 7) the quantization is TWLA's instead: per
+    row, asymmetric, b bits with the clip ratio `clip(c)` (0 < c <= 1,
+    default 1): lo = c min(x), hi = c max(x), scale = (hi - lo) / (2^b - 1),
+    z = round(clamp(-lo / scale, 2^b - 128, 127)), q = clamp(round(x / scale)
+    + z, 0, 2^b - 1), rounding halves to even, and the int8 value is q - z
+    (|q - z| <= 127, which is why 8 bits are refused: their codes would not
+    fit) with every scale of the row equal to `scale`, so the int8 products
+    of every format consume it unchanged. A row of one value v keeps it
+    exactly: values 1, scales v. This is lib/Format's
+    quantizeTokenAsymmetric.
 
     ```mlir
     %v, %s = itq3.quantize_act %x : tensor<1x4096xf32>
                -> tensor<1x4096xi8>, tensor<1x128xf32>
     %rv, %rs = itq3.quantize_act %x rotate signs(7) : tensor<1x4096xf32>
                -> tensor<1x4096xi8>, tensor<1x128xf32>
+    %tv, %ts = itq3.quantize_act %x kron(%c, %b) bits(4) clip(0.85)
+               : tensor<1x576xf32>, tensor<32x32xf32>, tensor<18x18xf32>
+               -> tensor<1x576xi8>, tensor<1x18xf32>
     ```
   }];
-  let arguments = (ins ITQ3_FloatTensor2D:$input, UnitAttr:$rotate,
-                       OptionalAttr<I64Attr>:$seed);
+  let arguments = (ins ITQ3_FloatTensor2D:$input,
+                       Optional<2DTensorOf<[F32]>>:$kronC,
+                       Optional<2DTensorOf<[F32]>>:$kronB,
+                       UnitAttr:$rotate, OptionalAttr<I64Attr>:$seed,
+                       OptionalAttr<I64Attr>:$bits,
+                       OptionalAttr<F32Attr>:$clip);
   let results = (outs 2DTensorOf<[I8]>:$values, 2DTensorOf<[F32]>:$scales);
   let assemblyFormat = [{
-    $input (`rotate` $rotate^)? (`signs` `(` $seed^ `)`)? attr-dict
-    `:` type($input) `->` type($values) `,` type($scales)
+    $input (`rotate` $rotate^)? (`signs` `(` $seed^ `)`)?
+    (`kron` `(` $kronC^ `,` $kronB `)`)? (`bits` `(` $bits^ `)`)?
+    (`clip` `(` $clip^ `)`)? attr-dict
+    `:` type($input) (`,` type($kronC)^ `,` type($kronB))?
+    `->` type($values) `,` type($scales)
   }];
   let builders = [
     OpBuilder<(ins "::mlir::Type":$values, "::mlir::Type":$scales,
                    "::mlir::Value":$input), [{
-      build($_builder, $_state, values, scales, input, /*rotate=*/false,
-            /*seed=*/nullptr);
+      build($_builder, $_state, values, scales, input, /*kronC=*/nullptr,
+            /*kronB=*/nullptr, /*rotate=*/false, /*seed=*/nullptr,
+            /*bits=*/nullptr, /*clip=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;
@@ -228,16 +282,21 @@ def ITQ3_MatmulIntoOp : ITQ3_Op<"matmul_into"> {
 // itq3.quantize_act_into
 //===----------------------------------------------------------------------===//
 
-def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into"> {
+def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into",
+    [AttrSizedOperandSegments]> {
   let summary = "The buffer form of itq3.quantize_act, rotation optionally fused";
   let description = [{
     Quantizes activations [M, K] to int8 with one f32 scale per 32, as
     `itq3.quantize_act` does. With `rotate`, every 256-block of a row is
     first rotated by the FWHT (after the seeded signs of `signs(seed)`), as
     `itq3.fwht` does: the activation side of `rotation<activation>`, done
-    once per row instead of once per weight tile. `--itq3-stage-tiles`
-    lowers it to a loop of one tile per (row, block).
-    Rounding is to the nearest integer, halves away from zero.
+    once per row instead of once per weight tile; with `kron(C, B)` the row
+    is rotated by C (x) B as `itq3.kron_rotate` does. `bits` and `clip`
+    select TWLA's per-row asymmetric quantization (`itq3.quantize_act`).
+    `--itq3-stage-tiles` lowers it to a loop of one tile per (row, block),
+    or per row with `kron` or `bits`.
+    Rounding is to the nearest integer, halves away from zero (per-32), or
+    halves to even (`bits`).
 
     ```mlir
     itq3.quantize_act_into %x into %q, %s rotate signs(7)
@@ -248,12 +307,18 @@ def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into"> {
     Arg<MemRefRankOf<[F32], [2]>, "activations [M, K]", [MemRead]>:$input,
     Arg<MemRefRankOf<[I8], [2]>, "int8 values [M, K]", [MemWrite]>:$values,
     Arg<MemRefRankOf<[F32], [2]>, "scales [M, K/32]", [MemWrite]>:$scales,
+    Arg<Optional<MemRefRankOf<[F32], [2]>>, "C [l, l]", [MemRead]>:$kronC,
+    Arg<Optional<MemRefRankOf<[F32], [2]>>, "B [r, r]", [MemRead]>:$kronB,
     UnitAttr:$rotate,
-    OptionalAttr<I64Attr>:$seed);
+    OptionalAttr<I64Attr>:$seed,
+    OptionalAttr<I64Attr>:$bits,
+    OptionalAttr<F32Attr>:$clip);
   let assemblyFormat = [{
     $input `into` $values `,` $scales (`rotate` $rotate^)?
-    (`signs` `(` $seed^ `)`)? attr-dict `:` type($input) `,` type($values)
-    `,` type($scales)
+    (`signs` `(` $seed^ `)`)? (`kron` `(` $kronC^ `,` $kronB `)`)?
+    (`bits` `(` $bits^ `)`)? (`clip` `(` $clip^ `)`)? attr-dict
+    `:` type($input) `,` type($values) `,` type($scales)
+    (`,` type($kronC)^ `,` type($kronB))?
   }];
   let hasVerifier = 1;
 }

@@ -21,10 +21,14 @@ void quantizeTokenAsymmetric(const float *x, int64_t k, int bits, float clip,
   }
   float levels = float((1 << bits) - 1);
   float scale = (hi - lo) / levels;
-  // z within [levels - 127, 127] keeps every q - z in int8 (the compiled
-  // quantizer's codes); only a row far from zero and narrow (hi / lo within
-  // about 1.13 at 4 bits) reaches the bound.
-  float zero = std::nearbyint(std::clamp(-lo / scale, levels - 127.0f, 127.0f));
+  // Up to 7 bits, z within [levels - 127, 127] keeps every q - z in int8
+  // (the compiled quantizer's codes); only a row far from zero and narrow
+  // (hi / lo within about 1.13 at 4 bits) reaches the bound. 8-bit codes
+  // do not fit int8 whatever z is: no bound.
+  float zero = -lo / scale;
+  if (bits <= 7)
+    zero = std::clamp(zero, levels - 127.0f, 127.0f);
+  zero = std::nearbyint(zero);
   for (int64_t i = 0; i < k; ++i) {
     float q = std::clamp(std::nearbyint(x[i] / scale) + zero, 0.0f, levels);
     out[i] = (q - zero) * scale;

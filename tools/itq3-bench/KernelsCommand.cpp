@@ -20,6 +20,7 @@
 #include "itq3/Runtime/GpuMatmul.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
+#include "itq3/Format/KronRotation.h"
 
 #ifdef ITQ3_BENCH_OPENBLAS
 #include <cblas.h>
@@ -51,9 +52,34 @@ struct Shape {
 /// The rows each table's last column compares against.
 constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
 constexpr const char *kOpenBlasBaseline = "f32 OpenBLAS sgemv/sgemm (baseline)";
-constexpr const char *kQuantizer =
-    "act quantizer: FWHT-256 + int8 per 32 (1 thread)";
 constexpr const char *kQuantizedMatmul = "itq3_s act-rot (int8 x)";
+constexpr const char *kTwlaMatmul = "twla (int8 x)";
+
+/// The compiled activation quantizers, each with the matmul it feeds.
+struct Quantizer {
+  const char *label, *feeds;
+  /// Its spec for K columns.
+  mlir::itq3::QuantizeActSpec (*spec)(int64_t k);
+};
+constexpr Quantizer kQuantizers[] = {
+    {"act quantizer: FWHT-256 + int8 per 32 (1 thread)", kQuantizedMatmul,
+     [](int64_t k) { return mlir::itq3::QuantizeActSpec{k, /*rotate=*/true}; }},
+    {"act quantizer: twla C (x) B + 4-bit per row (1 thread)", kTwlaMatmul,
+     [](int64_t k) {
+       mlir::itq3::QuantizeActSpec spec{k};
+       fmt::kronFactors(k, spec.kronL, spec.kronR);
+       spec.bits = 4;
+       spec.clip = 0.85f;
+       return spec;
+     }},
+};
+
+bool isQuantizer(const std::string &label) {
+  for (const Quantizer &q : kQuantizers)
+    if (label == q.label)
+      return true;
+  return false;
+}
 constexpr const char *kCublasBaseline =
     "GPU cuBLAS fp16 GemmEx, f32 accumulate (baseline)";
 
@@ -149,6 +175,8 @@ constexpr Config kConfigs[] = {
     {"q8 (int8 x)", fmt::FormatKind::Q8, true},
     {"ptqtp (int8 x)", fmt::FormatKind::PTQTP, true},
     {"ptqtp (f32 x)", fmt::FormatKind::PTQTP, false},
+    {kTwlaMatmul, fmt::FormatKind::TWLA, true},
+    {"twla (f32 x)", fmt::FormatKind::TWLA, false},
 };
 
 /// Inputs of one timed call: x as floats or int8 with per-32 scales.
@@ -231,24 +259,31 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
   return true;
 }
 
-/// The compiled activation quantizer that feeds the activation placement's
-/// matmuls (x of K floats in; K int8 values and K / 32 scales out).
-bool benchQuantizer(const Options &opts, Shape s, std::vector<Row> &rows) {
-  if (!opts.only.empty() &&
-      std::string(kQuantizer).find(opts.only) == std::string::npos)
-    return true;
-  std::string error;
-  auto quantizer = mlir::itq3::CpuQuantizeActKernel::compile({s.k, /*rotate=*/true}, error);
-  if (!quantizer) {
-    std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
-    return false;
-  }
-  for (int64_t m : opts.ms) {
-    Inputs in(m, s);
-    double seconds = medianSeconds(opts.reps, [&] {
-      quantizer->run(in.x.data(), m, in.xq.data(), in.scales.data());
-    });
-    rows.push_back({kQuantizer, s, m, seconds, m * s.k * (4.0 + 1.0 + 4.0 / 32)});
+/// The compiled activation quantizers (x of K floats in; K int8 values and
+/// K / 32 scales out), TWLA's with lib/Format's fixed Kronecker factors.
+bool benchQuantizers(const Options &opts, Shape s, std::vector<Row> &rows) {
+  for (const Quantizer &q : kQuantizers) {
+    if (!opts.only.empty() &&
+        std::string(q.label).find(opts.only) == std::string::npos)
+      continue;
+    mlir::itq3::QuantizeActSpec spec = q.spec(s.k);
+    std::string error;
+    auto quantizer = mlir::itq3::CpuQuantizeActKernel::compile(spec, error);
+    if (!quantizer) {
+      std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+      return false;
+    }
+    fmt::KronRotation rotation;
+    if (spec.kronL)
+      rotation = fmt::fixedKronRotation(s.k, 1);
+    for (int64_t m : opts.ms) {
+      Inputs in(m, s);
+      double seconds = medianSeconds(opts.reps, [&] {
+        quantizer->run(in.x.data(), m, in.xq.data(), in.scales.data(),
+                       rotation.c.data(), rotation.b.data());
+      });
+      rows.push_back({q.label, s, m, seconds, m * s.k * (4.0 + 1.0 + 4.0 / 32)});
+    }
   }
   return true;
 }
@@ -281,7 +316,7 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   // tile serves more rows.
   auto prefill = [](MatmulKernelSpec &spec) { spec.tileM = 64; };
   if (!benchConfigs(opts, s, w, "", cpu, prefill, rows) ||
-      !benchQuantizer(opts, s, rows))
+      !benchQuantizers(opts, s, rows))
     return false;
   for (int64_t m : opts.baseline ? opts.ms : std::vector<int64_t>{}) {
     Inputs in(m, s);
@@ -436,7 +471,7 @@ void print(const std::vector<Row> &rows, double peak,
                 (long long)r.m, r.seconds * 1e3, gbs, 100 * gbs / peak);
     for (const Baseline &baseline : baselines) {
       // The quantizer is not a matmul: its share is printed below instead.
-      if (r.kernel == kQuantizer) {
+      if (isQuantizer(r.kernel)) {
         std::printf(" n/a |");
         continue;
       }
@@ -472,19 +507,20 @@ void print(const std::vector<Row> &rows, double peak,
   std::fclose(out);
 }
 
-/// The quantizer's time against the matmul it feeds, per shape and M.
+/// Each quantizer's time against the matmul it feeds, per shape and M.
 void printQuantizerShare(const std::vector<Row> &rows) {
-  for (const Row &q : rows) {
-    if (q.kernel != kQuantizer)
-      continue;
-    for (const Row &r : rows)
-      if (r.kernel == kQuantizedMatmul && r.shape.n == q.shape.n &&
-          r.shape.k == q.shape.k && r.m == q.m)
-        std::printf("\nActivation quantizer, %lldx%lld, M = %lld: %.1f%% of "
-                    "the itq3_s act-rot matmul it feeds",
-                    (long long)q.shape.n, (long long)q.shape.k,
-                    (long long)q.m, 100 * q.seconds / r.seconds);
-  }
+  for (const Quantizer &quantizer : kQuantizers)
+    for (const Row &q : rows) {
+      if (q.kernel != quantizer.label)
+        continue;
+      for (const Row &r : rows)
+        if (r.kernel == quantizer.feeds && r.shape.n == q.shape.n &&
+            r.shape.k == q.shape.k && r.m == q.m)
+          std::printf("\nActivation quantizer, %lldx%lld, M = %lld: %.1f%% of "
+                      "the %s matmul it feeds",
+                      (long long)q.shape.n, (long long)q.shape.k,
+                      (long long)q.m, 100 * q.seconds / r.seconds, r.kernel.c_str());
+    }
   std::printf("\n");
 }
 

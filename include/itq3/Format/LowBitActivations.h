@@ -3,10 +3,10 @@
 // TWLA quantizes a linear's (rotated) input per token, asymmetrically, to b
 // bits with a clip ratio c in (0, 1]:
 //   lo = c min(x), hi = c max(x), scale = (hi - lo) / (2^b - 1),
-//   z = round(clamp(-lo / scale, 2^b - 128, 127)),
+//   z = round(clamp(-lo / scale, 2^b - 128, 127)) (b <= 7; b = 8: no clamp),
 //   q = clamp(round(x / scale) + z, 0, 2^b - 1), x^ = (q - z) scale,
-// (rounding halves to even; the clamp of z keeps q - z within int8 for
-// b <= 7, as the compiled quantizer stores it: itq3.quantize_act bits(b)),
+// (rounding halves to even; the clamp of z keeps q - z within int8, as the
+// compiled quantizer stores it: itq3.quantize_act bits(b)),
 // one scale and one zero point per token (per row of K values). A token
 // whose values are all equal (hi = lo) keeps them: a single level is exact.
 //

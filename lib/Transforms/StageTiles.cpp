@@ -99,9 +99,10 @@ public:
       return;
     }
     // The f16 blocks accumulate the whole K in a stage, copied out at the
-    // end; every other product adds each chunk to the result.
+    // end; every other product adds each chunk to the result (zeroed first,
+    // unless the op accumulates onto what it holds).
     bool accumulateInStage = mmaRows && !integer;
-    if (!accumulateInStage)
+    if (!accumulateInStage && !op.getAccumulate())
       parallel({m, n}, [&](ValueRange iv) {
         memref::StoreOp::create(b, loc, f32(0.0), op.getResult(), iv);
       });
@@ -128,14 +129,28 @@ public:
     if (accumulateInStage)
       parallel({m, n}, [&](ValueRange iv) {
         Value sum = memref::LoadOp::create(b, loc, mma->acc, iv);
-        memref::StoreOp::create(b, loc, sum, op.getResult(), iv);
+        storeResult(sum, iv);
       });
     op.erase();
   }
 
 private:
-  /// The stage buffer [rows x cols] of `element`.
+  /// y[iv] = sum, or y[iv] += sum when the op accumulates.
+  void storeResult(Value sum, ValueRange iv) {
+    if (op.getAccumulate())
+      sum = arith::AddFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, op.getResult(), iv), sum);
+    memref::StoreOp::create(b, loc, sum, op.getResult(), iv);
+  }
+
+  /// The stage buffer [rows x cols] of `element`, allocated at the start of
+  /// the tile: a product inside a loop of the tile (TwinQuant's row blocks
+  /// of V) then reuses one buffer, which the GPU mapping makes workgroup
+  /// memory.
   Value stage(int64_t rows, int64_t cols, Type element) {
+    OpBuilder::InsertionGuard guard(b);
+    if (auto tile = op->getParentOfType<scf::ForallOp>())
+      b.setInsertionPointToStart(tile.getBody());
     return memref::AllocaOp::create(
         b, loc, MemRefType::get({rows, cols}, element));
   }
@@ -495,8 +510,7 @@ private:
         Value sum = vector::ReductionOp::create(
             b, loc, vector::CombiningKind::ADD, lanes,
             arith::FastMathFlags::reassoc);
-        memref::StoreOp::create(b, loc, sum, op.getResult(),
-                                ValueRange{mIdx, row});
+        storeResult(sum, ValueRange{mIdx, row});
       });
     });
   }

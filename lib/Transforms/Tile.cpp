@@ -4,6 +4,7 @@
 #include "TileLoop.h"
 
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
+#include "itq3/Transforms/BlockDecoder.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
 namespace mlir::itq3 {
@@ -61,33 +62,141 @@ Value rowSlice(OpBuilder &b, Location loc, Value memref, Value offset,
                                    ArrayRef<OpFoldResult>{one, one});
 }
 
+/// The loop over the tiles of an M x N product and, per tile, the slices
+/// of its operands that every product of the tile shares.
+struct Tiles {
+  scf::ForallOp forall;
+  Value n0;
+  OpFoldResult mSize;
+  int64_t rowsPerTile;
+  Value x, scales, y;
+};
+
+/// Rows of `x` (and `scales`) by tileM, N by tileN, from `op`'s position.
+Tiles tileLoop(OpBuilder &b, Location loc, Value x, Value scales, Value y,
+               OpFoldResult rows, int64_t tileM, int64_t tileN,
+               function_ref<void(Value n0, OpFoldResult nSize)> sliceWeights) {
+  TiledDim m{dimOf(b, loc, x, 0), tileM};
+  if (auto total = getConstantIntValue(m.total); total && *total > 0 &&
+                                                 *total < tileM)
+    m.tile = *total;
+  TiledDim n{rows, tileN};
+  OpFoldResult zero = b.getIndexAttr(0);
+  Tiles t;
+  t.forall = createTileLoop(b, loc, m.count(b, loc), n.count(b, loc));
+  b.setInsertionPointToStart(t.forall.getBody());
+  Value i = t.forall.getInductionVar(0), j = t.forall.getInductionVar(1);
+  Value m0 = m.offset(b, loc, i);
+  t.n0 = n.offset(b, loc, j);
+  t.mSize = m.size(b, loc, m0);
+  t.rowsPerTile = m.tile;
+  OpFoldResult nSize = n.size(b, loc, t.n0);
+  t.x = rowSlice(b, loc, x, m0, t.mSize, zero, dimOf(b, loc, x, 1));
+  t.y = rowSlice(b, loc, y, m0, t.mSize, t.n0, nSize);
+  if (scales)
+    t.scales = rowSlice(b, loc, scales, m0, t.mSize, zero,
+                        dimOf(b, loc, scales, 1));
+  sliceWeights(t.n0, nSize);
+  return t;
+}
+
 void tile(MatmulIntoOp op, int64_t tileM, int64_t tileN) {
   OpBuilder b(op);
   Location loc = op.getLoc();
-  TiledDim m{dimOf(b, loc, op.getInput(), 0), tileM};
-  if (auto rows = getConstantIntValue(m.total); rows && *rows > 0 &&
-                                                *rows < tileM)
-    m.tile = *rows;
-  TiledDim n{dimOf(b, loc, op.getWeight(), 0), tileN};
-  OpFoldResult zero = b.getIndexAttr(0);
+  Value w;
+  Tiles t = tileLoop(b, loc, op.getInput(), op.getInputScales(), op.getResult(),
+                     dimOf(b, loc, op.getWeight(), 0), tileM, tileN,
+                     [&](Value n0, OpFoldResult nSize) {
+                       w = rowSlice(b, loc, op.getWeight(), n0, nSize,
+                                    b.getIndexAttr(0),
+                                    dimOf(b, loc, op.getWeight(), 1));
+                     });
+  MatmulIntoOp::create(b, loc, t.x, w, t.y, t.scales, op.getFormatAttr(),
+                       op.getRotationAttr(), op.getAccumulateAttr());
+  op.erase();
+}
 
-  scf::ForallOp forall =
-      createTileLoop(b, loc, m.count(b, loc), n.count(b, loc));
-  b.setInsertionPointToStart(forall.getBody());
-  Value i = forall.getInductionVar(0), j = forall.getInductionVar(1);
-  Value m0 = m.offset(b, loc, i), n0 = n.offset(b, loc, j);
-  OpFoldResult mSize = m.size(b, loc, m0), nSize = n.size(b, loc, n0);
-  Value x = rowSlice(b, loc, op.getInput(), m0, mSize, zero,
-                     dimOf(b, loc, op.getInput(), 1));
-  Value w = rowSlice(b, loc, op.getWeight(), n0, nSize, zero,
-                     dimOf(b, loc, op.getWeight(), 1));
-  Value y = rowSlice(b, loc, op.getResult(), m0, mSize, n0, nSize);
-  Value scales;
-  if (op.getInputScales())
-    scales = rowSlice(b, loc, op.getInputScales(), m0, mSize, zero,
-                      dimOf(b, loc, op.getInputScales(), 1));
-  MatmulIntoOp::create(b, loc, x, w, y, scales, op.getFormatAttr(),
-                       op.getRotationAttr());
+/// Rows of V per product of t = x V^T: bounds that product's stage (a GPU
+/// block's workgroup memory holds it beside the residual's).
+constexpr int64_t kFactorRows = 8;
+
+/// TwinQuant's fused kernel: per tile, t = x V^T into a tile stage, y = t
+/// U^T for the tile's columns, then y += x R^T (itq3.twin_matmul_into).
+void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value r;
+  Tiles t = tileLoop(b, loc, op.getInput(), op.getInputScales(), op.getResult(),
+                     dimOf(b, loc, op.getResidual(), 0), tileM, tileN,
+                     [&](Value n0, OpFoldResult nSize) {
+                       r = rowSlice(b, loc, op.getResidual(), n0, nSize,
+                                    b.getIndexAttr(0),
+                                    dimOf(b, loc, op.getResidual(), 1));
+                     });
+  int64_t rank = op.getV().getType().getDimSize(0);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  Value stage = memref::AllocaOp::create(
+      b, loc, MemRefType::get({t.rowsPerTile, rank}, b.getF32Type()));
+  auto none = RotationAttr::get(b.getContext(), Rotation::None);
+  // One product per block of kFactorRows rows of V, in a loop, so that they
+  // share one stage; the last block may be shorter.
+  TiledDim blocks{b.getIndexAttr(rank), kFactorRows};
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      getValueOrCreateConstantIndexOp(b, loc, blocks.count(b, loc)),
+      arith::ConstantIndexOp::create(b, loc, 1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j0 = blocks.offset(b, loc, loop.getInductionVar());
+    OpFoldResult rows = blocks.size(b, loc, j0);
+    Value v = rowSlice(b, loc, op.getV(), j0, rows, zero,
+                       dimOf(b, loc, op.getV(), 1));
+    Value tBlock = memref::SubViewOp::create(
+        b, loc, stage, ArrayRef<OpFoldResult>{zero, j0},
+        ArrayRef<OpFoldResult>{t.mSize, rows}, ArrayRef<OpFoldResult>{one, one});
+    MatmulIntoOp::create(b, loc, t.x, v, tBlock, t.scales, op.getFactorsAttr(),
+                         none);
+  }
+  // y = t U^T: one phase over the tile's (row, column), each a sum over the
+  // rank of t and the decoded U^T column n0 + column.
+  Value tile = memref::SubViewOp::create(
+      b, loc, stage, ArrayRef<OpFoldResult>{zero, zero},
+      ArrayRef<OpFoldResult>{t.mSize, b.getIndexAttr(rank)},
+      ArrayRef<OpFoldResult>{one, one});
+  Value rowsOfTile = memref::DimOp::create(b, loc, t.y, 0);
+  Value colsOfTile = memref::DimOp::create(b, loc, t.y, 1);
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0),
+        c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto phase = scf::ParallelOp::create(b, loc, ValueRange{c0, c0},
+                                       ValueRange{rowsOfTile, colsOfTile},
+                                       ValueRange{c1, c1});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(phase.getBody()->getTerminator());
+    Value row = phase.getInductionVars()[0], col = phase.getInductionVars()[1];
+    Value n = arith::AddIOp::create(b, loc, t.n0, col);
+    BlockDecoder u(b, loc, op.getFactors(), op.getUt(), Value());
+    auto sum = scf::ForOp::create(
+        b, loc, c0, arith::ConstantIndexOp::create(b, loc, rank), c1,
+        ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))});
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(sum.getBody());
+      Value j = sum.getInductionVar();
+      Value term = arith::MulFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, tile, ValueRange{row, j}),
+          u.values(j, n).front());
+      scf::YieldOp::create(
+          b, loc,
+          arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), term)
+              .getResult());
+    }
+    memref::StoreOp::create(b, loc, sum.getResult(0), t.y,
+                            ValueRange{row, col});
+  }
+  MatmulIntoOp::create(b, loc, t.x, r, t.y, t.scales, op.getFormatAttr(),
+                       op.getRotationAttr(), b.getUnitAttr());
   op.erase();
 }
 
@@ -107,6 +216,18 @@ struct TilePass : public mlir::itq3::impl::ITQ3TileBase<TilePass> {
     });
     for (MatmulIntoOp op : ops)
       tile(op, tileM, tileN);
+    SmallVector<TwinMatmulIntoOp> twins;
+    getOperation()->walk([&](TwinMatmulIntoOp op) { twins.push_back(op); });
+    for (TwinMatmulIntoOp op : twins) {
+      // A tile's columns must start a block of U^T.
+      if (tileN % 32 != 0) {
+        op.emitError("twin_matmul_into needs tile-n a multiple of 32 (the "
+                     "factors' blocks of U^T), got ")
+            << tileN;
+        return signalPassFailure();
+      }
+      tileTwin(op, tileM, tileN);
+    }
   }
 };
 

@@ -47,9 +47,20 @@ struct MatmulKernelSpec {
   /// CPU only, for mutation tests: called on the lowered module (LLVM
   /// dialect) before the JIT compiles it.
   std::function<void(Operation *module)> mutate;
+  /// TwinQuant (itq3.twin_matmul_into): the rank of U V, 0 for a plain
+  /// matmul; `format` is then the residual's and `factorFormat` that of
+  /// U^T and V (q8 or q4).
+  int64_t twinRank = 0;
+  ::itq3::format::FormatKind factorFormat = ::itq3::format::FormatKind::Q4;
 };
 
-/// The MLIR source of `func.func @itq3_matmul(x, w, y[, scales])`.
+/// The stored factors of a TwinQuant weight (TwinQuant.h): U^T [rank x N]
+/// and V [rank x K], each row in blocks of the factor format.
+struct TwinFactorBytes {
+  const uint8_t *ut = nullptr, *v = nullptr;
+};
+
+/// The MLIR source of `func.func @itq3_matmul(x, w, [ut, v,] y[, scales])`.
 std::string matmulKernelSource(const MatmulKernelSpec &spec);
 
 class CpuMatmulKernel {
@@ -66,11 +77,13 @@ public:
   ~CpuMatmulKernel();
 
   /// y[m, n] = x[m, :] . W[n, :]; `w` is the packed matrix as lib/Format
-  /// stores it. Float activations. The rows of W are split between threads().
-  void run(const float *x, int64_t m, const uint8_t *w, float *y) const;
+  /// stores it (the residual, with `twin` its factors, for a twin spec).
+  /// Float activations. The rows of W are split between threads().
+  void run(const float *x, int64_t m, const uint8_t *w, float *y,
+           const TwinFactorBytes &twin = {}) const;
   /// The same with int8 activations and one scale per 32 of them.
   void run(const int8_t *x, const float *xScales, int64_t m, const uint8_t *w,
-           float *y) const;
+           float *y, const TwinFactorBytes &twin = {}) const;
 
   unsigned threads() const;
 

@@ -171,6 +171,16 @@ LogicalResult mapTile(scf::ForallOp forall, int64_t blockSize) {
   gpu::TerminatorOp::create(b, loc);
   forall.erase();
   sinkInvariants(launch);
+  // Views of a stage (TwinQuant's t) are in workgroup memory as it is.
+  launch.getBody().walk([](memref::SubViewOp view) {
+    auto source = cast<MemRefType>(view.getSource().getType());
+    auto type = cast<MemRefType>(view.getType());
+    if (source.getMemorySpace() != type.getMemorySpace())
+      view.getResult().setType(MemRefType::get(type.getShape(),
+                                               type.getElementType(),
+                                               type.getLayout(),
+                                               source.getMemorySpace()));
+  });
 
   Value tid = launch.getThreadIds().x;
   Value blockDim = launch.getBlockSize().x;

@@ -34,13 +34,18 @@ StridedMemRefType<T, 2> matrix(const T *data, int64_t rows, int64_t cols) {
 
 } // namespace
 
+/// Bytes of a row of U^T (N values) and of V (K values) of a twin spec.
+static int64_t factorRowBytes(const MatmulKernelSpec &spec, int64_t values) {
+  return fmt::createCodec(spec.factorFormat)->rowBytes(values);
+}
+
 std::string mlir::itq3::matmulKernelSource(const MatmulKernelSpec &spec) {
   auto codec = fmt::createCodec(spec.format);
   std::ostringstream os;
   std::string xType = "memref<?x" + std::to_string(spec.k) +
                       (spec.int8Activations ? "xi8>" : "xf32>");
-  // Any slice of rows of W (and the matching columns of y) is a valid call,
-  // which is how callers split N between threads.
+  // Any slice of rows of W (and the matching columns of y, and of U^T for a
+  // twin) is a valid call, which is how callers split N between threads.
   std::string wType =
       "memref<?x" + std::to_string(codec->rowBytes(spec.k)) + "xi8>";
   std::string yType = "memref<?x?xf32, strided<[?, 1], offset: ?>>";
@@ -48,15 +53,32 @@ std::string mlir::itq3::matmulKernelSource(const MatmulKernelSpec &spec) {
   std::string format(fmt::formatName(spec.format));
   if (spec.seed != 0)
     format += ", seed = " + std::to_string(spec.seed);
-  os << "func.func @itq3_matmul(%x: " << xType << ", %w: " << wType
-     << ", %y: " << yType;
+  bool twin = spec.twinRank > 0;
+  std::string rank = std::to_string(spec.twinRank);
+  std::string utType = "memref<" + rank + "x?xi8, strided<[" +
+                       std::to_string(factorRowBytes(spec, spec.n)) +
+                       ", 1], offset: ?>>";
+  std::string vType = "memref<" + rank + "x" +
+                      std::to_string(factorRowBytes(spec, spec.k)) + "xi8>";
+  os << "func.func @itq3_matmul(%x: " << xType << ", %w: " << wType;
+  if (twin)
+    os << ", %ut: " << utType << ", %v: " << vType;
+  os << ", %y: " << yType;
   if (spec.int8Activations)
     os << ", %s: " << sType;
-  os << ") attributes {llvm.emit_c_interface} {\n"
-     << "  itq3.matmul_into %x, %w into %y"
-     << (spec.int8Activations ? " scales %s" : "") << " format<" << format
-     << "> rotation<" << rotationOf(spec) << "> : " << xType << ", " << wType
-     << ", " << yType << (spec.int8Activations ? ", " + sType : "") << "\n"
+  os << ") attributes {llvm.emit_c_interface} {\n";
+  if (twin)
+    os << "  itq3.twin_matmul_into %x, %w, %ut, %v into %y";
+  else
+    os << "  itq3.matmul_into %x, %w into %y";
+  os << (spec.int8Activations ? " scales %s" : "") << " format<" << format
+     << ">";
+  if (twin)
+    os << " factors<" << fmt::formatName(spec.factorFormat) << ">";
+  os << " rotation<" << rotationOf(spec) << "> : " << xType << ", " << wType;
+  if (twin)
+    os << ", " << utType << ", " << vType;
+  os << ", " << yType << (spec.int8Activations ? ", " + sType : "") << "\n"
      << "  return\n}\n";
   return os.str();
 }
@@ -140,7 +162,7 @@ unsigned CpuMatmulKernel::threads() const {
 }
 
 /// Calls the kernel once per slice of W's rows (and the matching columns of
-/// y), one slice per thread; `call(weights, result)` passes the rest.
+/// y), one slice per thread; `call(weights, result, first)` passes the rest.
 template <typename Call>
 void CpuMatmulKernel::runOnSlices(const uint8_t *w, int64_t m, float *y,
                                   Call call) const {
@@ -148,30 +170,57 @@ void CpuMatmulKernel::runOnSlices(const uint8_t *w, int64_t m, float *y,
     auto ws = matrix(reinterpret_cast<const int8_t *>(w) + first * rowBytes,
                      rows, rowBytes);
     StridedMemRefType<float, 2> ys{y, y, first, {m, rows}, {spec.n, 1}};
-    call(ws, ys);
+    call(ws, ys, first, rows);
   });
 }
 
+/// The twin factors of the slice of N at `first` (rows of them): U^T's
+/// columns from there (whole blocks: slices are whole tiles of 32), all of V.
+static std::pair<StridedMemRefType<int8_t, 2>, StridedMemRefType<int8_t, 2>>
+twinSlices(const MatmulKernelSpec &spec, const TwinFactorBytes &twin,
+           int64_t first, int64_t rows) {
+  int64_t utBytes = factorRowBytes(spec, spec.n);
+  int64_t blockBytes = factorRowBytes(spec, 32);
+  auto *ut = reinterpret_cast<int8_t *>(const_cast<uint8_t *>(twin.ut));
+  StridedMemRefType<int8_t, 2> uts{ut, ut, first / 32 * blockBytes,
+                                   {spec.twinRank, rows / 32 * blockBytes},
+                                   {utBytes, 1}};
+  return {uts, matrix(reinterpret_cast<const int8_t *>(twin.v), spec.twinRank,
+                      factorRowBytes(spec, spec.k))};
+}
+
 void CpuMatmulKernel::run(const float *x, int64_t m, const uint8_t *w,
-                          float *y) const {
-  using Fn = void (*)(StridedMemRefType<float, 2> *,
-                      StridedMemRefType<int8_t, 2> *,
-                      StridedMemRefType<float, 2> *);
-  runOnSlices(w, m, y, [&](auto ws, auto ys) {
+                          float *y, const TwinFactorBytes &twin) const {
+  using Memref = StridedMemRefType<float, 2>;
+  using Bytes = StridedMemRefType<int8_t, 2>;
+  runOnSlices(w, m, y, [&](auto ws, auto ys, int64_t first, int64_t rows) {
     auto xs = matrix(x, m, spec.k);
+    if (spec.twinRank) {
+      auto [uts, vs] = twinSlices(spec, twin, first, rows);
+      using Fn = void (*)(Memref *, Bytes *, Bytes *, Bytes *, Memref *);
+      reinterpret_cast<Fn>(entry)(&xs, &ws, &uts, &vs, &ys);
+      return;
+    }
+    using Fn = void (*)(Memref *, Bytes *, Memref *);
     reinterpret_cast<Fn>(entry)(&xs, &ws, &ys);
   });
 }
 
 void CpuMatmulKernel::run(const int8_t *x, const float *xScales, int64_t m,
-                          const uint8_t *w, float *y) const {
-  using Fn = void (*)(StridedMemRefType<int8_t, 2> *,
-                      StridedMemRefType<int8_t, 2> *,
-                      StridedMemRefType<float, 2> *,
-                      StridedMemRefType<float, 2> *);
-  runOnSlices(w, m, y, [&](auto ws, auto ys) {
+                          const uint8_t *w, float *y,
+                          const TwinFactorBytes &twin) const {
+  using Memref = StridedMemRefType<float, 2>;
+  using Bytes = StridedMemRefType<int8_t, 2>;
+  runOnSlices(w, m, y, [&](auto ws, auto ys, int64_t first, int64_t rows) {
     auto xs = matrix(x, m, spec.k);
     auto ss = matrix(xScales, m, spec.k / 32);
+    if (spec.twinRank) {
+      auto [uts, vs] = twinSlices(spec, twin, first, rows);
+      using Fn = void (*)(Bytes *, Bytes *, Bytes *, Bytes *, Memref *, Memref *);
+      reinterpret_cast<Fn>(entry)(&xs, &ws, &uts, &vs, &ys, &ss);
+      return;
+    }
+    using Fn = void (*)(Bytes *, Bytes *, Memref *, Memref *);
     reinterpret_cast<Fn>(entry)(&xs, &ws, &ys, &ss);
   });
 }

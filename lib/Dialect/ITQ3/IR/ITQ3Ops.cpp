@@ -329,6 +329,47 @@ LogicalResult MatmulOp::verify() {
 // MatmulIntoOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult TwinMatmulIntoOp::verify() {
+  ArrayRef<int64_t> x = getInput().getType().getShape();
+  ArrayRef<int64_t> r = getResidual().getType().getShape();
+  ArrayRef<int64_t> ut = getUt().getType().getShape();
+  ArrayRef<int64_t> v = getV().getType().getShape();
+  ArrayRef<int64_t> y = getResult().getType().getShape();
+  FormatAttr format = getFormat(), factors = getFactors();
+  if (factors.getKind() != FormatKind::Q8 && factors.getKind() != FormatKind::Q4)
+    return emitOpError("factors are stored in q8 or q4, got ")
+           << stringifyFormatKind(factors.getKind());
+  int64_t block = format.getBlockSize();
+  if (ShapedType::isDynamic(x[1]) || x[1] % block != 0 || x[1] % 32 != 0)
+    return emitOpError("input K must be a static multiple of 32 and of the ")
+           << stringifyFormatKind(format.getKind()) << " block size " << block
+           << ", got " << x[1];
+  if (r[1] != x[1] / block * format.getBytesPerBlock())
+    return emitOpError("residual rows must hold ")
+           << x[1] / block * format.getBytesPerBlock() << " bytes for K = "
+           << x[1] << ", got " << r[1];
+  int64_t rank = v[0];
+  if (ShapedType::isDynamic(rank) || rank <= 0 || ut[0] != rank)
+    return emitOpError("U^T and V need the same static rank, got ")
+           << ut[0] << " and " << v[0];
+  int64_t factorBytes = factors.getBytesPerBlock();
+  if (v[1] != x[1] / 32 * factorBytes)
+    return emitOpError("V rows must hold ")
+           << x[1] / 32 * factorBytes << " bytes for K = " << x[1] << ", got "
+           << v[1];
+  // N may be dynamic (a slice of rows of R and the same columns of U^T).
+  if (!ShapedType::isDynamic(r[0]) &&
+      (r[0] % 32 != 0 || !compatibleDims(ut[1], r[0] / 32 * factorBytes)))
+    return emitOpError("U^T rows must hold N / 32 factor blocks, N a "
+                       "multiple of 32; got N = ")
+           << r[0] << " and rows of " << ut[1] << " bytes";
+  if (!compatibleDims(y[0], x[0]) || !compatibleDims(y[1], r[0]))
+    return emitOpError("result must have shape [")
+           << x[0] << ", " << r[0] << "], got [" << y << "]";
+  return verifyProductRules(*this, format, getRotation(), getInput().getType(),
+                            scalesTypeOf(getInputScales()));
+}
+
 LogicalResult MatmulIntoOp::verify() {
   ArrayRef<int64_t> x = getInput().getType().getShape();
   ArrayRef<int64_t> w = getWeight().getType().getShape();

@@ -250,10 +250,11 @@ def ITQ3_MatmulIntoOp : ITQ3_Op<"matmul_into"> {
   let description = [{
     What kernels are generated from. The packed weight is its stored bytes,
     `memref<N x rowBytes x i8>` (row slices allowed), with the format as an
-    attribute; `result` [M, N] is overwritten. Activations, scales and
-    `rotation` follow the rules of `itq3.matmul`. `--itq3-tile` splits it
-    into an `scf.forall` over tiles of M and N whose bodies are
-    `itq3.matmul_into` on subviews.
+    attribute; `result` [M, N] is overwritten, or with `accumulate` added
+    to (y += x W^T: what y holds is the accumulators' initial value).
+    Activations, scales and `rotation` follow the rules of `itq3.matmul`.
+    `--itq3-tile` splits it into an `scf.forall` over tiles of M and N
+    whose bodies are `itq3.matmul_into` on subviews.
 
     ```mlir
     itq3.matmul_into %x, %w into %y format<itq3_s> rotation<weight>
@@ -268,12 +269,65 @@ def ITQ3_MatmulIntoOp : ITQ3_Op<"matmul_into"> {
     Arg<Optional<MemRefRankOf<[F32], [2]>>, "activation scales [M, K/32]",
         [MemRead]>:$input_scales,
     ITQ3_FormatAttr:$format,
-    ITQ3_RotationAttr:$rotation);
+    ITQ3_RotationAttr:$rotation,
+    UnitAttr:$accumulate);
   let assemblyFormat = [{
     $input `,` $weight `into` $result (`scales` $input_scales^)?
-    `format` `` $format `rotation` `` $rotation attr-dict
-    `:` type($input) `,` type($weight) `,` type($result)
+    `format` `` $format `rotation` `` $rotation (`accumulate` $accumulate^)?
+    attr-dict `:` type($input) `,` type($weight) `,` type($result)
     (`,` type($input_scales)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// itq3.twin_matmul_into
+//===----------------------------------------------------------------------===//
+
+def ITQ3_TwinMatmulIntoOp : ITQ3_Op<"twin_matmul_into"> {
+  let summary = "y = x R^T + (x V^T) U^T: TwinQuant's fused low-rank kernel";
+  let description = [{
+    The product of a TwinQuant weight W ~ U V + R (lib/Format TwinQuant.h):
+    the residual R [N, K] in `format` (its stored rows, as `matmul_into`
+    takes them), the factors U^T [rank, N] (U by columns) and V [rank, K]
+    in `factors` (q8 or q4, per 32 along N and K). Activations, scales and
+    `rotation` follow the rules of `itq3.matmul` for the residual; V
+    multiplies the same activations (so with `rotation<activation>` its
+    rows must be stored in the rotated domain too).
+
+    `--itq3-tile` lowers it to ONE `scf.forall` over tiles of M and N
+    (one GPU kernel): per tile, t = x V^T for the tile's rows into a tile
+    stage [tile M, rank] (workgroup memory on GPUs, never global), the
+    tile of y set to t U^T, then the residual's product accumulated onto it
+    (`matmul_into ... accumulate`): the low-rank part is the accumulators'
+    initial value, and t is recomputed per tile of N (rank / tile N of the
+    work).
+
+    ```mlir
+    itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4>
+        rotation<none>
+      : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>,
+        memref<24x864xi8>, memref<?x256xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32, I8], [2]>, "activations [M, K]", [MemRead]>:$input,
+    Arg<MemRefRankOf<[I8], [2]>, "residual bytes [N, rowBytes]",
+        [MemRead]>:$residual,
+    Arg<MemRefRankOf<[I8], [2]>, "U^T bytes [rank, N bytes]", [MemRead]>:$ut,
+    Arg<MemRefRankOf<[I8], [2]>, "V bytes [rank, K bytes]", [MemRead]>:$v,
+    Arg<MemRefRankOf<[F32], [2]>, "result [M, N]", [MemWrite]>:$result,
+    Arg<Optional<MemRefRankOf<[F32], [2]>>, "activation scales [M, K/32]",
+        [MemRead]>:$input_scales,
+    ITQ3_FormatAttr:$format,
+    ITQ3_FormatAttr:$factors,
+    ITQ3_RotationAttr:$rotation);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $ut `,` $v `into` $result
+    (`scales` $input_scales^)? `format` `` $format `factors` `` $factors
+    `rotation` `` $rotation attr-dict
+    `:` type($input) `,` type($residual) `,` type($ut) `,` type($v) `,`
+    type($result) (`,` type($input_scales)^)?
   }];
   let hasVerifier = 1;
 }

@@ -149,7 +149,8 @@ private:
   /// memory.
   Value stage(int64_t rows, int64_t cols, Type element) {
     OpBuilder::InsertionGuard guard(b);
-    if (auto tile = op->getParentOfType<scf::ForallOp>())
+    auto tile = op->getParentOfType<scf::ForallOp>();
+    if (tile && op->getBlock() != tile.getBody())
       b.setInsertionPointToStart(tile.getBody());
     return memref::AllocaOp::create(
         b, loc, MemRefType::get({rows, cols}, element));

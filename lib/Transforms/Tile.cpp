@@ -92,11 +92,11 @@ Tiles tileLoop(OpBuilder &b, Location loc, Value x, Value scales, Value y,
   t.rowsPerTile = m.tile;
   OpFoldResult nSize = n.size(b, loc, t.n0);
   t.x = rowSlice(b, loc, x, m0, t.mSize, zero, dimOf(b, loc, x, 1));
+  sliceWeights(t.n0, nSize);
   t.y = rowSlice(b, loc, y, m0, t.mSize, t.n0, nSize);
   if (scales)
     t.scales = rowSlice(b, loc, scales, m0, t.mSize, zero,
                         dimOf(b, loc, scales, 1));
-  sliceWeights(t.n0, nSize);
   return t;
 }
 

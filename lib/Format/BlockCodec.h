@@ -12,6 +12,7 @@
 
 #include "itq3/Format/Codec.h"
 
+#include <cstdlib>
 #include <functional>
 
 namespace itq3::format::detail {
@@ -75,6 +76,25 @@ private:
                 bool undoRotation, unsigned threads) const;
   Status encodeRow(const float *row, int64_t r, int64_t cols,
                    const float *importance, float *scratch, uint8_t *dst) const;
+};
+
+/// A codec without the calibrated encoder's hooks (ptqtp is data-free,
+/// twla calibrates in encodeTwla): encodeRowsCalibrated refuses it before
+/// any hook is called.
+class UncalibratedBlockCodec : public BlockCodec {
+protected:
+  using BlockCodec::BlockCodec;
+
+private:
+  bool hasCalibratedEncoder() const final { return false; }
+  void fitScales(const float *, const float *, BlockCode &) const final {
+    std::abort();
+  }
+  void snap(const float *, const float *, int64_t, BlockCode &,
+            float *) const final {
+    std::abort();
+  }
+  void pack(const BlockCode &, uint8_t *) const final { std::abort(); }
 };
 
 /// Runs fn(begin, end) over contiguous row ranges on up to `threads` threads

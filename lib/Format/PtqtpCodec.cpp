@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 
 namespace itq3::format::detail {
@@ -90,9 +89,9 @@ void packTrits(const StoredBlock &s, uint8_t *dst) {
   }
 }
 
-class PtqtpCodec final : public BlockCodec {
+class PtqtpCodec final : public UncalibratedBlockCodec {
 public:
-  explicit PtqtpCodec(CodecOptions options) : BlockCodec(options) {}
+  explicit PtqtpCodec(CodecOptions options) : UncalibratedBlockCodec(options) {}
   FormatKind kind() const override { return FormatKind::PTQTP; }
   int64_t blockSize() const override { return kBlock; }
   int64_t bytesPerBlock() const override { return kBlockBytes; }
@@ -114,17 +113,6 @@ private:
   }
   // d is clamped to the fp16 range and the codes reach 127.
   float maxMagnitude() const override { return kHalfMax * kCodeMax; }
-
-  // PTQTP is data-free: encodeRowsCalibrated refuses it before any hook.
-  bool hasCalibratedEncoder() const override { return false; }
-  void fitScales(const float *, const float *, BlockCode &) const override {
-    std::abort();
-  }
-  void snap(const float *, const float *, int64_t, BlockCode &,
-            float *) const override {
-    std::abort();
-  }
-  void pack(const BlockCode &, uint8_t *) const override { std::abort(); }
 };
 
 } // namespace

@@ -16,7 +16,6 @@
 #include "itq3/Format/Half.h"
 #include "itq3/Format/Twla.h"
 
-#include <cstdlib>
 
 namespace itq3::format::detail {
 
@@ -24,9 +23,9 @@ namespace {
 
 constexpr int64_t kGroup = 64;
 
-class TwlaCodec final : public BlockCodec {
+class TwlaCodec final : public UncalibratedBlockCodec {
 public:
-  explicit TwlaCodec(CodecOptions options) : BlockCodec(options) {}
+  explicit TwlaCodec(CodecOptions options) : UncalibratedBlockCodec(options) {}
   FormatKind kind() const override { return FormatKind::TWLA; }
   int64_t blockSize() const override { return kGroup; }
   int64_t bytesPerBlock() const override { return twlaGroupBytes(kGroup); }
@@ -39,17 +38,6 @@ private:
     decodeTwlaGroup(src, kGroup, dst);
   }
   float maxMagnitude() const override { return kHalfMax * kTwlaCodeMax; }
-
-  // The calibrated fit is encodeTwla's, not the grid encoder's.
-  bool hasCalibratedEncoder() const override { return false; }
-  void fitScales(const float *, const float *, BlockCode &) const override {
-    std::abort();
-  }
-  void snap(const float *, const float *, int64_t, BlockCode &,
-            float *) const override {
-    std::abort();
-  }
-  void pack(const BlockCode &, uint8_t *) const override { std::abort(); }
 };
 
 } // namespace

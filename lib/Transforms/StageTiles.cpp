@@ -884,6 +884,70 @@ private:
   int64_t k, block;
 };
 
+/// itq3.lowrank_expand_into: y[m, c] = sum_j t[m, j] U^T[j, column + c],
+/// the rank summed from j = 0 upwards in f32, per (row, column) with the
+/// scalar decode or per (row, 32 columns) with one vector decode of U^T's
+/// block per rank step.
+class LowRankLowering : public PhaseBuilder {
+public:
+  LowRankLowering(LowRankExpandIntoOp op, bool vectorDecode)
+      : PhaseBuilder(op), op(op), vectorDecode(vectorDecode),
+        rank(op.getInput().getType().getDimSize(1)) {}
+
+  void run() {
+    BlockDecoder u(b, loc, op.getFactors(), op.getUt(), Value());
+    Value rows = dim(op.getResult(), 0), cols = dim(op.getResult(), 1);
+    if (vectorDecode && u.hasVectorCodes()) {
+      int64_t width = BlockDecoder::kVectorColumns;
+      Value blocks = arith::DivUIOp::create(b, loc, cols, index(width));
+      parallel({rows, blocks}, [&](ValueRange iv) {
+        Value c = mul(iv[1], index(width));
+        auto type = VectorType::get({width}, b.getF32Type());
+        Value sum = rankSum(
+            arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
+            [&](Value j, Value acc) {
+              Value t = vector::BroadcastOp::create(b, loc, type, tAt(iv[0], j));
+              return vector::FMAOp::create(
+                  b, loc, t, u.vectorValues(j, add(op.getColumn(), c)), acc);
+            });
+        vector::StoreOp::create(b, loc, sum, op.getResult(),
+                                ValueRange{iv[0], c});
+      });
+    } else {
+      parallel({rows, cols}, [&](ValueRange iv) {
+        Value n = add(op.getColumn(), iv[1]);
+        Value sum = rankSum(f32(0.0), [&](Value j, Value acc) {
+          Value term =
+              arith::MulFOp::create(b, loc, tAt(iv[0], j), u.values(j, n).front());
+          return arith::AddFOp::create(b, loc, acc, term).getResult();
+        });
+        memref::StoreOp::create(b, loc, sum, op.getResult(), iv);
+      });
+    }
+    op.erase();
+  }
+
+private:
+  Value tAt(Value row, Value j) {
+    return memref::LoadOp::create(b, loc, op.getInput(), ValueRange{row, j});
+  }
+
+  /// `step(j, acc)` folded over j = 0 .. rank - 1 from `init`.
+  Value rankSum(Value init, function_ref<Value(Value, Value)> step) {
+    auto loop = scf::ForOp::create(b, loc, index(0), index(rank), index(1),
+                                   ValueRange{init});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, loc, step(loop.getInductionVar(), loop.getRegionIterArg(0)));
+    return loop.getResult(0);
+  }
+
+  LowRankExpandIntoOp op;
+  bool vectorDecode;
+  int64_t rank;
+};
+
 struct StageTilesPass
     : public mlir::itq3::impl::ITQ3StageTilesBase<StageTilesPass> {
   using ITQ3StageTilesBase::ITQ3StageTilesBase;
@@ -916,6 +980,11 @@ struct StageTilesPass
                    getOperation())
           .run();
     }
+    SmallVector<LowRankExpandIntoOp> expansions;
+    getOperation()->walk(
+        [&](LowRankExpandIntoOp op) { expansions.push_back(op); });
+    for (LowRankExpandIntoOp op : expansions)
+      LowRankLowering(op, vectorDecode).run();
     SmallVector<QuantizeActIntoOp> quantizers;
     getOperation()->walk(
         [&](QuantizeActIntoOp op) { quantizers.push_back(op); });

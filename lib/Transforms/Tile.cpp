@@ -4,7 +4,6 @@
 #include "TileLoop.h"
 
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
-#include "itq3/Transforms/BlockDecoder.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
 namespace mlir::itq3 {
@@ -158,43 +157,13 @@ void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
     MatmulIntoOp::create(b, loc, t.x, v, tBlock, t.scales, op.getFactorsAttr(),
                          none);
   }
-  // y = t U^T: one phase over the tile's (row, column), each a sum over the
-  // rank of t and the decoded U^T column n0 + column.
+  // y = t U^T for the tile's columns n0..; then y += x R^T.
   Value tile = memref::SubViewOp::create(
       b, loc, stage, ArrayRef<OpFoldResult>{zero, zero},
       ArrayRef<OpFoldResult>{t.mSize, b.getIndexAttr(rank)},
       ArrayRef<OpFoldResult>{one, one});
-  Value rowsOfTile = memref::DimOp::create(b, loc, t.y, 0);
-  Value colsOfTile = memref::DimOp::create(b, loc, t.y, 1);
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0),
-        c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  auto phase = scf::ParallelOp::create(b, loc, ValueRange{c0, c0},
-                                       ValueRange{rowsOfTile, colsOfTile},
-                                       ValueRange{c1, c1});
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(phase.getBody()->getTerminator());
-    Value row = phase.getInductionVars()[0], col = phase.getInductionVars()[1];
-    Value n = arith::AddIOp::create(b, loc, t.n0, col);
-    BlockDecoder u(b, loc, op.getFactors(), op.getUt(), Value());
-    auto sum = scf::ForOp::create(
-        b, loc, c0, arith::ConstantIndexOp::create(b, loc, rank), c1,
-        ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))});
-    {
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(sum.getBody());
-      Value j = sum.getInductionVar();
-      Value term = arith::MulFOp::create(
-          b, loc, memref::LoadOp::create(b, loc, tile, ValueRange{row, j}),
-          u.values(j, n).front());
-      scf::YieldOp::create(
-          b, loc,
-          arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), term)
-              .getResult());
-    }
-    memref::StoreOp::create(b, loc, sum.getResult(0), t.y,
-                            ValueRange{row, col});
-  }
+  LowRankExpandIntoOp::create(b, loc, tile, op.getUt(), t.n0, t.y,
+                              op.getFactorsAttr());
   MatmulIntoOp::create(b, loc, t.x, r, t.y, t.scales, op.getFormatAttr(),
                        op.getRotationAttr(), b.getUnitAttr());
   op.erase();
@@ -206,7 +175,7 @@ struct TilePass : public mlir::itq3::impl::ITQ3TileBase<TilePass> {
   void runOnOperation() override {
     if (tileM <= 0 || tileN <= 0) {
       getOperation()->emitError("tile sizes must be positive, got tile-m=")
-          << tileM << " tile-n=" << tileN;
+          << int64_t(tileM) << " tile-n=" << int64_t(tileN);
       return signalPassFailure();
     }
     SmallVector<MatmulIntoOp> ops;
@@ -223,7 +192,7 @@ struct TilePass : public mlir::itq3::impl::ITQ3TileBase<TilePass> {
       if (tileN % 32 != 0) {
         op.emitError("twin_matmul_into needs tile-n a multiple of 32 (the "
                      "factors' blocks of U^T), got ")
-            << tileN;
+            << int64_t(tileN);
         return signalPassFailure();
       }
       tileTwin(op, tileM, tileN);

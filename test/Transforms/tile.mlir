@@ -70,3 +70,4 @@ func.func @single_tile(%x: memref<3x256xf32>, %w: memref<8x144xi8>, %y: memref<3
     : memref<3x256xf32>, memref<8x144xi8>, memref<3x8xf32>
   return
 }
+

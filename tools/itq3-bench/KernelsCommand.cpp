@@ -21,6 +21,7 @@
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
 #include "itq3/Format/KronRotation.h"
+#include "itq3/Format/TwinQuant.h"
 
 #ifdef ITQ3_BENCH_OPENBLAS
 #include <cblas.h>
@@ -54,6 +55,10 @@ constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
 constexpr const char *kOpenBlasBaseline = "f32 OpenBLAS sgemv/sgemm (baseline)";
 constexpr const char *kQuantizedMatmul = "itq3_s act-rot (int8 x)";
 constexpr const char *kTwlaMatmul = "twla (int8 x)";
+constexpr const char *kTwinFused =
+    "twinquant q4 + r64 q8, fused (int8 x)";
+constexpr const char *kTwinUnfused =
+    "twinquant q4 + r64 q8, 3 kernels + add (int8 x)";
 
 /// The compiled activation quantizers, each with the matmul it feeds.
 struct Quantizer {
@@ -288,6 +293,92 @@ bool benchQuantizers(const Options &opts, Shape s, std::vector<Row> &rows) {
   return true;
 }
 
+/// The compiled CPU kernel of an unrotated N x K product, or null after
+/// printing why.
+std::unique_ptr<CpuMatmulKernel> compileOrSay(fmt::FormatKind format,
+                                              bool int8, int64_t n, int64_t k,
+                                              unsigned threads,
+                                              int64_t twinRank = 0) {
+  MatmulKernelSpec spec;
+  spec.format = format;
+  spec.int8Activations = int8;
+  spec.n = n;
+  spec.k = k;
+  spec.threads = threads;
+  spec.twinRank = twinRank;
+  // t = x V^T is recomputed per tile of N: tiles of 512 columns keep that
+  // to rank / 512 of the residual's work.
+  if (twinRank)
+    spec.tileN = 512;
+  spec.factorFormat = fmt::FormatKind::Q8;
+  std::string error;
+  auto kernel = CpuMatmulKernel::compile(spec, error);
+  if (!kernel)
+    std::fprintf(stderr, "itq3-bench: %s\n", error.c_str());
+  return kernel;
+}
+
+/// TwinQuant's fused kernel (itq3.twin_matmul_into) against the same work
+/// as separate kernels: y = x R^T (q4), t = x V^T (q8, int8 x), y2 = t U^T
+/// (q8 rows of U re-encoded along the rank, f32 t) and y += y2. Both read
+/// the same bytes of weights.
+bool benchTwin(const Options &opts, Shape s, const std::vector<float> &w,
+               std::vector<Row> &rows) {
+  if (!opts.only.empty() &&
+      std::string(kTwinFused).find(opts.only) == std::string::npos &&
+      std::string(kTwinUnfused).find(opts.only) == std::string::npos)
+    return true;
+  fmt::TwinQuantParams p;
+  p.rank = 64;
+  p.factorBits = 8;
+  fmt::TwinQuantLayout layout;
+  std::vector<uint8_t> packed;
+  fmt::TwinComponents parts;
+  if (!fmt::twinQuantLayout(s.n, s.k, p, layout).ok() ||
+      !fmt::encodeTwinQuant(w.data(), s.n, s.k, p, {}, packed).ok() ||
+      !fmt::decodeTwinComponents(packed.data(), s.n, s.k, p, parts).ok())
+    return false;
+  auto q8 = fmt::createCodec(fmt::FormatKind::Q8);
+  std::vector<uint8_t> uRows(q8->matrixBytes(s.n, p.rank));
+  if (!q8->encodeRows(parts.u.data(), s.n, p.rank, uRows.data()).ok())
+    return false;
+  const uint8_t *residual = packed.data();
+  mlir::itq3::TwinFactorBytes factors{residual + layout.residualBytes,
+                                      residual + layout.residualBytes +
+                                          layout.uBytes};
+
+  auto fused = compileOrSay(fmt::FormatKind::Q4, true, s.n, s.k, opts.threads,
+                            p.rank);
+  auto rKernel = compileOrSay(fmt::FormatKind::Q4, true, s.n, s.k, opts.threads);
+  auto vKernel =
+      compileOrSay(fmt::FormatKind::Q8, true, p.rank, s.k, opts.threads);
+  auto uKernel =
+      compileOrSay(fmt::FormatKind::Q8, false, s.n, p.rank, opts.threads);
+  if (!fused || !rKernel || !vKernel || !uKernel)
+    return false;
+  for (int64_t m : opts.ms) {
+    Inputs in(m, s);
+    std::vector<float> t(m * p.rank), y2(m * s.n);
+    double bytes = movedBytes(layout.totalBytes(), m, s, true);
+    rows.push_back({kTwinFused, s, m, medianSeconds(opts.reps, [&] {
+                      fused->run(in.xq.data(), in.scales.data(), m, residual,
+                                 in.y.data(), factors);
+                    }),
+                    bytes});
+    rows.push_back({kTwinUnfused, s, m, medianSeconds(opts.reps, [&] {
+                      rKernel->run(in.xq.data(), in.scales.data(), m, residual,
+                                   in.y.data());
+                      vKernel->run(in.xq.data(), in.scales.data(), m,
+                                   factors.v, t.data());
+                      uKernel->run(t.data(), m, uRows.data(), y2.data());
+                      for (size_t i = 0; i < y2.size(); ++i)
+                        in.y[i] += y2[i];
+                    }),
+                    bytes});
+  }
+  return true;
+}
+
 /// The CPU kernels, timed on the wall clock, and the f32 loop baseline.
 bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   std::vector<float> w = itq3::bench::makeMatrix(
@@ -316,7 +407,7 @@ bool benchShape(const Options &opts, Shape s, std::vector<Row> &rows) {
   // tile serves more rows.
   auto prefill = [](MatmulKernelSpec &spec) { spec.tileM = 64; };
   if (!benchConfigs(opts, s, w, "", cpu, prefill, rows) ||
-      !benchQuantizers(opts, s, rows))
+      !benchTwin(opts, s, w, rows) || !benchQuantizers(opts, s, rows))
     return false;
   for (int64_t m : opts.baseline ? opts.ms : std::vector<int64_t>{}) {
     Inputs in(m, s);

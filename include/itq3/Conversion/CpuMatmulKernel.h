@@ -49,7 +49,8 @@ struct MatmulKernelSpec {
   std::function<void(Operation *module)> mutate;
   /// TwinQuant (itq3.twin_matmul_into): the rank of U V, 0 for a plain
   /// matmul; `format` is then the residual's and `factorFormat` that of
-  /// U^T and V (q8 or q4).
+  /// U^T and V (q8 or q4). Each tile of N recomputes t = x V^T (rank / tileN
+  /// of the residual's work): give it a wide tile (tileN a multiple of 32).
   int64_t twinRank = 0;
   ::itq3::format::FormatKind factorFormat = ::itq3::format::FormatKind::Q4;
 };

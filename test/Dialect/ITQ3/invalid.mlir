@@ -386,3 +386,149 @@ func.func @clip_range(%x: tensor<1x64xf32>) {
   %v, %s = itq3.quantize_act %x bits(4) clip(1.5) : tensor<1x64xf32> -> tensor<1x64xi8>, tensor<1x2xf32>
   return
 }
+
+// -----
+
+// The factors are q8 or q4 blocks along N and K.
+func.func @twin_factors_format(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<24x864xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{factors are stored in q8 or q4, got iq3}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<iq3> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_residual_bytes(%x: memref<?x1536xf32>, %r: memref<256x860xi8>, %ut: memref<24x144xi8>, %v: memref<24x864xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{residual rows must hold 864 bytes for K = 1536, got 860}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x860xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_rank(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<16x864xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{U^T and V need the same static rank, got 24 and 16}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<16x864xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_dynamic_rank(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<?x864xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{U^T and V need the same static rank, got 24 and ?}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<?x864xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_v_bytes(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<24x1632xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{V rows must hold 864 bytes for K = 1536, got 1632}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<24x1632xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_ut_bytes(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x272xi8>, %v: memref<24x864xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{U^T rows must hold N / 32 factor blocks, N a multiple of 32; got N = 256 and rows of 272 bytes}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x272xi8>, memref<24x864xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_n_multiple(%x: memref<?x1536xf32>, %r: memref<100x864xi8>, %ut: memref<24x144xi8>, %v: memref<24x864xi8>, %y: memref<?x100xf32>) {
+  // expected-error @+1 {{U^T rows must hold N / 32 factor blocks, N a multiple of 32; got N = 100 and rows of 144 bytes}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<100x864xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @twin_result_shape(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<24x864xi8>, %y: memref<?x128xf32>) {
+  // expected-error @+1 {{result must have shape [?, 256], got [?, 128]}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x128xf32>
+  return
+}
+
+// -----
+
+// The residual follows the product rules of itq3.matmul.
+func.func @twin_rotation(%x: memref<?x512xf32>, %r: memref<256x220xi8>, %ut: memref<16x272xi8>, %v: memref<16x544xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{a rotated format needs rotation<weight> or rotation<activation>}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<itq3_s> factors<q8> rotation<none>
+    : memref<?x512xf32>, memref<256x220xi8>, memref<16x272xi8>, memref<16x544xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @twin_int8_scales(%x: memref<?x1536xi8>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<24x864xi8>, %y: memref<?x256xf32>) {
+  // expected-error @+1 {{int8 activations need their per-32 scales}}
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xi8>, memref<256x864xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @expand_factors(%t: memref<?x24xf32>, %ut: memref<24x102xi8>, %n0: index, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{factors are stored in q8 or q4, got twla}}
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<twla>
+    : memref<?x24xf32>, memref<24x102xi8>, memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @expand_rank(%t: memref<?x24xf32>, %ut: memref<16x102xi8>, %n0: index, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{t [M, rank] and U^T [rank, N bytes] need the same static rank, got 24 and 16}}
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>
+    : memref<?x24xf32>, memref<16x102xi8>, memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @expand_dynamic_rank(%t: memref<?x?xf32>, %ut: memref<24x102xi8>, %n0: index, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{t [M, rank] and U^T [rank, N bytes] need the same static rank, got ? and 24}}
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>
+    : memref<?x?xf32>, memref<24x102xi8>, memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @expand_blocks(%t: memref<?x24xf32>, %ut: memref<24x100xi8>, %n0: index, %y: memref<?x64xf32>) {
+  // expected-error @+1 {{U^T rows must hold whole 34-byte blocks, got 100 bytes}}
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>
+    : memref<?x24xf32>, memref<24x100xi8>, memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @expand_columns(%t: memref<?x24xf32>, %ut: memref<24x102xi8>, %n0: index, %y: memref<?x48xf32>) {
+  // expected-error @+1 {{the result's columns must be a multiple of 32 (whole blocks of U^T), got 48}}
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>
+    : memref<?x24xf32>, memref<24x102xi8>, memref<?x48xf32>
+  return
+}
+
+// -----
+
+func.func @expand_rows(%t: memref<8x24xf32>, %ut: memref<24x102xi8>, %n0: index, %y: memref<4x64xf32>) {
+  // expected-error @+1 {{result must have t's 8 rows, got 4}}
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>
+    : memref<8x24xf32>, memref<24x102xi8>, memref<4x64xf32>
+  return
+}

@@ -119,6 +119,34 @@ func.func @matmul_into(%x: memref<?x512xf32>, %w: memref<64x220xi8>, %y: memref<
   return
 }
 
+// CHECK-LABEL: func @matmul_into_accumulate
+// CHECK: itq3.matmul_into %{{.*}}, %{{.*}} into %{{.*}} format<q8> rotation<none> accumulate : memref<?x64xf32>, memref<5x68xi8>, memref<?x5xf32>
+func.func @matmul_into_accumulate(%x: memref<?x64xf32>, %w: memref<5x68xi8>, %y: memref<?x5xf32>) {
+  itq3.matmul_into %x, %w into %y format<q8> rotation<none> accumulate
+    : memref<?x64xf32>, memref<5x68xi8>, memref<?x5xf32>
+  return
+}
+
+// CHECK-LABEL: func @twin_matmul_into
+// CHECK: itq3.twin_matmul_into %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} format<q4> factors<q4> rotation<none> : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x256xf32>
+// CHECK: itq3.twin_matmul_into %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} scales %{{.*}} format<itq3_s, seed = 5> factors<q8> rotation<activation> : memref<?x512xi8>, memref<?x220xi8>, memref<16x68xi8>, memref<16x544xi8>, memref<?x?xf32>, memref<?x16xf32>
+func.func @twin_matmul_into(%x: memref<?x1536xf32>, %r: memref<256x864xi8>, %ut: memref<24x144xi8>, %v: memref<24x864xi8>, %y: memref<?x256xf32>,
+                            %xq: memref<?x512xi8>, %s: memref<?x16xf32>, %r3: memref<?x220xi8>, %ut8: memref<16x68xi8>, %v8: memref<16x544xi8>, %y3: memref<?x?xf32>) {
+  itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4> rotation<none>
+    : memref<?x1536xf32>, memref<256x864xi8>, memref<24x144xi8>, memref<24x864xi8>, memref<?x256xf32>
+  itq3.twin_matmul_into %xq, %r3, %ut8, %v8 into %y3 scales %s format<itq3_s, seed = 5> factors<q8> rotation<activation>
+    : memref<?x512xi8>, memref<?x220xi8>, memref<16x68xi8>, memref<16x544xi8>, memref<?x?xf32>, memref<?x16xf32>
+  return
+}
+
+// CHECK-LABEL: func @lowrank_expand_into
+// CHECK: itq3.lowrank_expand_into %{{.*}}, %{{.*}}[%{{.*}}] into %{{.*}} factors<q4> : memref<?x24xf32>, memref<24x144xi8>, memref<?x32xf32, strided<[256, 1], offset: ?>>
+func.func @lowrank_expand_into(%t: memref<?x24xf32>, %ut: memref<24x144xi8>, %n0: index, %y: memref<?x32xf32, strided<[256, 1], offset: ?>>) {
+  itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q4>
+    : memref<?x24xf32>, memref<24x144xi8>, memref<?x32xf32, strided<[256, 1], offset: ?>>
+  return
+}
+
 // CHECK-LABEL: func @dot_i8
 // CHECK: itq3.dot_i8 %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}] length(32) : memref<32x256xi8>, memref<?x4096xi8>
 func.func @dot_i8(%a: memref<32x256xi8>, %b: memref<?x4096xi8>, %i: index, %j: index) -> i32 {

@@ -4,8 +4,8 @@
 // emulated on the CPU, both thread orders) against the float product of the
 // decoded components, R^ + U^ V^ (lib/Format decodeTwinQuant): float and
 // int8 activations, q4 and q8 factors, ranks that are and are not multiples
-// of the 8 rows per product of t, edge tiles in M and N, the scalar decode
-// and the 16x8 block form.
+// of the 8 rows per product of t, edge tiles in M and N, tiles of N of
+// several blocks of U^T, the scalar decode and the 16x8 block form.
 //
 //===----------------------------------------------------------------------===//
 #include "MatmulReference.h"
@@ -23,6 +23,7 @@ struct TwinCase {
   int factorBits;
   bool int8;
   bool scalarDecode = false, mma = false, gpu = false;
+  int64_t tileN = 32;
 };
 
 /// An encoded twin weight, split into the three operands of the kernel.
@@ -62,6 +63,7 @@ TEST_P(TwinMatmulKernelTest, MatchesTheDecodedComponents) {
   spec.factorFormat = c.factorBits == 8 ? fmt::FormatKind::Q8 : fmt::FormatKind::Q4;
   spec.vectorDecode = !c.scalarDecode;
   spec.threads = 2;
+  spec.tileN = c.tileN;
   if (c.mma) {
     spec.tileM = 16; // tile N stays 32: whole blocks of U^T
     spec.mma = true;
@@ -103,7 +105,8 @@ std::string twinCaseName(const ::testing::TestParamInfo<TwinCase> &info) {
   return "n" + std::to_string(c.n) + "_k" + std::to_string(c.k) + "_r" +
          std::to_string(c.rank) + "_f" + std::to_string(c.factorBits) +
          (c.int8 ? "_int8" : "_float") + (c.scalarDecode ? "_scalar" : "") +
-         (c.mma ? "_mma" : "") + (c.gpu ? "_gpu" : "");
+         (c.mma ? "_mma" : "") + (c.gpu ? "_gpu" : "") +
+         (c.tileN != 32 ? "_tn" + std::to_string(c.tileN) : "");
 }
 
 std::vector<TwinCase> twinCases() {
@@ -115,11 +118,15 @@ std::vector<TwinCase> twinCases() {
     cases.push_back({96, 1536, 85, 4, int8, true});     // scalar decode
     cases.push_back({160, 512, 40, 4, int8, false, true}); // 16x8 blocks
     cases.push_back({96, 512, 21, 4, int8, false, false, true}); // GPU
+    // Tiles of 96 columns (3 blocks of U^T each) and an edge tile of 32.
+    cases.push_back({224, 512, 24, 8, int8, false, false, false, 96});
   }
   // mma.sync s8 on the GPU. (The f16 blocks' stages of the two products,
   // t's and the residual's, need 81 KiB: the mapping refuses them with a
   // message, over the 48 KiB of static shared memory.)
   cases.push_back({160, 512, 40, 8, true, false, true, true});
+  // (On the GPU only with int8 x: the f32 stages of 96 columns need 105 KiB.)
+  cases.push_back({224, 512, 24, 8, true, false, false, true, 96});
   return cases;
 }
 

@@ -17,6 +17,19 @@ using namespace mlir::itq3;
 static constexpr int64_t kRotationBlock = 256;
 static constexpr int64_t kActivationBlock = 32;
 
+/// A dimension as diagnostics print it: `?` when dynamic.
+static std::string dim(int64_t size) {
+  return ShapedType::isDynamic(size) ? "?" : std::to_string(size);
+}
+
+/// A shape as diagnostics print it, "?, 256" for [?, 256].
+static std::string dims(ArrayRef<int64_t> shape) {
+  std::string text;
+  for (int64_t size : shape)
+    text += (text.empty() ? "" : ", ") + dim(size);
+  return text;
+}
+
 /// Two dimensions agree unless both are static and differ.
 static bool compatibleDims(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
@@ -206,13 +219,13 @@ static LogicalResult verifyActivationQuantizer(OpTy op) {
   }
   auto values = cast<ShapedType>(op.getValues().getType());
   if (failed(verifyCompatibleShape(values.getShape(), x)))
-    return op->emitOpError("values must have the input's shape [") << x << "]";
+    return op->emitOpError("values must have the input's shape [") << dims(x) << "]";
   ArrayRef<int64_t> scales = cast<ShapedType>(op.getScales().getType()).getShape();
   if (!compatibleDims(scales[0], x[0]) ||
       scales[1] != x[1] / kActivationBlock)
     return op->emitOpError("scales must have shape [")
-           << x[0] << ", " << x[1] / kActivationBlock
-           << "] (one per 32 values), got [" << scales << "]";
+           << dim(x[0]) << ", " << x[1] / kActivationBlock
+           << "] (one per 32 values), got [" << dims(scales) << "]";
   return success();
 }
 
@@ -300,8 +313,8 @@ static LogicalResult verifyProductRules(Operation *op, FormatAttr format,
   if (!compatibleDims(scales[0], x[0]) ||
       scales[1] != x[1] / kActivationBlock)
     return op->emitOpError("scales must have shape [")
-           << x[0] << ", " << x[1] / kActivationBlock << "], got [" << scales
-           << "]";
+           << dim(x[0]) << ", " << x[1] / kActivationBlock << "], got ["
+           << dims(scales) << "]";
   return success();
 }
 
@@ -319,14 +332,15 @@ LogicalResult MatmulOp::verify() {
            << x[1] << " does not match the weight's K = " << weight.getCols();
   if (!compatibleDims(y[0], x[0]) || y[1] != weight.getRows())
     return emitOpError("result must have shape [")
-           << x[0] << ", " << weight.getRows() << "], got [" << y << "]";
+           << dim(x[0]) << ", " << weight.getRows() << "], got [" << dims(y)
+           << "]";
   return verifyProductRules(*this, weight.getFormat(), getRotation(),
                             getInput().getType(),
                             scalesTypeOf(getInputScales()));
 }
 
 //===----------------------------------------------------------------------===//
-// MatmulIntoOp
+// TwinMatmulIntoOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult TwinMatmulIntoOp::verify() {
@@ -351,7 +365,7 @@ LogicalResult TwinMatmulIntoOp::verify() {
   int64_t rank = v[0];
   if (ShapedType::isDynamic(rank) || rank <= 0 || ut[0] != rank)
     return emitOpError("U^T and V need the same static rank, got ")
-           << ut[0] << " and " << v[0];
+           << dim(ut[0]) << " and " << dim(v[0]);
   int64_t factorBytes = factors.getBytesPerBlock();
   if (v[1] != x[1] / 32 * factorBytes)
     return emitOpError("V rows must hold ")
@@ -365,10 +379,44 @@ LogicalResult TwinMatmulIntoOp::verify() {
            << r[0] << " and rows of " << ut[1] << " bytes";
   if (!compatibleDims(y[0], x[0]) || !compatibleDims(y[1], r[0]))
     return emitOpError("result must have shape [")
-           << x[0] << ", " << r[0] << "], got [" << y << "]";
+           << dim(x[0]) << ", " << dim(r[0]) << "], got [" << dims(y) << "]";
   return verifyProductRules(*this, format, getRotation(), getInput().getType(),
                             scalesTypeOf(getInputScales()));
 }
+
+//===----------------------------------------------------------------------===//
+// LowRankExpandIntoOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LowRankExpandIntoOp::verify() {
+  ArrayRef<int64_t> t = getInput().getType().getShape();
+  ArrayRef<int64_t> ut = getUt().getType().getShape();
+  ArrayRef<int64_t> y = getResult().getType().getShape();
+  FormatAttr factors = getFactors();
+  if (factors.getKind() != FormatKind::Q8 && factors.getKind() != FormatKind::Q4)
+    return emitOpError("factors are stored in q8 or q4, got ")
+           << stringifyFormatKind(factors.getKind());
+  if (ShapedType::isDynamic(t[1]) || t[1] != ut[0])
+    return emitOpError("t [M, rank] and U^T [rank, N bytes] need the same "
+                       "static rank, got ")
+           << dim(t[1]) << " and " << dim(ut[0]);
+  int64_t blockBytes = factors.getBytesPerBlock();
+  if (!ShapedType::isDynamic(ut[1]) && ut[1] % blockBytes != 0)
+    return emitOpError("U^T rows must hold whole ")
+           << blockBytes << "-byte blocks, got " << ut[1] << " bytes";
+  if (!ShapedType::isDynamic(y[1]) && y[1] % 32 != 0)
+    return emitOpError("the result's columns must be a multiple of 32 (whole "
+                       "blocks of U^T), got ")
+           << y[1];
+  if (!compatibleDims(y[0], t[0]))
+    return emitOpError("result must have t's ")
+           << dim(t[0]) << " rows, got " << dim(y[0]);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulIntoOp
+//===----------------------------------------------------------------------===//
 
 LogicalResult MatmulIntoOp::verify() {
   ArrayRef<int64_t> x = getInput().getType().getShape();
@@ -386,7 +434,7 @@ LogicalResult MatmulIntoOp::verify() {
            << rowBytes << " bytes for K = " << x[1] << ", got " << w[1];
   if (!compatibleDims(y[0], x[0]) || !compatibleDims(y[1], w[0]))
     return emitOpError("result must have shape [")
-           << x[0] << ", " << w[0] << "], got [" << y << "]";
+           << dim(x[0]) << ", " << dim(w[0]) << "], got [" << dims(y) << "]";
   return verifyProductRules(*this, format, getRotation(),
                             getInput().getType(),
                             scalesTypeOf(getInputScales()));

@@ -333,6 +333,43 @@ def ITQ3_TwinMatmulIntoOp : ITQ3_Op<"twin_matmul_into"> {
 }
 
 //===----------------------------------------------------------------------===//
+// itq3.lowrank_expand_into
+//===----------------------------------------------------------------------===//
+
+def ITQ3_LowRankExpandIntoOp : ITQ3_Op<"lowrank_expand_into"> {
+  let summary = "y = t U^T for columns n0.. of a column-blocked factor U^T";
+  let description = [{
+    The low-rank phase of TwinQuant's fused kernel (what `--itq3-tile`
+    makes of `itq3.twin_matmul_into`): `result[m, c] = sum_j t[m, j] *
+    U^T[j, column + c]`, with `ut` the whole stored U^T [rank, N bytes]
+    (rows of q8 or q4 blocks along N) and `column` the first of the tile's
+    columns. `column` and the result's columns are multiples of 32, so each
+    32 columns are one block of every row of U^T.
+
+    `--itq3-stage-tiles` lowers it to a phase over (row, column) that sums
+    the rank with the scalar decode, or, with `vector-decode`, over (row,
+    block of 32 columns) with one vector decode of 32 values of U^T per
+    rank step.
+
+    ```mlir
+    itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>
+      : memref<8x64xf32>, memref<64x476xi8>, memref<?x32xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [2]>, "t = x V^T [M, rank]", [MemRead]>:$input,
+    Arg<MemRefRankOf<[I8], [2]>, "U^T bytes [rank, N bytes]", [MemRead]>:$ut,
+    Index:$column,
+    Arg<MemRefRankOf<[F32], [2]>, "result [M, columns]", [MemWrite]>:$result,
+    ITQ3_FormatAttr:$factors);
+  let assemblyFormat = [{
+    $input `,` $ut `[` $column `]` `into` $result `factors` `` $factors
+    attr-dict `:` type($input) `,` type($ut) `,` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // itq3.quantize_act_into
 //===----------------------------------------------------------------------===//
 

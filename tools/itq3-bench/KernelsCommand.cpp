@@ -55,10 +55,7 @@ constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
 constexpr const char *kOpenBlasBaseline = "f32 OpenBLAS sgemv/sgemm (baseline)";
 constexpr const char *kQuantizedMatmul = "itq3_s act-rot (int8 x)";
 constexpr const char *kTwlaMatmul = "twla (int8 x)";
-constexpr const char *kTwinFused =
-    "twinquant q4 + r64 q8, fused (int8 x)";
-constexpr const char *kTwinUnfused =
-    "twinquant q4 + r64 q8, 3 kernels + add (int8 x)";
+constexpr const char *kTwinLabel = "twinquant";
 
 /// The compiled activation quantizers, each with the matmul it feeds.
 struct Quantizer {
@@ -300,17 +297,17 @@ std::unique_ptr<CpuMatmulKernel> compileOrSay(fmt::FormatKind format,
                                               unsigned threads,
                                               int64_t twinRank = 0) {
   MatmulKernelSpec spec;
+  // TwinQuant's fused kernel recomputes t = x V^T per tile of N: one tile
+  // per thread's slice of N computes it once per thread.
+  if (twinRank)
+    spec.tileN = ((n + threads - 1) / threads + 31) / 32 * 32;
   spec.format = format;
   spec.int8Activations = int8;
   spec.n = n;
   spec.k = k;
   spec.threads = threads;
   spec.twinRank = twinRank;
-  // t = x V^T is recomputed per tile of N: tiles of 512 columns keep that
-  // to rank / 512 of the residual's work.
-  if (twinRank)
-    spec.tileN = 512;
-  spec.factorFormat = fmt::FormatKind::Q8;
+  spec.factorFormat = fmt::FormatKind::Q4;
   std::string error;
   auto kernel = CpuMatmulKernel::compile(spec, error);
   if (!kernel)
@@ -319,53 +316,69 @@ std::unique_ptr<CpuMatmulKernel> compileOrSay(fmt::FormatKind format,
 }
 
 /// TwinQuant's fused kernel (itq3.twin_matmul_into) against the same work
-/// as separate kernels: y = x R^T (q4), t = x V^T (q8, int8 x), y2 = t U^T
-/// (q8 rows of U re-encoded along the rank, f32 t) and y += y2. Both read
-/// the same bytes of weights.
+/// as separate kernels: y = x R^T (q4), t = x V^T (q4, int8 x), y2 = t U^T
+/// (q4 rows of U re-encoded along the rank, f32 t) and y += y2. Both read
+/// the same bytes of weights. The rank is that of the quality rows' 5-bit
+/// budget (0.5 bits per weight over the residual), rounded down to whole
+/// blocks of 32 so that U re-encodes along it.
 bool benchTwin(const Options &opts, Shape s, const std::vector<float> &w,
                std::vector<Row> &rows) {
   if (!opts.only.empty() &&
-      std::string(kTwinFused).find(opts.only) == std::string::npos &&
-      std::string(kTwinUnfused).find(opts.only) == std::string::npos)
+      std::string(kTwinLabel).find(opts.only) == std::string::npos)
     return true;
   fmt::TwinQuantParams p;
-  p.rank = 64;
-  p.factorBits = 8;
+  p.factorBits = 4;
+  p.rank = fmt::twinRankForBudget(s.n, s.k, p.factorBits, 0.5) / 32 * 32;
+  if (p.rank == 0)
+    return true;
+  // Random factors: the kernels' speed does not depend on the values, and
+  // the SVD of the encoder would dominate the run.
   fmt::TwinQuantLayout layout;
-  std::vector<uint8_t> packed;
-  fmt::TwinComponents parts;
-  if (!fmt::twinQuantLayout(s.n, s.k, p, layout).ok() ||
-      !fmt::encodeTwinQuant(w.data(), s.n, s.k, p, {}, packed).ok() ||
-      !fmt::decodeTwinComponents(packed.data(), s.n, s.k, p, parts).ok())
+  if (!fmt::twinQuantLayout(s.n, s.k, p, layout).ok())
     return false;
-  auto q8 = fmt::createCodec(fmt::FormatKind::Q8);
-  std::vector<uint8_t> uRows(q8->matrixBytes(s.n, p.rank));
-  if (!q8->encodeRows(parts.u.data(), s.n, p.rank, uRows.data()).ok())
+  auto q4 = fmt::createCodec(fmt::FormatKind::Q4);
+  auto gaussian = [](int64_t rows, int64_t cols, uint64_t seed) {
+    return itq3::bench::makeMatrix(itq3::bench::MatrixKind::Gaussian, rows,
+                                   cols, seed);
+  };
+  std::vector<float> u = gaussian(s.n, p.rank, 2), v = gaussian(p.rank, s.k, 3);
+  std::vector<float> ut(u.size());
+  for (int64_t i = 0; i < s.n; ++i)
+    for (int64_t j = 0; j < p.rank; ++j)
+      ut[j * s.n + i] = u[i * p.rank + j];
+  std::vector<uint8_t> packed(layout.totalBytes()), uRows(q4->matrixBytes(s.n, p.rank));
+  uint8_t *utBytes = packed.data() + layout.residualBytes;
+  uint8_t *vBytes = utBytes + layout.uBytes;
+  if (!q4->encodeRows(w.data(), s.n, s.k, packed.data()).ok() ||
+      !q4->encodeRows(ut.data(), p.rank, s.n, utBytes).ok() ||
+      !q4->encodeRows(v.data(), p.rank, s.k, vBytes).ok() ||
+      !q4->encodeRows(u.data(), s.n, p.rank, uRows.data()).ok())
     return false;
   const uint8_t *residual = packed.data();
-  mlir::itq3::TwinFactorBytes factors{residual + layout.residualBytes,
-                                      residual + layout.residualBytes +
-                                          layout.uBytes};
+  mlir::itq3::TwinFactorBytes factors{utBytes, vBytes};
 
   auto fused = compileOrSay(fmt::FormatKind::Q4, true, s.n, s.k, opts.threads,
                             p.rank);
   auto rKernel = compileOrSay(fmt::FormatKind::Q4, true, s.n, s.k, opts.threads);
   auto vKernel =
-      compileOrSay(fmt::FormatKind::Q8, true, p.rank, s.k, opts.threads);
+      compileOrSay(fmt::FormatKind::Q4, true, p.rank, s.k, opts.threads);
   auto uKernel =
-      compileOrSay(fmt::FormatKind::Q8, false, s.n, p.rank, opts.threads);
+      compileOrSay(fmt::FormatKind::Q4, false, s.n, p.rank, opts.threads);
   if (!fused || !rKernel || !vKernel || !uKernel)
     return false;
+  std::string name = "twinquant q4 + rank " + std::to_string(p.rank) + " q4";
+  std::string fusedLabel = name + ", fused (int8 x)";
+  std::string unfusedLabel = name + ", 3 kernels + add (int8 x)";
   for (int64_t m : opts.ms) {
     Inputs in(m, s);
     std::vector<float> t(m * p.rank), y2(m * s.n);
     double bytes = movedBytes(layout.totalBytes(), m, s, true);
-    rows.push_back({kTwinFused, s, m, medianSeconds(opts.reps, [&] {
+    rows.push_back({fusedLabel, s, m, medianSeconds(opts.reps, [&] {
                       fused->run(in.xq.data(), in.scales.data(), m, residual,
                                  in.y.data(), factors);
                     }),
                     bytes});
-    rows.push_back({kTwinUnfused, s, m, medianSeconds(opts.reps, [&] {
+    rows.push_back({unfusedLabel, s, m, medianSeconds(opts.reps, [&] {
                       rKernel->run(in.xq.data(), in.scales.data(), m, residual,
                                    in.y.data());
                       vKernel->run(in.xq.data(), in.scales.data(), m,

@@ -657,8 +657,9 @@ private:
 /// kronRotate, so the rotated row is bit-identical to it.
 class ActivationLowering : public PhaseBuilder {
 public:
-  ActivationLowering(QuantizeActIntoOp op, ModuleOp module)
-      : PhaseBuilder(op), op(op), module(module),
+  /// `vectorCode`: the phases may use vector ops (the CPU's mapping).
+  ActivationLowering(QuantizeActIntoOp op, bool vectorCode, ModuleOp module)
+      : PhaseBuilder(op), op(op), module(module), vectorCode(vectorCode),
         k(op.getInput().getType().getDimSize(1)),
         block(op.getKronC() || op.getBits() ? k
               : k % kRotationBlock == 0    ? kRotationBlock
@@ -710,10 +711,16 @@ private:
     return memref::LoadOp::create(b, loc, stage, ValueRange{index(0), e});
   }
 
-  /// sum over j < n of term(j), from 0 upwards in f32.
-  Value sum(int64_t n, function_ref<Value(Value)> term) {
-    auto loop = scf::ForOp::create(b, loc, index(0), index(n), index(1),
-                                   ValueRange{f32(0.0)});
+  /// sum over j < n of term(j), from 0 upwards in f32 (lanes of
+  /// `laneType` summed each on its own when given).
+  Value sum(int64_t n, function_ref<Value(Value)> term,
+            VectorType laneType = {}) {
+    Value zero = laneType ? arith::ConstantOp::create(
+                                b, loc, b.getZeroAttr(laneType))
+                                .getResult()
+                          : f32(0.0);
+    auto loop =
+        scf::ForOp::create(b, loc, index(0), index(n), index(1), ValueRange{zero});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     scf::YieldOp::create(
@@ -725,7 +732,11 @@ private:
   }
 
   /// The staged row X (l x r) becomes C X B^T: T = X B^T into a second
-  /// stage, then C T back into the first, one phase each.
+  /// stage, then C T back into the first, one phase each. With vector code
+  /// (the CPU), each phase runs over (row, lanes of columns), every lane
+  /// summing its own output in the scalar order (so the result stays bit
+  /// for bit lib/Format's), and B is first transposed into a stage so that
+  /// the lanes read B^T's rows.
   void kronRotate(Value stage) {
     Value c = op.getKronC(), bm = op.getKronB();
     int64_t l = cast<MemRefType>(c.getType()).getDimSize(0);
@@ -734,25 +745,74 @@ private:
     auto load2 = [&](Value m, Value i, Value j) {
       return memref::LoadOp::create(b, loc, m, ValueRange{i, j}).getResult();
     };
-    auto store = [&](Value v, Value dst, Value i, Value j) {
-      memref::StoreOp::create(b, loc, v, dst,
-                              ValueRange{index(0), add(mul(i, index(r)), j)});
+    auto flat = [&](Value i, Value j) { return add(mul(i, index(r)), j); };
+    int64_t lanes = vectorCode ? kronLanes(r) : 1;
+    if (lanes == 1) {
+      parallel({index(l), index(r)}, [&](ValueRange iv) {
+        Value s = sum(r, [&](Value kk) {
+          return arith::MulFOp::create(b, loc, at(stage, flat(iv[0], kk)),
+                                       load2(bm, iv[1], kk));
+        });
+        memref::StoreOp::create(b, loc, s, t,
+                                ValueRange{index(0), flat(iv[0], iv[1])});
+      });
+      parallel({index(l), index(r)}, [&](ValueRange iv) {
+        Value s = sum(l, [&](Value m) {
+          return arith::MulFOp::create(b, loc, load2(c, iv[0], m),
+                                       at(t, flat(m, iv[1])));
+        });
+        memref::StoreOp::create(b, loc, s, stage,
+                                ValueRange{index(0), flat(iv[0], iv[1])});
+      });
+      return;
+    }
+    auto type = VectorType::get({lanes}, b.getF32Type());
+    Value bt = memref::AllocaOp::create(
+        b, loc, MemRefType::get({r, r}, b.getF32Type()));
+    parallel({index(r), index(r)}, [&](ValueRange iv) {
+      memref::StoreOp::create(b, loc, load2(bm, iv[1], iv[0]), bt,
+                              ValueRange{iv[0], iv[1]});
+    });
+    auto splat = [&](Value v) {
+      return vector::BroadcastOp::create(b, loc, type, v).getResult();
     };
-    parallel({index(l), index(r)}, [&](ValueRange iv) {
-      Value s = sum(r, [&](Value kk) {
-        return arith::MulFOp::create(
-            b, loc, at(stage, add(mul(iv[0], index(r)), kk)),
-            load2(bm, iv[1], kk));
-      });
-      store(s, t, iv[0], iv[1]);
+    auto lanesAt = [&](Value m, Value i, Value j) {
+      return vector::LoadOp::create(b, loc, type, m, ValueRange{i, j})
+          .getResult();
+    };
+    parallel({index(l), index(r / lanes)}, [&](ValueRange iv) {
+      Value j0 = mul(iv[1], index(lanes));
+      Value s = sum(
+          r,
+          [&](Value kk) {
+            return arith::MulFOp::create(b, loc, splat(at(stage, flat(iv[0], kk))),
+                                         lanesAt(bt, kk, j0));
+          },
+          type);
+      vector::StoreOp::create(b, loc, s, t,
+                              ValueRange{index(0), flat(iv[0], j0)});
     });
-    parallel({index(l), index(r)}, [&](ValueRange iv) {
-      Value s = sum(l, [&](Value m) {
-        return arith::MulFOp::create(b, loc, load2(c, iv[0], m),
-                                     at(t, add(mul(m, index(r)), iv[1])));
-      });
-      store(s, stage, iv[0], iv[1]);
+    parallel({index(l), index(r / lanes)}, [&](ValueRange iv) {
+      Value j0 = mul(iv[1], index(lanes));
+      Value s = sum(
+          l,
+          [&](Value m) {
+            return arith::MulFOp::create(b, loc, splat(load2(c, iv[0], m)),
+                                         lanesAt(t, index(0), flat(m, j0)));
+          },
+          type);
+      vector::StoreOp::create(b, loc, s, stage,
+                              ValueRange{index(0), flat(iv[0], j0)});
     });
+  }
+
+  /// Lanes of the vector Kronecker phases: the widest of 16, 8 and 4 that
+  /// divides r, or 1 (scalar phases).
+  static int64_t kronLanes(int64_t r) {
+    for (int64_t lanes : {16, 8, 4})
+      if (r % lanes == 0)
+        return lanes;
+    return 1;
   }
 
   /// f32 v rounded to the nearest integer, halves to even, for |v| < 2^22:
@@ -881,6 +941,7 @@ private:
 
   QuantizeActIntoOp op;
   ModuleOp module;
+  bool vectorCode;
   int64_t k, block;
 };
 
@@ -989,7 +1050,7 @@ struct StageTilesPass
     getOperation()->walk(
         [&](QuantizeActIntoOp op) { quantizers.push_back(op); });
     for (QuantizeActIntoOp op : quantizers)
-      if (failed(ActivationLowering(op, getOperation()).run()))
+      if (failed(ActivationLowering(op, vectorDecode, getOperation()).run()))
         return signalPassFailure();
   }
 };

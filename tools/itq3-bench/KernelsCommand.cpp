@@ -102,6 +102,8 @@ struct Options {
   bool baseline = true;
   /// Measure the streaming-read bound (off for instruction counts).
   bool peak = true;
+  /// The LLVM CPU the CPU kernels are compiled for (empty: this host).
+  std::string cpu;
 };
 
 /// The baseline: y = x W^T over dense f32 weights, the plain loop, with the
@@ -226,6 +228,7 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
                             s.n, s.k};
       spec.threads = opts.threads;
       spec.vectorDecode = vectorDecode;
+      spec.cpu = opts.cpu;
       std::string label = std::string(prefix) + c.label +
                           (modes.size() > 1 && !vectorDecode
                                ? " [scalar decode]"
@@ -539,6 +542,8 @@ bool parseOptions(int argc, char **argv, Options &opts) {
       opts.ab = true;
     else if (!std::strcmp(argv[i], "--no-peak"))
       opts.peak = false;
+    else if (!std::strcmp(argv[i], "--cpu"))
+      opts.cpu = next();
     else {
       std::fprintf(stderr, "itq3-bench kernels: unknown option '%s'\n", argv[i]);
       return false;

@@ -38,7 +38,9 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "vector-decode",
       llvm::cl::desc("Decode weights 32 columns per step with vector ops "
                      "where the format allows (q8, q4, iq3, itq3_s, ptqtp, "
-                     "twla); false keeps the scalar decode of the GPU mapping"),
+                     "twla), and the Kronecker rotation of activations and "
+                     "TwinQuant's low-rank phase on vectors; false keeps the "
+                     "scalar code of the GPU mapping"),
       llvm::cl::init(true)};
   Option<std::string> targetFeatures{
       *this, "target-features",

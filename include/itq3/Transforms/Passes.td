@@ -149,8 +149,9 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     Option<"vectorDecode", "vector-decode", "bool", /*default=*/"false",
            "Decode weights 32 columns at a time with vector ops (vector "
            "loads, shuffles, a gather of grid entries) where the format "
-           "allows: for the CPU mapping; the GPU one keeps one thread per "
-           "column step">,
+           "allows, and run the Kronecker rotation of activation "
+           "quantizers and TwinQuant's low-rank phase on vectors: for the "
+           "CPU mapping; the GPU one keeps one thread per column step">,
     Option<"avx2", "avx2", "bool", /*default=*/"false",
            "With vector-decode, the int8 products use AVX2 intrinsics "
            "(vpsignb, vpmaddubsw, vpmaddwd); only for targets with AVX2">,

@@ -139,7 +139,8 @@ struct TwlaQuantizer {
 class TwlaQuantizeActTest : public ::testing::TestWithParam<QuantizeActSpec> {};
 
 // The rotated row is lib/Format's kronRotate bit for bit (same sums in the
-// same order), and the codes decode to quantizeTokenAsymmetric's values, or
+// same order, in the scalar phases and in every lane of the vector ones),
+// and the codes decode to quantizeTokenAsymmetric's values, or
 // (no bits) equal the per-32 reference.
 TEST_P(TwlaQuantizeActTest, EqualsLibFormat) {
   TwlaQuantizer t(GetParam());
@@ -175,6 +176,10 @@ INSTANTIATE_TEST_SUITE_P(
         QuantizeActSpec{576, false, 0, 32, 18, 4, 0.85f},
         QuantizeActSpec{1536, false, 0, 48, 32, 4, 1.0f},
         QuantizeActSpec{1536, false, 0, 48, 32, 3, 0.7f},
+        // The CPU's vector phases in lanes of 16 (r = 64, Llama's 4096 =
+        // 64 x 64) and of 4 (192 = 16 x 12); r = 18 above stays scalar.
+        QuantizeActSpec{4096, false, 0, 64, 64, 4, 0.9f},
+        QuantizeActSpec{192, false, 0, 16, 12, 4, 1.0f},
         // The rotation alone (int8 per 32, TWLA's 8-bit layers), and the
         // 4-bit codes alone.
         QuantizeActSpec{576, false, 0, 32, 18},

@@ -36,13 +36,14 @@ static void addBufferization(OpPassManager &pm, const std::string &rotation) {
   pm.addPass(createITQ3Bufferize());
 }
 
-/// The target-independent part: tiles, then staged loops (`avx2` lets the
-/// CPU's vector code use AVX2 intrinsics).
+/// The target-independent part: tiles, then staged loops (`avx2` and
+/// `vnni` let the CPU's vector code use AVX2 and AVX512-VNNI intrinsics).
 static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
-                           bool mma, bool vectorDecode, bool avx2 = false) {
+                           bool mma, bool vectorDecode, bool avx2 = false,
+                           bool vnni = false) {
   pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
-  pm.addPass(
-      createITQ3StageTiles(ITQ3StageTilesOptions{mma, vectorDecode, avx2}));
+  pm.addPass(createITQ3StageTiles(
+      ITQ3StageTilesOptions{mma, vectorDecode, avx2, vnni}));
   pm.addPass(createITQ3FuseInverseFWHT());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -84,9 +85,12 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
   addBufferization(pm, options.rotation);
   pm.addPass(createConvertITQ3ModelToSCF(ConvertITQ3ModelToSCFOptions{
       /*vectorize=*/true, /*threads=*/options.openmp}));
+  llvm::StringRef features = options.targetFeatures;
+  bool avx2 = enablesFeature(features, "avx2");
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
-                 options.vectorDecode,
-                 enablesFeature(options.targetFeatures, "avx2"));
+                 options.vectorDecode, avx2,
+                 avx2 && enablesFeature(features, "avx512vnni") &&
+                     enablesFeature(features, "avx512vl"));
   pm.addPass(createConvertITQ3ToCPU());
   if (options.openmp) {
     // One thread per tile: the phases inside a tile run in order.

@@ -71,12 +71,13 @@ public:
   /// blocks, 0 when it runs on dot products.
   /// `avx2`: the int8 products of the CPU's vector path may use AVX2
   /// intrinsics (the target has them); otherwise they stay generic.
+  /// `vnni` (with `avx2`): they may use vpdpbusd (AVX512-VNNI, AVX512VL).
   TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
-               bool vectorDecode, bool avx2, ModuleOp module)
+               bool vectorDecode, bool avx2, bool vnni, ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
         tileRows(tileRows), mmaRows(mmaRows), vectorDecode(vectorDecode),
-        avx2(avx2), module(module) {}
+        avx2(avx2), vnni(avx2 && vnni), module(module) {}
 
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
@@ -475,10 +476,12 @@ private:
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(chunks.getBody());
         Value first = mul(chunks.getInductionVar(), index(chunk));
-        SmallVector<Value> codes;
-        for (int64_t g = 0; g < groups; ++g)
+        SmallVector<Value> codes, initial;
+        for (int64_t g = 0; g < groups; ++g) {
           codes.push_back(decoder->vectorCodes(
               row, add(first, index(g * kActivationBlock))));
+          initial.push_back(vnni ? vnniBias(codes.back()) : Value());
+        }
         Value weightScales = chunkScales(row, first, groups);
         Value firstGroup =
             arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
@@ -488,7 +491,8 @@ private:
             Value x = vector::LoadOp::create(
                 b, loc, v32i8, op.getInput(),
                 ValueRange{mIdx, add(first, index(g * kActivationBlock))});
-            sums.push_back(int8PairSums(codes[g], x));
+            sums.push_back(vnni ? vnniSums(initial[g], codes[g], x)
+                                : int8PairSums(codes[g], x));
           }
           Value xs = vector::LoadOp::create(b, loc, laneType,
                                             op.getInputScales(),
@@ -587,6 +591,34 @@ private:
                                  shuffle(pairs, pairs, lanes(8, 8, 1)));
   }
 
+  /// VNNI: vpdpbusd adds to each of 8 i32 lanes the products of 4
+  /// unsigned bytes by 4 signed ones, without saturation. x is made
+  /// unsigned as x + 128 (x xor 0x80), so the lanes of vnniSums start from
+  /// vnniBias(w) = -128 * (the lane's 4 codes summed), computed once per
+  /// weight group for every activation row: (x + 128) w - 128 w = x w. No
+  /// lane overflows: |w| <= 127 and x + 128 <= 255.
+  Value vnniBias(Value w) {
+    auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    auto v8i32 = VectorType::get({8}, b.getI32Type());
+    Value zero =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v8i32, 0));
+    Value bias = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(v32i8, int8_t(-128)));
+    Value biasProducts = dotBytes(zero, bias, w);
+    return arith::SubIOp::create(b, loc, zero, biasProducts);
+  }
+  Value vnniSums(Value initial, Value w, Value x) {
+    auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    Value signBit = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(v32i8, int8_t(-128)));
+    return dotBytes(initial, arith::XOrIOp::create(b, loc, x, signBit), w);
+  }
+  /// acc + vpdpbusd(unsigned bytes u, signed bytes s), 8 i32 lanes.
+  Value dotBytes(Value acc, Value u, Value s) {
+    auto v8i32 = VectorType::get({8}, b.getI32Type());
+    return intrinsic("llvm.x86.avx512.vpdpbusd.256", v8i32, {acc, u, s});
+  }
+
   /// `count` lane numbers from `from` in steps of `step`.
   static SmallVector<int64_t> lanes(int64_t count, int64_t from,
                                     int64_t step) {
@@ -639,7 +671,7 @@ private:
   MatmulIntoOp op;
   FormatAttr format;
   int64_t k, chunk, tileRows, mmaRows;
-  bool vectorDecode, avx2;
+  bool vectorDecode, avx2, vnni;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
   /// Whether the decode phases use vectorCodes().
@@ -1037,7 +1069,7 @@ struct StageTilesPass
                      "run --itq3-tile first");
         return signalPassFailure();
       }
-      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, avx2,
+      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, avx2, vnni,
                    getOperation())
           .run();
     }

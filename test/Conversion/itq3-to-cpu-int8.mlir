@@ -1,5 +1,7 @@
 // RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma" | FileCheck %s --check-prefix=AVX2
 // RUN: itq3-opt %s --itq3-to-cpu-llvm | FileCheck %s --check-prefix=GENERIC
+// RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma,+avx512vnni,+avx512vl" | FileCheck %s --check-prefix=VNNI
+// RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma,+avx512vnni,+avx512vl" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver4 | FileCheck %s --check-prefix=ZNVER4
 // RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver3 | FileCheck %s --check-prefix=ZNVER3
 // RUN: itq3-opt %s --itq3-to-cpu-llvm | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=x86-64 | FileCheck %s --check-prefix=X86-64
 
@@ -17,6 +19,24 @@
 // AVX2: llvm.shufflevector %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>
 // AVX2: llvm.shufflevector %{{.*}}, %{{.*}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>
 // AVX2-LABEL: llvm.func @_mlir_ciface_q8
+
+// With AVX512-VNNI (and VL): per weight group, once, the lanes' initial
+// values -128 * (sum of their 4 codes); per activation row, x + 128 (xor
+// 0x80) and one vpdpbusd from those initial values.
+// VNNI-LABEL: llvm.func @q8
+// VNNI-NOT: llvm.x86.avx2.pmadd.ub.sw
+// VNNI: %[[BIAS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO:.*]], %[[SIGN:.*]], %[[W:.*]]) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI: %[[INIT:.*]] = llvm.sub %[[ZERO]], %[[BIAS]] : vector<8xi32>
+// VNNI: %[[U:.*]] = llvm.xor %{{.*}}, %[[SIGN]] : vector<32xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[INIT]], %[[U]], %[[W]])
+// VNNI-NOT: llvm.x86.avx2.pmadd.ub.sw
+// VNNI-LABEL: llvm.func @_mlir_ciface_q8
+
+// ZNVER4-LABEL: q8:
+// ZNVER4-NOT: vpmaddubsw
+// ZNVER4: vpdpbusd {{.*}}%ymm
+// ZNVER4-NOT: vpmaddubsw
+// ZNVER4-LABEL: _mlir_ciface_q8:
 
 // GENERIC-LABEL: llvm.func @q8
 // GENERIC-NOT: llvm.call_intrinsic

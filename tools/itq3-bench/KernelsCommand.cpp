@@ -14,6 +14,8 @@
 #include "Synthetic.h"
 
 #include "itq3/Conversion/CpuMatmulKernel.h"
+#include "itq3/Conversion/CpuObject.h"
+#include "itq3/Conversion/Pipelines.h"
 #include "itq3/Conversion/CpuQuantizeActKernel.h"
 #include "itq3/Conversion/GpuMatmulKernel.h"
 #include "itq3/Runtime/Cublas.h"
@@ -151,6 +153,21 @@ std::string describeOpenBlas() {
   return text;
 }
 #endif
+
+/// Which int8 products the CPU kernels compile to for `cpu` (empty: this
+/// host), as --itq3-to-cpu-llvm chooses them from its features.
+std::string describeInt8Products(const std::string &cpu) {
+  std::string features = mlir::itq3::cpuFeatures(cpu.empty() ? "native" : cpu);
+  auto has = [&](const char *f) {
+    return mlir::itq3::enablesFeature(features, f);
+  };
+  std::string target = "compiled for " + (cpu.empty() ? "this host" : cpu);
+  if (has("avx2") && has("avx512vnni") && has("avx512vl"))
+    return target + ": int8 products with vpdpbusd (AVX512-VNNI, 256-bit)";
+  if (has("avx2"))
+    return target + ": int8 products with vpmaddubsw + vpmaddwd (AVX2)";
+  return target + ": int8 products in generic vector code";
+}
 
 struct Row {
   std::string kernel;
@@ -673,6 +690,7 @@ int itq3::bench::runKernels(int argc, char **argv) {
               "8 activation rows for M < 16 and 64 from M = 16; peak = %u "
               "threads summing 512 MiB, %.2f GB/s\n",
               opts.threads, opts.threads, peak);
+  std::printf("%s\n", describeInt8Products(opts.cpu).c_str());
   std::vector<Baseline> baselines = {{kF32Baseline, "f32 loop"}};
 #ifdef ITQ3_BENCH_OPENBLAS
   openblas_set_num_threads(int(opts.threads));

@@ -155,6 +155,10 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
     Option<"avx2", "avx2", "bool", /*default=*/"false",
            "With vector-decode, the int8 products use AVX2 intrinsics "
            "(vpsignb, vpmaddubsw, vpmaddwd); only for targets with AVX2">,
+    Option<"vnni", "vnni", "bool", /*default=*/"false",
+           "With avx2, the int8 products use vpdpbusd on 256-bit vectors "
+           "(x biased to unsigned, the bias's products subtracted once per "
+           "weight group); only for targets with AVX512-VNNI and AVX512VL">,
   ];
 }
 

@@ -19,8 +19,25 @@ namespace {
 
 class CpuMatmulKernelTest : public ::testing::TestWithParam<Case> {};
 
+/// Whether this host runs code compiled for `cpu` (empty: this host): it
+/// has every vector extension that cpu's code may use.
+bool hostRuns(const std::string &cpu) {
+  if (cpu.empty())
+    return true;
+  std::string host = mlir::itq3::cpuFeatures("native"),
+              target = mlir::itq3::cpuFeatures(cpu);
+  for (const char *feature : {"avx", "avx2", "fma", "f16c", "bmi2", "avx512f",
+                              "avx512bw", "avx512vl", "avx512vnni"})
+    if (mlir::itq3::enablesFeature(target, feature) &&
+        !mlir::itq3::enablesFeature(host, feature))
+      return false;
+  return true;
+}
+
 TEST_P(CpuMatmulKernelTest, MatchesFloatReference) {
   const Case &c = GetParam();
+  if (!hostRuns(c.cpu))
+    GTEST_SKIP() << "this host cannot run code for " << c.cpu;
   std::string error;
   auto kernel = CpuMatmulKernel::compile(c.spec(), error);
   ASSERT_TRUE(kernel) << error;
@@ -62,6 +79,14 @@ std::vector<Case> allCases() {
   for (F format : {F::Q4, F::Q8}) {
     Case c{format, true, 100, 96};
     c.cpu = "x86-64";
+    cases.push_back(c);
+  }
+  // The AVX2 int8 products (vpsignb, vpmaddubsw, vpmaddwd) on a CPU
+  // without AVX512-VNNI, whatever this host has (where it has VNNI, the
+  // other cases run vpdpbusd).
+  for (F format : {F::ITQ3S, F::IQ3, F::Q4, F::Q8, F::PTQTP, F::TWLA}) {
+    Case c{format, true, 100, format == F::TWLA ? 576 : 512, 0, {1, 3, 8}};
+    c.cpu = "haswell";
     cases.push_back(c);
   }
 #endif
@@ -212,10 +237,38 @@ int swapGroupScales(mlir::Operation *module) {
 }
 
 TEST(CpuMatmulKernelMutation, WrongSignInAvx2ProductIsCaught) {
-  if (!mlir::itq3::enablesFeature(mlir::itq3::cpuFeatures("native"), "avx2"))
+  if (!hostRuns("haswell"))
     GTEST_SKIP() << "this host has no AVX2";
-  for (F format : {F::Q8, F::ITQ3S})
-    expectCaught({format, true, 100, 512}, swapSignOperands);
+  for (F format : {F::Q8, F::ITQ3S}) {
+    Case c{format, true, 100, 512};
+    c.cpu = "haswell";
+    expectCaught(c, swapSignOperands);
+  }
+}
+
+/// vpdpbusd(acc, w, x + 128) instead of vpdpbusd(acc, x + 128, w): the
+/// roles of the unsigned and the signed bytes swapped.
+int swapVnniOperands(mlir::Operation *module) {
+  int changed = 0;
+  module->walk([&](mlir::LLVM::CallIntrinsicOp call) {
+    if (call.getIntrin() != "llvm.x86.avx512.vpdpbusd.256")
+      return;
+    mlir::Value acc = call.getOperand(0), u = call.getOperand(1),
+                s = call.getOperand(2);
+    call->setOperands({acc, s, u});
+    ++changed;
+  });
+  return changed;
+}
+
+TEST(CpuMatmulKernelMutation, WrongOperandsInVnniProductAreCaught) {
+  std::string host = mlir::itq3::cpuFeatures("native");
+  if (!mlir::itq3::enablesFeature(host, "avx512vnni") ||
+      !mlir::itq3::enablesFeature(host, "avx512vl"))
+    GTEST_SKIP() << "this host has no AVX512-VNNI";
+  for (F format : {F::Q8, F::ITQ3S, F::TWLA})
+    expectCaught({format, true, 100, format == F::TWLA ? 576 : 512},
+                 swapVnniOperands);
 }
 
 #if defined(__x86_64__)

@@ -463,6 +463,8 @@ private:
     Value acc = memref::AllocaOp::create(
         b, loc, MemRefType::get({ShapedType::kDynamic, groups}, b.getF32Type()),
         ValueRange{m});
+    // VNNI: the tile's activations made unsigned once, not per weight row.
+    Value activations = vnni ? biasedActivations() : op.getInput();
     parallel({n}, [&](ValueRange iv) {
       Value row = iv[0];
       Value zero = arith::ConstantOp::create(
@@ -489,9 +491,9 @@ private:
           SmallVector<Value> sums;
           for (int64_t g = 0; g < groups; ++g) {
             Value x = vector::LoadOp::create(
-                b, loc, v32i8, op.getInput(),
+                b, loc, v32i8, activations,
                 ValueRange{mIdx, add(first, index(g * kActivationBlock))});
-            sums.push_back(vnni ? vnniSums(initial[g], codes[g], x)
+            sums.push_back(vnni ? dotBytes(initial[g], x, codes[g])
                                 : int8PairSums(codes[g], x));
           }
           Value xs = vector::LoadOp::create(b, loc, laneType,
@@ -593,8 +595,8 @@ private:
 
   /// VNNI: vpdpbusd adds to each of 8 i32 lanes the products of 4
   /// unsigned bytes by 4 signed ones, without saturation. x is made
-  /// unsigned as x + 128 (x xor 0x80), so the lanes of vnniSums start from
-  /// vnniBias(w) = -128 * (the lane's 4 codes summed), computed once per
+  /// unsigned as x + 128 (biasedActivations), so the lanes of each group's
+  /// product start from vnniBias(w) = -128 * (the lane's 4 codes summed), computed once per
   /// weight group for every activation row: (x + 128) w - 128 w = x w. No
   /// lane overflows: |w| <= 127 and x + 128 <= 255.
   Value vnniBias(Value w) {
@@ -607,11 +609,23 @@ private:
     Value biasProducts = dotBytes(zero, bias, w);
     return arith::SubIOp::create(b, loc, zero, biasProducts);
   }
-  Value vnniSums(Value initial, Value w, Value x) {
+  /// x + 128 (x xor 0x80) for the tile's activations [M, K], in a stage
+  /// written once per tile: each weight row then reads its bytes as they
+  /// are.
+  Value biasedActivations() {
     auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    Value biased = memref::AllocaOp::create(
+        b, loc, MemRefType::get({ShapedType::kDynamic, k}, b.getI8Type()),
+        ValueRange{m});
     Value signBit = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(v32i8, int8_t(-128)));
-    return dotBytes(initial, arith::XOrIOp::create(b, loc, x, signBit), w);
+    parallel({m, index(k / kActivationBlock)}, [&](ValueRange iv) {
+      SmallVector<Value, 2> at{iv[0], mul(iv[1], index(kActivationBlock))};
+      Value x = vector::LoadOp::create(b, loc, v32i8, op.getInput(), at);
+      vector::StoreOp::create(b, loc, arith::XOrIOp::create(b, loc, x, signBit),
+                              biased, at);
+    });
+    return biased;
   }
   /// acc + vpdpbusd(unsigned bytes u, signed bytes s), 8 i32 lanes.
   Value dotBytes(Value acc, Value u, Value s) {

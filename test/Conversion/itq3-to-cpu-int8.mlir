@@ -20,15 +20,19 @@
 // AVX2: llvm.shufflevector %{{.*}}, %{{.*}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>
 // AVX2-LABEL: llvm.func @_mlir_ciface_q8
 
-// With AVX512-VNNI (and VL): per weight group, once, the lanes' initial
-// values -128 * (sum of their 4 codes); per activation row, x + 128 (xor
-// 0x80) and one vpdpbusd from those initial values.
+// With AVX512-VNNI (and VL): once per tile, x + 128 (xor 0x80) into a
+// stage; per weight group, once, the lanes' initial values -128 * (sum of
+// their 4 codes); per activation row, one vpdpbusd of the staged bytes from
+// those initial values.
 // VNNI-LABEL: llvm.func @q8
 // VNNI-NOT: llvm.x86.avx2.pmadd.ub.sw
-// VNNI: %[[BIAS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO:.*]], %[[SIGN:.*]], %[[W:.*]]) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI: %[[X:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<32xi8>
+// VNNI: %[[U:.*]] = llvm.xor %[[X]], %[[SIGN:.*]] : vector<32xi8>
+// VNNI: llvm.store %[[U]], %{{.*}} : vector<32xi8>, !llvm.ptr
+// VNNI: %[[W:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<32xi8>
+// VNNI: %[[BIAS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO:.*]], %[[SIGN]], %[[W]]) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // VNNI: %[[INIT:.*]] = llvm.sub %[[ZERO]], %[[BIAS]] : vector<8xi32>
-// VNNI: %[[U:.*]] = llvm.xor %{{.*}}, %[[SIGN]] : vector<32xi8>
-// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[INIT]], %[[U]], %[[W]])
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[INIT]], %{{[0-9]+}}, %[[W]])
 // VNNI-NOT: llvm.x86.avx2.pmadd.ub.sw
 // VNNI-LABEL: llvm.func @_mlir_ciface_q8
 

@@ -596,9 +596,10 @@ private:
   /// VNNI: vpdpbusd adds to each of 8 i32 lanes the products of 4
   /// unsigned bytes by 4 signed ones, without saturation. x is made
   /// unsigned as x + 128 (biasedActivations), so the lanes of each group's
-  /// product start from vnniBias(w) = -128 * (the lane's 4 codes summed), computed once per
-  /// weight group for every activation row: (x + 128) w - 128 w = x w. No
-  /// lane overflows: |w| <= 127 and x + 128 <= 255.
+  /// product start from vnniBias(w) = -128 * (the lane's 4 codes summed),
+  /// computed once per weight group for every activation row:
+  /// (x + 128) w - 128 w = x w. No lane overflows: |w| <= 127 and
+  /// x + 128 <= 255.
   Value vnniBias(Value w) {
     auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
     auto v8i32 = VectorType::get({8}, b.getI32Type());

@@ -312,11 +312,13 @@ bool benchQuantizers(const Options &opts, Shape s, std::vector<Row> &rows) {
 
 /// The compiled CPU kernel of an unrotated N x K product, or null after
 /// printing why.
-std::unique_ptr<CpuMatmulKernel> compileOrSay(fmt::FormatKind format,
+std::unique_ptr<CpuMatmulKernel> compileOrSay(const Options &opts,
+                                              fmt::FormatKind format,
                                               bool int8, int64_t n, int64_t k,
-                                              unsigned threads,
                                               int64_t twinRank = 0) {
+  unsigned threads = opts.threads;
   MatmulKernelSpec spec;
+  spec.cpu = opts.cpu;
   // TwinQuant's fused kernel recomputes t = x V^T per tile of N: one tile
   // per thread's slice of N computes it once per thread.
   if (twinRank)
@@ -366,7 +368,8 @@ bool benchTwin(const Options &opts, Shape s, const std::vector<float> &w,
   for (int64_t i = 0; i < s.n; ++i)
     for (int64_t j = 0; j < p.rank; ++j)
       ut[j * s.n + i] = u[i * p.rank + j];
-  std::vector<uint8_t> packed(layout.totalBytes()), uRows(q4->matrixBytes(s.n, p.rank));
+  std::vector<uint8_t> packed(layout.totalBytes()),
+      uRows(q4->matrixBytes(s.n, p.rank));
   uint8_t *utBytes = packed.data() + layout.residualBytes;
   uint8_t *vBytes = utBytes + layout.uBytes;
   if (!q4->encodeRows(w.data(), s.n, s.k, packed.data()).ok() ||
@@ -377,13 +380,10 @@ bool benchTwin(const Options &opts, Shape s, const std::vector<float> &w,
   const uint8_t *residual = packed.data();
   mlir::itq3::TwinFactorBytes factors{utBytes, vBytes};
 
-  auto fused = compileOrSay(fmt::FormatKind::Q4, true, s.n, s.k, opts.threads,
-                            p.rank);
-  auto rKernel = compileOrSay(fmt::FormatKind::Q4, true, s.n, s.k, opts.threads);
-  auto vKernel =
-      compileOrSay(fmt::FormatKind::Q4, true, p.rank, s.k, opts.threads);
-  auto uKernel =
-      compileOrSay(fmt::FormatKind::Q4, false, s.n, p.rank, opts.threads);
+  auto fused = compileOrSay(opts, fmt::FormatKind::Q4, true, s.n, s.k, p.rank);
+  auto rKernel = compileOrSay(opts, fmt::FormatKind::Q4, true, s.n, s.k);
+  auto vKernel = compileOrSay(opts, fmt::FormatKind::Q4, true, p.rank, s.k);
+  auto uKernel = compileOrSay(opts, fmt::FormatKind::Q4, false, s.n, p.rank);
   if (!fused || !rKernel || !vKernel || !uKernel)
     return false;
   std::string name = "twinquant q4 + rank " + std::to_string(p.rank) + " q4";

@@ -37,7 +37,7 @@ constexpr Command kCommands[] = {
     {"kernels", itq3::bench::runKernels,
      "time and GB/s of the compiled matmul kernels (CPU; GPU when present) "
      "[--m 1,16 --reps R --threads T --json FILE --quick --shape NxK --only LABEL "
-     "--scalar-decode --ab --no-peak --cpu-only --chip sm_90]"},
+     "--scalar-decode --ab --no-peak --cpu-only --cpu LLVM_CPU --chip sm_90]"},
 #endif
 };
 

@@ -119,15 +119,18 @@ void tile(MatmulIntoOp op, int64_t tileM, int64_t tileN) {
 /// block's workgroup memory holds it beside the residual's).
 constexpr int64_t kFactorRows = 8;
 
-/// TwinQuant's fused kernel: per tile, t = x V^T into a tile stage, y = t
-/// U^T for the tile's columns, then y += x R^T (itq3.twin_matmul_into).
+/// TwinQuant's fused kernel: per tile, t = x V^T into a tile stage, then
+/// s = t U^T + x R^T in a second one, and y = s written once
+/// (itq3.twin_matmul_into).
 void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value r;
+  OpFoldResult cols;
   Tiles t = tileLoop(b, loc, op.getInput(), op.getInputScales(), op.getResult(),
                      dimOf(b, loc, op.getResidual(), 0), tileM, tileN,
                      [&](Value n0, OpFoldResult nSize) {
+                       cols = nSize;
                        r = rowSlice(b, loc, op.getResidual(), n0, nSize,
                                     b.getIndexAttr(0),
                                     dimOf(b, loc, op.getResidual(), 1));
@@ -157,15 +160,37 @@ void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
     MatmulIntoOp::create(b, loc, t.x, v, tBlock, t.scales, op.getFactorsAttr(),
                          none);
   }
-  // y = t U^T for the tile's columns n0..; then y += x R^T.
+  // In a tile stage of y (workgroup memory on GPUs): t U^T for the tile's
+  // columns n0.., then x R^T accumulated onto it; then the one epilogue
+  // that writes the tile of y.
   Value tile = memref::SubViewOp::create(
       b, loc, stage, ArrayRef<OpFoldResult>{zero, zero},
       ArrayRef<OpFoldResult>{t.mSize, b.getIndexAttr(rank)},
       ArrayRef<OpFoldResult>{one, one});
-  LowRankExpandIntoOp::create(b, loc, tile, op.getUt(), t.n0, t.y,
+  int64_t n = op.getResidual().getType().getDimSize(0);
+  int64_t colsPerTile = ShapedType::isDynamic(n) ? tileN : std::min(n, tileN);
+  Value sums = memref::SubViewOp::create(
+      b, loc,
+      memref::AllocaOp::create(
+          b, loc, MemRefType::get({t.rowsPerTile, colsPerTile}, b.getF32Type())),
+      ArrayRef<OpFoldResult>{zero, zero}, ArrayRef<OpFoldResult>{t.mSize, cols},
+      ArrayRef<OpFoldResult>{one, one});
+  LowRankExpandIntoOp::create(b, loc, tile, op.getUt(), t.n0, sums,
                               op.getFactorsAttr());
-  MatmulIntoOp::create(b, loc, t.x, r, t.y, t.scales, op.getFormatAttr(),
+  MatmulIntoOp::create(b, loc, t.x, r, sums, t.scales, op.getFormatAttr(),
                        op.getRotationAttr(), b.getUnitAttr());
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0),
+        c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto epilogue = scf::ParallelOp::create(
+      b, loc, ValueRange{c0, c0},
+      ValueRange{memref::DimOp::create(b, loc, t.y, 0),
+                 memref::DimOp::create(b, loc, t.y, 1)},
+      ValueRange{c1, c1});
+  b.setInsertionPoint(epilogue.getBody()->getTerminator());
+  memref::StoreOp::create(
+      b, loc,
+      memref::LoadOp::create(b, loc, sums, epilogue.getInductionVars()), t.y,
+      epilogue.getInductionVars());
   op.erase();
 }
 

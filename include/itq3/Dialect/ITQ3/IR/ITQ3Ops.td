@@ -297,11 +297,12 @@ def ITQ3_TwinMatmulIntoOp : ITQ3_Op<"twin_matmul_into"> {
 
     `--itq3-tile` lowers it to ONE `scf.forall` over tiles of M and N
     (one GPU kernel): per tile, t = x V^T for the tile's rows into a tile
-    stage [tile M, rank] (workgroup memory on GPUs, never global), the
-    tile of y set to t U^T, then the residual's product accumulated onto it
-    (`matmul_into ... accumulate`): the low-rank part is the accumulators'
-    initial value, and t is recomputed per tile of N (rank / tile N of the
-    work).
+    stage [tile M, rank], then t U^T for the tile's columns into a second
+    stage [tile M, tile N] (`itq3.lowrank_expand_into`), the residual's
+    product accumulated onto it (`matmul_into ... accumulate`), and one
+    epilogue phase that writes the tile of y. Both stages are workgroup
+    memory on GPUs, never global: y is the only global store. t is
+    recomputed per tile of N (rank / tile N of the work).
 
     ```mlir
     itq3.twin_matmul_into %x, %r, %ut, %v into %y format<q4> factors<q4>

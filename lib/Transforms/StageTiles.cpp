@@ -994,8 +994,8 @@ private:
 
 /// itq3.lowrank_expand_into: y[m, c] = sum_j t[m, j] U^T[j, column + c],
 /// the rank summed from j = 0 upwards in f32, per (row, column) with the
-/// scalar decode or per (row, 32 columns) with one vector decode of U^T's
-/// block per rank step.
+/// scalar decode, or per 32 columns with one vector decode of U^T's block
+/// per rank step (for all the rows).
 class LowRankLowering : public PhaseBuilder {
 public:
   LowRankLowering(LowRankExpandIntoOp op, bool vectorDecode)
@@ -1006,20 +1006,43 @@ public:
     BlockDecoder u(b, loc, op.getFactors(), op.getUt(), Value());
     Value rows = dim(op.getResult(), 0), cols = dim(op.getResult(), 1);
     if (vectorDecode && u.hasVectorCodes()) {
-      int64_t width = BlockDecoder::kVectorColumns;
-      Value blocks = arith::DivUIOp::create(b, loc, cols, index(width));
-      parallel({rows, blocks}, [&](ValueRange iv) {
-        Value c = mul(iv[1], index(width));
-        auto type = VectorType::get({width}, b.getF32Type());
-        Value sum = rankSum(
-            arith::ConstantOp::create(b, loc, b.getZeroAttr(type)),
-            [&](Value j, Value acc) {
-              Value t = vector::BroadcastOp::create(b, loc, type, tAt(iv[0], j));
-              return vector::FMAOp::create(
-                  b, loc, t, u.vectorValues(j, add(op.getColumn(), c)), acc);
-            });
+      // One row: its sums stay in registers over the rank. More rows: each
+      // block of U^T is decoded once for all of them, the sums kept in the
+      // result. Both add the same products in the same order.
+      Value blocks = arith::DivUIOp::create(b, loc, cols, index(kWidth));
+      auto branch = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
+                                index(1)),
+          /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(branch.thenBlock()->getTerminator());
+      parallel({blocks}, [&](ValueRange iv) {
+        Value c = mul(iv[0], index(kWidth));
+        Value sum = rankSum(zeros(), [&](Value j, Value acc) {
+          return term(u, index(0), j, c, acc);
+        });
         vector::StoreOp::create(b, loc, sum, op.getResult(),
-                                ValueRange{iv[0], c});
+                                ValueRange{index(0), c});
+      });
+      b.setInsertionPoint(branch.elseBlock()->getTerminator());
+      parallel({blocks}, [&](ValueRange iv) {
+        Value c = mul(iv[0], index(kWidth));
+        forRows(rows, [&](Value m) {
+          vector::StoreOp::create(b, loc, zeros(), op.getResult(),
+                                  ValueRange{m, c});
+        });
+        auto ranks = scf::ForOp::create(b, loc, index(0), index(rank), index(1));
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(ranks.getBody());
+        Value j = ranks.getInductionVar();
+        Value values = u.vectorValues(j, add(op.getColumn(), c));
+        forRows(rows, [&](Value m) {
+          SmallVector<Value, 2> at{m, c};
+          Value acc = vector::LoadOp::create(b, loc, type(), op.getResult(), at);
+          vector::StoreOp::create(b, loc, fma(m, j, values, acc),
+                                  op.getResult(), at);
+        });
       });
     } else {
       parallel({rows, cols}, [&](ValueRange iv) {
@@ -1036,8 +1059,27 @@ public:
   }
 
 private:
+  static constexpr int64_t kWidth = BlockDecoder::kVectorColumns;
+  VectorType type() { return VectorType::get({kWidth}, b.getF32Type()); }
+  Value zeros() {
+    return arith::ConstantOp::create(b, loc, b.getZeroAttr(type()));
+  }
   Value tAt(Value row, Value j) {
     return memref::LoadOp::create(b, loc, op.getInput(), ValueRange{row, j});
+  }
+  /// acc + t[m, j] * (32 decoded values of U^T's row j).
+  Value fma(Value m, Value j, Value values, Value acc) {
+    Value t = vector::BroadcastOp::create(b, loc, type(), tAt(m, j));
+    return vector::FMAOp::create(b, loc, t, values, acc);
+  }
+  Value term(BlockDecoder &u, Value m, Value j, Value c, Value acc) {
+    return fma(m, j, u.vectorValues(j, add(op.getColumn(), c)), acc);
+  }
+  void forRows(Value rows, function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, index(0), rows, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
   }
 
   /// `step(j, acc)` folded over j = 0 .. rank - 1 from `init`.

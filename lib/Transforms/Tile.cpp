@@ -119,29 +119,15 @@ void tile(MatmulIntoOp op, int64_t tileM, int64_t tileN) {
 /// block's workgroup memory holds it beside the residual's).
 constexpr int64_t kFactorRows = 8;
 
-/// TwinQuant's fused kernel: per tile, t = x V^T into a tile stage, then
-/// s = t U^T + x R^T in a second one, and y = s written once
-/// (itq3.twin_matmul_into).
-void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  Value r;
-  OpFoldResult cols;
-  Tiles t = tileLoop(b, loc, op.getInput(), op.getInputScales(), op.getResult(),
-                     dimOf(b, loc, op.getResidual(), 0), tileM, tileN,
-                     [&](Value n0, OpFoldResult nSize) {
-                       cols = nSize;
-                       r = rowSlice(b, loc, op.getResidual(), n0, nSize,
-                                    b.getIndexAttr(0),
-                                    dimOf(b, loc, op.getResidual(), 1));
-                     });
+/// t = x V^T for the tile's rows into a stage [tile M, rank]: one product
+/// per block of kFactorRows rows of V, in a loop, so that they share the
+/// stage; the last block may be shorter. Returns t's [M, rank] view.
+Value lowRankInputs(OpBuilder &b, Location loc, TwinMatmulIntoOp op,
+                    const Tiles &t) {
   int64_t rank = op.getV().getType().getDimSize(0);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Value stage = memref::AllocaOp::create(
       b, loc, MemRefType::get({t.rowsPerTile, rank}, b.getF32Type()));
-  auto none = RotationAttr::get(b.getContext(), Rotation::None);
-  // One product per block of kFactorRows rows of V, in a loop, so that they
-  // share one stage; the last block may be shorter.
   TiledDim blocks{b.getIndexAttr(rank), kFactorRows};
   auto loop = scf::ForOp::create(
       b, loc, arith::ConstantIndexOp::create(b, loc, 0),
@@ -158,39 +144,62 @@ void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
         b, loc, stage, ArrayRef<OpFoldResult>{zero, j0},
         ArrayRef<OpFoldResult>{t.mSize, rows}, ArrayRef<OpFoldResult>{one, one});
     MatmulIntoOp::create(b, loc, t.x, v, tBlock, t.scales, op.getFactorsAttr(),
-                         none);
+                         RotationAttr::get(b.getContext(), Rotation::None));
   }
-  // In a tile stage of y (workgroup memory on GPUs): t U^T for the tile's
-  // columns n0.., then x R^T accumulated onto it; then the one epilogue
-  // that writes the tile of y.
-  Value tile = memref::SubViewOp::create(
+  return memref::SubViewOp::create(
       b, loc, stage, ArrayRef<OpFoldResult>{zero, zero},
       ArrayRef<OpFoldResult>{t.mSize, b.getIndexAttr(rank)},
       ArrayRef<OpFoldResult>{one, one});
+}
+
+/// One phase that copies `from` into `to` (same shape).
+void copyPhase(OpBuilder &b, Location loc, Value from, Value to) {
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0),
+        c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto phase = scf::ParallelOp::create(
+      b, loc, ValueRange{c0, c0},
+      ValueRange{memref::DimOp::create(b, loc, to, 0),
+                 memref::DimOp::create(b, loc, to, 1)},
+      ValueRange{c1, c1});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(phase.getBody()->getTerminator());
+  ValueRange iv = phase.getInductionVars();
+  memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, from, iv), to,
+                          iv);
+}
+
+/// TwinQuant's fused kernel (itq3.twin_matmul_into): per tile, t = x V^T
+/// into a tile stage; then, in a tile stage of y (workgroup memory on
+/// GPUs), s = t U^T for the tile's columns n0.. and s += x R^T; then the
+/// one epilogue that writes y = s.
+void tileTwin(TwinMatmulIntoOp op, int64_t tileM, int64_t tileN) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value r;
+  OpFoldResult cols;
+  Tiles t = tileLoop(b, loc, op.getInput(), op.getInputScales(), op.getResult(),
+                     dimOf(b, loc, op.getResidual(), 0), tileM, tileN,
+                     [&](Value n0, OpFoldResult nSize) {
+                       cols = nSize;
+                       r = rowSlice(b, loc, op.getResidual(), n0, nSize,
+                                    b.getIndexAttr(0),
+                                    dimOf(b, loc, op.getResidual(), 1));
+                     });
+  Value lowRank = lowRankInputs(b, loc, op, t);
   int64_t n = op.getResidual().getType().getDimSize(0);
   int64_t colsPerTile = ShapedType::isDynamic(n) ? tileN : std::min(n, tileN);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   Value sums = memref::SubViewOp::create(
       b, loc,
       memref::AllocaOp::create(
           b, loc, MemRefType::get({t.rowsPerTile, colsPerTile}, b.getF32Type())),
       ArrayRef<OpFoldResult>{zero, zero}, ArrayRef<OpFoldResult>{t.mSize, cols},
       ArrayRef<OpFoldResult>{one, one});
-  LowRankExpandIntoOp::create(b, loc, tile, op.getUt(), t.n0, sums,
+  LowRankExpandIntoOp::create(b, loc, lowRank, op.getUt(), t.n0, sums,
                               op.getFactorsAttr());
   MatmulIntoOp::create(b, loc, t.x, r, sums, t.scales, op.getFormatAttr(),
                        op.getRotationAttr(), b.getUnitAttr());
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0),
-        c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  auto epilogue = scf::ParallelOp::create(
-      b, loc, ValueRange{c0, c0},
-      ValueRange{memref::DimOp::create(b, loc, t.y, 0),
-                 memref::DimOp::create(b, loc, t.y, 1)},
-      ValueRange{c1, c1});
-  b.setInsertionPoint(epilogue.getBody()->getTerminator());
-  memref::StoreOp::create(
-      b, loc,
-      memref::LoadOp::create(b, loc, sums, epilogue.getInductionVars()), t.y,
-      epilogue.getInductionVars());
+  copyPhase(b, loc, sums, t.y);
   op.erase();
 }
 

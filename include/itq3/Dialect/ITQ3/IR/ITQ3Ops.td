@@ -348,9 +348,9 @@ def ITQ3_LowRankExpandIntoOp : ITQ3_Op<"lowrank_expand_into"> {
     32 columns are one block of every row of U^T.
 
     `--itq3-stage-tiles` lowers it to a phase over (row, column) that sums
-    the rank with the scalar decode, or, with `vector-decode`, over (row,
-    block of 32 columns) with one vector decode of 32 values of U^T per
-    rank step.
+    the rank with the scalar decode, or, with `vector-decode`, over blocks
+    of 32 columns with one vector decode of 32 values of U^T per rank step
+    for all the rows.
 
     ```mlir
     itq3.lowrank_expand_into %t, %ut[%n0] into %y factors<q8>

@@ -80,17 +80,24 @@ bool mlir::itq3::enablesFeature(llvm::StringRef features,
   return enabled;
 }
 
+mlir::itq3::Int8Products mlir::itq3::int8ProductsFor(llvm::StringRef features) {
+  if (!enablesFeature(features, "avx2"))
+    return Int8Products::Generic;
+  return enablesFeature(features, "avx512vnni") &&
+                 enablesFeature(features, "avx512vl")
+             ? Int8Products::Vnni
+             : Int8Products::Avx2;
+}
+
 void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   addBufferization(pm, options.rotation);
   pm.addPass(createConvertITQ3ModelToSCF(ConvertITQ3ModelToSCFOptions{
       /*vectorize=*/true, /*threads=*/options.openmp}));
-  llvm::StringRef features = options.targetFeatures;
-  bool avx2 = enablesFeature(features, "avx2");
+  Int8Products products = int8ProductsFor(options.targetFeatures);
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
-                 options.vectorDecode, avx2,
-                 avx2 && enablesFeature(features, "avx512vnni") &&
-                     enablesFeature(features, "avx512vl"));
+                 options.vectorDecode, products != Int8Products::Generic,
+                 products == Int8Products::Vnni);
   pm.addPass(createConvertITQ3ToCPU());
   if (options.openmp) {
     // One thread per tile: the phases inside a tile run in order.

@@ -37,6 +37,25 @@ protected:
     body(loop.getInductionVars());
   }
 
+  /// An scf.for over [0, ub); `body` gets the index.
+  void loop(Value ub, function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, index(0), ub, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
+  }
+
+  /// `step(j, acc)` folded over j = 0 .. n - 1 from `init`, in an scf.for.
+  Value fold(int64_t n, Value init, function_ref<Value(Value, Value)> step) {
+    auto loop = scf::ForOp::create(b, loc, index(0), index(n), index(1),
+                                   ValueRange{init});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, loc, step(loop.getInductionVar(), loop.getRegionIterArg(0)));
+    return loop.getResult(0);
+  }
+
   OpBuilder b;
   Location loc;
 };

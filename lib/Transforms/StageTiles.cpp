@@ -523,12 +523,7 @@ private:
   }
 
   /// `body(m)` for every activation row m of the tile, in an scf.for.
-  void forEachRow(function_ref<void(Value)> body) {
-    auto rows = scf::ForOp::create(b, loc, index(0), m, index(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(rows.getBody());
-    body(rows.getInductionVar());
-  }
+  void forEachRow(function_ref<void(Value)> body) { loop(m, body); }
 
   /// The scales of the `groups` groups of 32 from column `first` of `row`
   /// as one vector<groups x f32>: one vector decode per block where the
@@ -766,16 +761,9 @@ private:
                                 b, loc, b.getZeroAttr(laneType))
                                 .getResult()
                           : f32(0.0);
-    auto loop =
-        scf::ForOp::create(b, loc, index(0), index(n), index(1), ValueRange{zero});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    scf::YieldOp::create(
-        b, loc,
-        arith::AddFOp::create(b, loc, loop.getRegionIterArg(0),
-                              term(loop.getInductionVar()))
-            .getResult());
-    return loop.getResult(0);
+    return fold(n, zero, [&](Value j, Value acc) {
+      return arith::AddFOp::create(b, loc, acc, term(j)).getResult();
+    });
   }
 
   /// The staged row X (l x r) becomes C X B^T: T = X B^T into a second
@@ -1019,8 +1007,9 @@ public:
       b.setInsertionPoint(branch.thenBlock()->getTerminator());
       parallel({blocks}, [&](ValueRange iv) {
         Value c = mul(iv[0], index(kWidth));
-        Value sum = rankSum(zeros(), [&](Value j, Value acc) {
-          return term(u, index(0), j, c, acc);
+        Value sum = fold(rank, zeros(), [&](Value j, Value acc) {
+          return fma(index(0), j, u.vectorValues(j, add(op.getColumn(), c)),
+                     acc);
         });
         vector::StoreOp::create(b, loc, sum, op.getResult(),
                                 ValueRange{index(0), c});
@@ -1028,26 +1017,25 @@ public:
       b.setInsertionPoint(branch.elseBlock()->getTerminator());
       parallel({blocks}, [&](ValueRange iv) {
         Value c = mul(iv[0], index(kWidth));
-        forRows(rows, [&](Value m) {
+        loop(rows, [&](Value m) {
           vector::StoreOp::create(b, loc, zeros(), op.getResult(),
                                   ValueRange{m, c});
         });
-        auto ranks = scf::ForOp::create(b, loc, index(0), index(rank), index(1));
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(ranks.getBody());
-        Value j = ranks.getInductionVar();
-        Value values = u.vectorValues(j, add(op.getColumn(), c));
-        forRows(rows, [&](Value m) {
-          SmallVector<Value, 2> at{m, c};
-          Value acc = vector::LoadOp::create(b, loc, type(), op.getResult(), at);
-          vector::StoreOp::create(b, loc, fma(m, j, values, acc),
-                                  op.getResult(), at);
+        loop(index(rank), [&](Value j) {
+          Value values = u.vectorValues(j, add(op.getColumn(), c));
+          loop(rows, [&](Value m) {
+            SmallVector<Value, 2> at{m, c};
+            Value acc =
+                vector::LoadOp::create(b, loc, type(), op.getResult(), at);
+            vector::StoreOp::create(b, loc, fma(m, j, values, acc),
+                                    op.getResult(), at);
+          });
         });
       });
     } else {
       parallel({rows, cols}, [&](ValueRange iv) {
         Value n = add(op.getColumn(), iv[1]);
-        Value sum = rankSum(f32(0.0), [&](Value j, Value acc) {
+        Value sum = fold(rank, f32(0.0), [&](Value j, Value acc) {
           Value term =
               arith::MulFOp::create(b, loc, tAt(iv[0], j), u.values(j, n).front());
           return arith::AddFOp::create(b, loc, acc, term).getResult();
@@ -1071,26 +1059,6 @@ private:
   Value fma(Value m, Value j, Value values, Value acc) {
     Value t = vector::BroadcastOp::create(b, loc, type(), tAt(m, j));
     return vector::FMAOp::create(b, loc, t, values, acc);
-  }
-  Value term(BlockDecoder &u, Value m, Value j, Value c, Value acc) {
-    return fma(m, j, u.vectorValues(j, add(op.getColumn(), c)), acc);
-  }
-  void forRows(Value rows, function_ref<void(Value)> body) {
-    auto loop = scf::ForOp::create(b, loc, index(0), rows, index(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    body(loop.getInductionVar());
-  }
-
-  /// `step(j, acc)` folded over j = 0 .. rank - 1 from `init`.
-  Value rankSum(Value init, function_ref<Value(Value, Value)> step) {
-    auto loop = scf::ForOp::create(b, loc, index(0), index(rank), index(1),
-                                   ValueRange{init});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    scf::YieldOp::create(
-        b, loc, step(loop.getInductionVar(), loop.getRegionIterArg(0)));
-    return loop.getResult(0);
   }
 
   LowRankExpandIntoOp op;

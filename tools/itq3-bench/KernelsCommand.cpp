@@ -157,15 +157,18 @@ std::string describeOpenBlas() {
 /// Which int8 products the CPU kernels compile to for `cpu` (empty: this
 /// host), as --itq3-to-cpu-llvm chooses them from its features.
 std::string describeInt8Products(const std::string &cpu) {
-  std::string features = mlir::itq3::cpuFeatures(cpu.empty() ? "native" : cpu);
-  auto has = [&](const char *f) {
-    return mlir::itq3::enablesFeature(features, f);
-  };
+  using mlir::itq3::Int8Products;
+  Int8Products products = mlir::itq3::int8ProductsFor(
+      mlir::itq3::cpuFeatures(cpu.empty() ? "native" : cpu));
   std::string target = "compiled for " + (cpu.empty() ? "this host" : cpu);
-  if (has("avx2") && has("avx512vnni") && has("avx512vl"))
+  switch (products) {
+  case Int8Products::Vnni:
     return target + ": int8 products with vpdpbusd (AVX512-VNNI, 256-bit)";
-  if (has("avx2"))
+  case Int8Products::Avx2:
     return target + ": int8 products with vpmaddubsw + vpmaddwd (AVX2)";
+  case Int8Products::Generic:
+    break;
+  }
   return target + ": int8 products in generic vector code";
 }
 
@@ -328,8 +331,7 @@ std::unique_ptr<CpuMatmulKernel> compileOrSay(const Options &opts,
   spec.n = n;
   spec.k = k;
   spec.threads = threads;
-  spec.twinRank = twinRank;
-  spec.factorFormat = fmt::FormatKind::Q4;
+  spec.twinRank = twinRank; // factors in q4, the spec's default
   std::string error;
   auto kernel = CpuMatmulKernel::compile(spec, error);
   if (!kernel)

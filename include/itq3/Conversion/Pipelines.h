@@ -55,6 +55,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
 /// `feature` (e.g. "avx2"); the last mention counts.
 bool enablesFeature(llvm::StringRef features, llvm::StringRef feature);
 
+/// The int8 products the CPU mapping emits for a target with `features`:
+/// vpdpbusd with AVX512-VNNI and VL (and AVX2), vpmaddubsw + vpmaddwd with
+/// AVX2, generic vector code otherwise.
+enum class Int8Products { Generic, Avx2, Vnni };
+Int8Products int8ProductsFor(llvm::StringRef features);
+
 struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
   Option<std::string> rotation{*this, "rotation",
                                llvm::cl::desc(kRotationOptionHelp),

@@ -26,18 +26,18 @@ void quantizeActivationsInt8(const float *v, int64_t k, int8_t *q,
   }
 }
 
-void quantizeActivationRow(const float *x, int64_t k, bool rotate,
+void quantizeActivationRow(const float *x, int64_t k, int64_t rotationBlock,
                            uint64_t seed, float *out) {
   std::vector<float> v(x, x + k);
-  if (rotate)
-    rotateRow(v.data(), k, seed);
+  if (rotationBlock)
+    rotateRow(v.data(), k, seed, rotationBlock);
   std::vector<int8_t> q(static_cast<size_t>(k));
   std::vector<float> scales(static_cast<size_t>(k / kActivationGroup));
   quantizeActivationsInt8(v.data(), k, q.data(), scales.data());
   for (int64_t i = 0; i < k; ++i)
     v[size_t(i)] = float(q[size_t(i)]) * scales[size_t(i / kActivationGroup)];
-  if (rotate)
-    unrotateRow(v.data(), k, seed);
+  if (rotationBlock)
+    unrotateRow(v.data(), k, seed, rotationBlock);
   std::copy(v.begin(), v.end(), out);
 }
 

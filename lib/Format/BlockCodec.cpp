@@ -84,7 +84,7 @@ Status BlockCodec::encodeRow(const float *row, int64_t r, int64_t cols,
   const float *values = row;
   if (isRotated()) {
     std::copy(row, row + cols, scratch);
-    rotateRow(scratch, cols, options().signSeed);
+    rotateRow(scratch, cols, options().signSeed, rotationBlock());
     values = scratch;
   }
   if (Status s = checkStoredRow(values, r, cols); !s.ok())
@@ -137,7 +137,7 @@ Status BlockCodec::decode(const uint8_t *src, int64_t rows, int64_t cols,
       for (int64_t c = 0; c < cols; c += block)
         decodeBlock(src + r * rowBytes + c / block * bytesPerBlock(), out + c);
       if (undoRotation && isRotated())
-        unrotateRow(out, cols, options().signSeed);
+        unrotateRow(out, cols, options().signSeed, rotationBlock());
     }
     return Status::success();
   });

@@ -43,13 +43,13 @@ std::optional<CalibrationMode> parseCalibrationMode(std::string_view name) {
 }
 
 void rotateSecondMoment(float *h, int64_t cols, uint64_t seed,
-                        unsigned threads) {
+                        unsigned threads, int64_t rotationBlock) {
   // Rotating every row gives H R^T; the transpose of that is R H, whose rows
   // rotated give R H R^T.
   auto rotateRows = [&] {
     parallelRanges(cols, threads, [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r)
-        rotateRow(h + r * cols, cols, seed);
+        rotateRow(h + r * cols, cols, seed, rotationBlock);
     });
   };
   rotateRows();
@@ -240,13 +240,14 @@ Status encodeRowsCalibrated(const Codec &codec, const float *w, int64_t rows,
         return Status::error("non-finite weight at row " + std::to_string(r) +
                              ", column " + std::to_string(c));
     if (codec.isRotated())
-      rotateRow(row, cols, codec.options().signSeed);
+      rotateRow(row, cols, codec.options().signSeed, codec.rotationBlock());
     if (Status s = bc->checkStoredRow(row, r, cols); !s)
       return s;
   }
   std::vector<float> hs(h, h + cols * cols);
   if (codec.isRotated())
-    rotateSecondMoment(hs.data(), cols, codec.options().signSeed, opts.threads);
+    rotateSecondMoment(hs.data(), cols, codec.options().signSeed, opts.threads,
+                       codec.rotationBlock());
 
   if (opts.mode == CalibrationMode::Diagonal) {
     std::vector<float> importance(static_cast<size_t>(cols));

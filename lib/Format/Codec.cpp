@@ -20,7 +20,7 @@ constexpr NamedFormat kFormats[] = {
     {FormatKind::F16, "f16"}, {FormatKind::Q8, "q8"},   {FormatKind::Q4, "q4"},
     {FormatKind::Q3, "q3"},   {FormatKind::Q3R, "q3r"}, {FormatKind::IQ3, "iq3"},
     {FormatKind::ITQ3S, "itq3_s"}, {FormatKind::PTQTP, "ptqtp"},
-    {FormatKind::TWLA, "twla"},
+    {FormatKind::TWLA, "twla"}, {FormatKind::ITQ3S64, "itq3_s64"},
 };
 } // namespace
 
@@ -48,6 +48,12 @@ const std::vector<FormatKind> &allFormats() {
   return kinds;
 }
 
+std::optional<FormatKind> narrowerFormat(FormatKind kind) {
+  if (kind == FormatKind::ITQ3S)
+    return FormatKind::ITQ3S64;
+  return std::nullopt;
+}
+
 Status Codec::checkShape(int64_t rows, int64_t cols) const {
   std::ostringstream os;
   if (rows <= 0 || cols <= 0)
@@ -63,7 +69,8 @@ Status Codec::checkShape(int64_t rows, int64_t cols) const {
 }
 
 std::unique_ptr<Codec> createCodec(FormatKind kind, CodecOptions options) {
-  if (kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S)
+  if (kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S ||
+      kind == FormatKind::ITQ3S64)
     return createGridCodec(kind, options, {});
   if (kind == FormatKind::PTQTP)
     return detail::createPtqtpCodec(options);

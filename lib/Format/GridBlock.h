@@ -1,15 +1,18 @@
-//===- GridBlock.h - Writing a 110-byte grid block from its parts ---------===//
+//===- GridBlock.h - Writing a grid block from its parts ------------------===//
 #ifndef ITQ3_LIB_FORMAT_GRIDBLOCK_H
 #define ITQ3_LIB_FORMAT_GRIDBLOCK_H
+
+#include "itq3/Format/GridCodec.h"
 
 #include <cstdint>
 
 namespace itq3::format::detail {
 
-/// The layout of GridCodec.h from d, the 8 sub-scales l, the 64 grid
-/// indices and 256 sign flags (non-zero = negative).
+/// The layout of GridCodec.h from d, the sub-scales l, the grid indices and
+/// the sign flags (non-zero = negative), one of each per 32, 4 and 1 weights.
 void writeGridBlock(uint8_t *dst, float d, const int *subScale,
-                    const int *index, const uint8_t *negative);
+                    const int *index, const uint8_t *negative,
+                    GridLayout layout);
 
 } // namespace itq3::format::detail
 

@@ -1,4 +1,4 @@
-//===- GridCodec.cpp - iq3 and itq3_s on top of the grid block coder ------===//
+//===- GridCodec.cpp - iq3, itq3_s, itq3_s64 on the grid block coder ------===//
 
 #include "itq3/Format/GridCodec.h"
 
@@ -18,21 +18,24 @@ namespace {
 class GridCodec final : public detail::BlockCodec {
 public:
   GridCodec(FormatKind kind, CodecOptions options, GridCodecConfig config)
-      : BlockCodec(options), kind_(kind), weighting_(config.weighting),
-        owned_(std::move(config.tables)),
+      : BlockCodec(options), kind_(kind),
+        layout_{kind == FormatKind::ITQ3S64 ? 64 : kGridBlockWeights},
+        weighting_(config.weighting), owned_(std::move(config.tables)),
         tables_(owned_ ? *owned_ : GridTables::builtin()) {}
 
   FormatKind kind() const override { return kind_; }
-  int64_t blockSize() const override { return kGridBlockWeights; }
-  int64_t bytesPerBlock() const override { return kGridBlockBytes; }
-  bool isRotated() const override { return kind_ == FormatKind::ITQ3S; }
+  int64_t blockSize() const override { return layout_.weights; }
+  int64_t bytesPerBlock() const override { return layout_.bytes(); }
+  int64_t rotationBlock() const override {
+    return kind_ == FormatKind::IQ3 ? 0 : layout_.weights;
+  }
 
 private:
   void encodeBlock(const float *v, const float *imp, uint8_t *dst) const override {
-    encodeGridBlock(v, imp, tables_, weighting_, dst);
+    encodeGridBlock(v, imp, tables_, weighting_, dst, layout_);
   }
   void decodeBlock(const uint8_t *src, float *dst) const override {
-    decodeGridBlock(src, tables_, dst);
+    decodeGridBlock(src, tables_, dst, layout_);
   }
   // Largest sub-scale 31 d with d <= kHalfMax, largest level 15.
   float maxMagnitude() const override { return kHalfMax * 31.0f * 15.0f; }
@@ -43,10 +46,10 @@ private:
     // The round-to-nearest encoder's search picks d and every l; its
     // indices are recomputed by snap().
     uint8_t block[kGridBlockBytes];
-    encodeGridBlock(v, imp, tables_, weighting_, block);
+    encodeGridBlock(v, imp, tables_, weighting_, block, layout_);
     code.d = gridBlockScale(block);
-    for (int s = 0; s < 8; ++s) {
-      code.sub[s] = gridBlockSubScale(block, s);
+    for (int s = 0; s < layout_.subBlocks(); ++s) {
+      code.sub[s] = gridBlockSubScale(block, s, layout_);
       code.scale[s] = code.d * float(2 * code.sub[s] + 1);
     }
   }
@@ -72,10 +75,12 @@ private:
       q[i] = code.negative[j + i] ? -scale * g[i] : scale * g[i];
   }
   void pack(const detail::BlockCode &code, uint8_t *dst) const override {
-    detail::writeGridBlock(dst, code.d, code.sub, code.code, code.negative);
+    detail::writeGridBlock(dst, code.d, code.sub, code.code, code.negative,
+                           layout_);
   }
 
   FormatKind kind_;
+  GridLayout layout_;
   GridWeighting weighting_;
   std::shared_ptr<const GridTables> owned_;
   const GridTables &tables_;
@@ -85,7 +90,8 @@ private:
 
 std::unique_ptr<Codec> createGridCodec(FormatKind kind, CodecOptions options,
                                        GridCodecConfig config) {
-  if (kind != FormatKind::IQ3 && kind != FormatKind::ITQ3S)
+  if (kind != FormatKind::IQ3 && kind != FormatKind::ITQ3S &&
+      kind != FormatKind::ITQ3S64)
     return nullptr;
   return std::make_unique<GridCodec>(kind, options, std::move(config));
 }

@@ -12,11 +12,15 @@
 namespace itq3::format {
 
 Status activationImportance(const float *x, int64_t tokens, int64_t cols,
-                            bool rotated, uint64_t signSeed, float *out) {
-  if (tokens <= 0 || cols <= 0 || (rotated && cols % kFwhtSize != 0)) {
+                            int64_t rotationBlock, uint64_t signSeed,
+                            float *out) {
+  if (tokens <= 0 || cols <= 0 ||
+      (rotationBlock && (!isFwhtSize(rotationBlock) || cols % rotationBlock))) {
     std::ostringstream os;
-    os << "activation importance: bad shape " << tokens << "x" << cols
-       << (rotated ? " (rotated: columns must be a positive multiple of 256)" : "");
+    os << "activation importance: bad shape " << tokens << "x" << cols;
+    if (rotationBlock)
+      os << " (rotated: columns must be a positive multiple of "
+         << rotationBlock << ", a size of the FWHT: 64 or 256)";
     return Status::error(os.str());
   }
   std::vector<double> sum(static_cast<size_t>(cols), 0.0);
@@ -31,8 +35,8 @@ Status activationImportance(const float *x, int64_t tokens, int64_t cols,
         return Status::error(os.str());
       }
     std::copy(src, src + cols, row.begin());
-    if (rotated)
-      rotateRow(row.data(), cols, signSeed);
+    if (rotationBlock)
+      rotateRow(row.data(), cols, signSeed, rotationBlock);
     for (int64_t c = 0; c < cols; ++c)
       sum[size_t(c)] += double(row[size_t(c)]) * row[size_t(c)];
   }

@@ -18,6 +18,7 @@
 #include "ScalarFit.h"
 #include "ScalarCodecs.h"
 
+#include "itq3/Format/FWHT.h"
 #include "itq3/Format/Half.h"
 
 #include <algorithm>
@@ -265,7 +266,7 @@ public:
   FormatKind kind() const override { return FormatKind::Q3R; }
   int64_t blockSize() const override { return 256; }
   int64_t bytesPerBlock() const override { return 8 * kQ3BlockBytes; }
-  bool isRotated() const override { return true; }
+  int64_t rotationBlock() const override { return kFwhtSize; }
 
 private:
   void encodeBlock(const float *v, const float *imp, uint8_t *dst) const override {

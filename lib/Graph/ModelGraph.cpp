@@ -176,7 +176,7 @@ public:
     FormatAttr format = formatAttr(b.getContext(), plan);
     bool rotated = format.isRotated();
     if (plan.int8Activations && plan.kind != FormatKind::F16) {
-      auto [values, scales] = quantized(in, rotated, format.getSeed());
+      auto [values, scales] = quantized(in, format);
       MatmulIntoOp::create(
           b, loc, values, weight, out, scales, format,
           RotationAttr::get(b.getContext(), rotated ? Rotation::Activation
@@ -196,8 +196,12 @@ public:
   Value rows;
 
 private:
-  std::pair<Value, Value> quantized(Value in, bool rotate, uint64_t seed) {
-    auto key = std::make_tuple(in.getAsOpaquePointer(), rotate, seed);
+  /// `in` quantized to int8 as `format`'s products take it (rotated like
+  /// its weights, if they are).
+  std::pair<Value, Value> quantized(Value in, FormatAttr format) {
+    int64_t block = format.getRotationBlock();
+    uint64_t seed = format.getSeed();
+    auto key = std::make_tuple(in.getAsOpaquePointer(), block, seed);
     auto found = quantizedInputs.find(key);
     if (found != quantizedInputs.end())
       return found->second;
@@ -205,14 +209,14 @@ private:
     Value values = rowsOf(k, b.getI8Type()), scales = rowsOf(k / 32);
     QuantizeActIntoOp::create(
         b, loc, in, values, scales, /*kronC=*/Value(), /*kronB=*/Value(),
-        rotate ? b.getUnitAttr() : UnitAttr(),
-        rotate && seed ? b.getI64IntegerAttr(int64_t(seed)) : IntegerAttr(),
+        block ? b.getUnitAttr() : UnitAttr(), format.getRotationBlockAttr(),
+        block && seed ? b.getI64IntegerAttr(int64_t(seed)) : IntegerAttr(),
         /*bits=*/IntegerAttr(), /*clip=*/FloatAttr());
     return quantizedInputs[key] = {values, scales};
   }
 
   std::vector<Value> allocated;
-  std::map<std::tuple<const void *, bool, uint64_t>, std::pair<Value, Value>>
+  std::map<std::tuple<const void *, int64_t, uint64_t>, std::pair<Value, Value>>
       quantizedInputs;
 };
 

@@ -21,8 +21,8 @@ Status activationPlanFor(const QuantReport &report,
     if (*kind == FormatKind::F16)
       continue;
     ActivationQuant q;
-    q.rotate = format::createCodec(*kind, options)->isRotated();
-    q.seed = q.rotate ? options.signSeed : 0;
+    q.rotationBlock = format::createCodec(*kind, options)->rotationBlock();
+    q.seed = q.rotationBlock ? options.signSeed : 0;
     out[t.name] = q;
   }
   return Status::success();

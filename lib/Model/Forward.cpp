@@ -104,7 +104,10 @@ Status Forward::setActivationQuantization(ActivationPlan plan) {
                              "-bit activations for K = " + std::to_string(k));
       continue;
     }
-    int64_t block = how.rotate ? format::kFwhtSize : format::kActivationGroup;
+    if (how.rotationBlock && !format::isFwhtSize(how.rotationBlock))
+      return Status::error(name + ": no FWHT of size " +
+                           std::to_string(how.rotationBlock) + " (64 or 256)");
+    int64_t block = how.rotationBlock ? how.rotationBlock : format::kActivationGroup;
     if (k % block != 0)
       return Status::error(name + ": K = " + std::to_string(k) +
                            " is not a multiple of " + std::to_string(block) +
@@ -132,7 +135,7 @@ void Forward::quantizeInput(const float *in, int64_t rows, int64_t inDim,
   }
   pool_.parallelFor(rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      format::quantizeActivationRow(in + r * inDim, inDim, how.rotate, how.seed,
+      format::quantizeActivationRow(in + r * inDim, inDim, how.rotationBlock, how.seed,
                                     quantizedIn_.data() + r * inDim);
   });
 }

@@ -87,12 +87,17 @@ QuantReport referenceReport(const Model &m) {
   return r;
 }
 
-/// The requested codec if its block divides K, else q8, else f16.
+/// The requested codec if its block divides K, else its narrower variant
+/// (itq3_s64 for itq3_s), else q8, else f16.
 static std::unique_ptr<Codec> codecFor(FormatKind kind,
                                        const format::CodecOptions &options,
                                        int64_t cols, bool &fallback) {
   fallback = false;
-  for (FormatKind k : {kind, FormatKind::Q8, FormatKind::F16}) {
+  std::vector<FormatKind> chain = {kind};
+  if (std::optional<FormatKind> narrower = format::narrowerFormat(kind))
+    chain.push_back(*narrower);
+  chain.insert(chain.end(), {FormatKind::Q8, FormatKind::F16});
+  for (FormatKind k : chain) {
     std::unique_ptr<Codec> c = format::createCodec(k, options);
     if (c && cols % c->blockSize() == 0)
       return c;

@@ -3,6 +3,7 @@
 
 #include "itq3/Format/FWHT.h"
 #include "itq3/Format/Grid.h"
+#include "itq3/Format/GridCodec.h"
 #include "itq3/Format/PtqtpLayout.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -13,9 +14,10 @@
 using namespace mlir;
 using namespace mlir::itq3;
 
-// Byte offsets inside the 110-byte grid container (itq3_s, iq3).
-static constexpr int64_t kGridQs = 2, kGridQh = 66, kGridSigns = 74,
-                         kGridScales = 106;
+/// The field offsets of the grid container of `format`'s block.
+static ::itq3::format::GridLayout gridLayout(FormatAttr format) {
+  return {int(format.getBlockSize())};
+}
 // Bytes of one q3 block of 32 (fp16 scale + 12 bytes of 3-bit codes).
 static constexpr int64_t kQ3Bytes = 14;
 // Bytes of a twla group before its trits (fp16 d, c_mu, c_alpha).
@@ -128,10 +130,11 @@ SmallVector<Value> BlockDecoder::codesGrid(Value row, Value base, Value e) {
                            b, loc, base, i.toIndex(i.add(k, i.c(field)))));
   };
   Value tuple = i.shr(e32, i.c(2));
-  Value high = i.band(i.shr(at(kGridQh, i.shr(tuple, i.c(3))), i.band(tuple, 7)), 1);
-  Value index = i.bor(at(kGridQs, tuple), i.shl(high, i.c(8)));
+  ::itq3::format::GridLayout layout = gridLayout(format);
+  Value high = i.band(i.shr(at(layout.qh(), i.shr(tuple, i.c(3))), i.band(tuple, 7)), 1);
+  Value index = i.bor(at(layout.qs(), tuple), i.shl(high, i.c(8)));
   Value entry = i.shl(index, i.c(2));
-  Value signs = i.shr(at(kGridSigns, i.shr(e32, i.c(3))), i.band(e32, 7));
+  Value signs = i.shr(at(layout.signs(), i.shr(e32, i.c(3))), i.band(e32, 7));
   SmallVector<Value> codes;
   for (int64_t j = 0; j < 4; ++j) {
     Value magnitude = arith::ExtUIOp::create(
@@ -214,7 +217,8 @@ Value BlockDecoder::scaleGrid(Value row, Value base, Value e) {
   Value sub = i.shr(i.fromIndex(e), i.c(5));
   Value byte = byteAt(row, arith::AddIOp::create(
                                b, loc, base,
-                               i.toIndex(i.add(i.shr(sub, i.c(1)), i.c(kGridScales)))));
+                               i.toIndex(i.add(i.shr(sub, i.c(1)),
+                                               i.c(gridLayout(format).scales())))));
   Value l = i.band(i.shr(byte, i.shl(i.band(sub, 1), i.c(2))), 15);
   Value odd = i.add(i.shl(l, i.c(1)), i.c(1));
   Value d = halfAt(row, base);
@@ -230,9 +234,13 @@ std::pair<Value, Value> BlockDecoder::q3rSubBlock(Value base, Value e) {
   return {subBase, arith::RemUIOp::create(b, loc, e, constant(32))};
 }
 
+bool BlockDecoder::isGridFormat(FormatKind kind) {
+  return kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S ||
+         kind == FormatKind::ITQ3S64;
+}
+
 int64_t BlockDecoder::columnsPerStep() const {
-  FormatKind kind = format.getKind();
-  return kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S ? 4 : 1;
+  return isGridFormat(format.getKind()) ? 4 : 1;
 }
 
 SmallVector<Value> BlockDecoder::codes(Value row, Value col) {
@@ -250,6 +258,7 @@ SmallVector<Value> BlockDecoder::codes(Value row, Value col) {
   }
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
+  case FormatKind::ITQ3S64:
     return codesGrid(row, base, e);
   case FormatKind::PTQTP:
     return {codePtqtp(row, base, e)};
@@ -274,6 +283,7 @@ Value BlockDecoder::scale(Value row, Value col) {
     return halfAt(row, q3rSubBlock(base, e).first);
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
+  case FormatKind::ITQ3S64:
     return scaleGrid(row, base, e);
   case FormatKind::F16:
     break;
@@ -323,6 +333,7 @@ bool BlockDecoder::hasVectorCodes() const {
     return true;
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
+  case FormatKind::ITQ3S64:
     return bool(gridWords);
   default:
     return false;
@@ -336,6 +347,7 @@ bool BlockDecoder::hasVectorCodes() const {
 Value BlockDecoder::vectorGrid(Value row, Value base, Value e) {
   Vec v{b, loc};
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  ::itq3::format::GridLayout layout = gridLayout(format);
   auto at = [&](int64_t field, int64_t divisor) {
     return arith::AddIOp::create(
         b, loc, base,
@@ -345,10 +357,10 @@ Value BlockDecoder::vectorGrid(Value row, Value base, Value e) {
   };
   auto v8i32 = VectorType::get({8}, i32);
   Value low = arith::ExtUIOp::create(b, loc, v8i32,
-                                     v.load(weight, 8, row, at(kGridQs, 4)));
+                                     v.load(weight, 8, row, at(layout.qs(), 4)));
   Value highByte = arith::ExtUIOp::create(
       b, loc, i32,
-      memref::LoadOp::create(b, loc, weight, ValueRange{row, at(kGridQh, 32)}));
+      memref::LoadOp::create(b, loc, weight, ValueRange{row, at(layout.qh(), 32)}));
   Value high = vector::BroadcastOp::create(b, loc, v8i32, highByte);
   SmallVector<int32_t> shifts, bits;
   for (int32_t j = 0; j < 8; ++j) {
@@ -371,7 +383,7 @@ Value BlockDecoder::vectorGrid(Value row, Value base, Value e) {
       v.c(i32, ArrayRef<int32_t>(SmallVector<int32_t>(8, 0))), IntegerAttr());
   auto v32i8 = VectorType::get({kVectorColumns}, i8);
   Value magnitudes = vector::BitCastOp::create(b, loc, v32i8, entries);
-  Value signBytes = v.load(weight, 4, row, at(kGridSigns, 8));
+  Value signBytes = v.load(weight, 4, row, at(layout.signs(), 8));
   SmallVector<int64_t> spread;
   SmallVector<int8_t> bit;
   for (int64_t j = 0; j < kVectorColumns; ++j) {
@@ -522,6 +534,7 @@ Value BlockDecoder::vectorCodes(Value row, Value col) {
   }
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
+  case FormatKind::ITQ3S64:
     return vectorGrid(row, base, e);
   case FormatKind::PTQTP:
     return vectorPtqtp(row, base, e);
@@ -533,23 +546,24 @@ Value BlockDecoder::vectorCodes(Value row, Value col) {
 }
 
 int64_t BlockDecoder::vectorScaleGroups() const {
-  FormatKind kind = format.getKind();
-  return kind == FormatKind::IQ3 || kind == FormatKind::ITQ3S ? 8 : 0;
+  return isGridFormat(format.getKind()) ? gridLayout(format).subBlocks() : 0;
 }
 
-// Grid container: the 8 4-bit l of a block (two per byte, low nibble
-// first), d * (2l + 1) for each.
+// Grid container: the 4-bit l of a block (two per byte, low nibble first),
+// d * (2l + 1) for each.
 Value BlockDecoder::vectorScales(Value row, Value col) {
-  assert(vectorScaleGroups() == 8 && "no vector scales for this format");
+  int64_t groups = vectorScaleGroups();
+  assert(groups > 0 && "no vector scales for this format");
   auto [base, e] = locate(col);
   (void)e;
   Vec v{b, loc};
   Type i8 = b.getI8Type();
-  Value bytes = v.load(weight, 4, row,
-                       arith::AddIOp::create(b, loc, base, constant(kGridScales)));
+  Value bytes = v.load(weight, groups / 2, row,
+                       arith::AddIOp::create(b, loc, base,
+                                             constant(gridLayout(format).scales())));
   SmallVector<int64_t> spread;
   SmallVector<int8_t> shifts;
-  for (int64_t j = 0; j < 8; ++j) {
+  for (int64_t j = 0; j < groups; ++j) {
     spread.push_back(j / 2);
     shifts.push_back(int8_t(4 * (j % 2)));
   }
@@ -558,10 +572,11 @@ Value BlockDecoder::vectorScales(Value row, Value col) {
       arith::ShRUIOp::create(
           b, loc, vector::ShuffleOp::create(b, loc, bytes, bytes, spread),
           v.c(i8, ArrayRef<int8_t>(shifts))),
-      v.splat8(8, 15));
+      v.splat8(groups, 15));
   Value odd = arith::AddIOp::create(
-      b, loc, arith::ShLIOp::create(b, loc, l, v.splat8(8, 1)), v.splat8(8, 1));
-  auto type = VectorType::get({8}, b.getF32Type());
+      b, loc, arith::ShLIOp::create(b, loc, l, v.splat8(groups, 1)),
+      v.splat8(groups, 1));
+  auto type = VectorType::get({groups}, b.getF32Type());
   return arith::MulFOp::create(
       b, loc, vector::BroadcastOp::create(b, loc, type, halfAt(row, base)),
       arith::UIToFPOp::create(b, loc, type, odd));

@@ -1,7 +1,8 @@
 //===- FuseInverseFWHT.cpp - itq3.stage_fwht -> butterfly phases ----------===//
 //
 // The FWHT of a staged tile runs where the tile is, in its stage buffer
-// (shared memory on GPUs): 8 butterfly stages, each a phase, so that the
+// (shared memory on GPUs): log2(n) butterfly stages for rows of n (8 for
+// 256, 6 for 64), each a phase, so that the
 // GPU mapping puts a barrier between stages and no warp reads a value
 // another warp has not written yet.
 //
@@ -21,9 +22,6 @@ using namespace mlir::itq3;
 
 namespace {
 
-constexpr int64_t kRotationBlock = 256;
-constexpr int64_t kButterflyStages = 8;
-
 class ButterflyLowering : public PhaseBuilder {
 public:
   explicit ButterflyLowering(StageFWHTOp op) : PhaseBuilder(op), op(op) {}
@@ -31,9 +29,9 @@ public:
   /// Stage s (stride 2^s) is one phase over (row, pair): u + v, u - v.
   void run() {
     Value buffer = op.getBuffer();
-    for (int64_t s = 0; s < kButterflyStages; ++s) {
-      int64_t half = int64_t(1) << s;
-      parallel({op.getRows(), index(kRotationBlock / 2)}, [&](ValueRange iv) {
+    int64_t width = op.getBuffer().getType().getDimSize(1); // 64 or 256
+    for (int64_t half = 1; half < width; half *= 2) {
+      parallel({op.getRows(), index(width / 2)}, [&](ValueRange iv) {
         Value pair = iv[1];
         // lo = (pair / half) * 2 * half + pair % half
         Value lo = add(mul(arith::DivUIOp::create(b, loc, pair, index(half)),

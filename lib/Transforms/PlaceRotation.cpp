@@ -43,7 +43,8 @@ void rotateActivations(MatmulOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
   if (format.isRotated())
-    x = FWHTOp::create(builder, loc, x, fwhtSeed(builder, format));
+    x = FWHTOp::create(builder, loc, x, format.getRotationBlockAttr(),
+                       fwhtSeed(builder, format));
   int64_t m = xType.getDimSize(0), k = xType.getDimSize(1);
   auto valuesType = RankedTensorType::get({m, k}, builder.getI8Type());
   auto scalesType =
@@ -65,7 +66,8 @@ void rotateWeights(MatmulOp op) {
   if (!fwht || op.getInputScales())
     return;
   OpBuilder builder(op);
-  if (fwht.getSeedAttr() != fwhtSeed(builder, format))
+  if (fwht.getSeedAttr() != fwhtSeed(builder, format) ||
+      fwht.getRotationBlock() != format.getRotationBlock())
     return;
   op.getInputMutable().assign(fwht.getInput());
   op.setRotation(Rotation::Weight);

@@ -14,6 +14,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+
 namespace mlir::itq3 {
 #define GEN_PASS_DEF_ITQ3STAGETILES
 #include "itq3/Transforms/Passes.h.inc"
@@ -24,8 +26,11 @@ using namespace mlir::itq3;
 
 namespace {
 
-constexpr int64_t kRotationBlock = 256;
+constexpr int64_t kWideChunk = 256;
 constexpr int64_t kActivationBlock = 32;
+
+/// 1/sqrt(n) of the FWHT-n (exact: n is 64 or 256).
+double fwhtScale(int64_t n) { return 1.0 / std::sqrt(double(n)); }
 
 /// A static upper bound of a tile dimension: the static size, or the
 /// constant operand of the arith.minsi that clamps an edge tile.
@@ -50,10 +55,13 @@ std::optional<int64_t> staticBound(Value memref, int64_t dim) {
   return std::nullopt;
 }
 
-/// Columns decoded per step: a rotation block, or 32 where 256 does not
-/// divide K, or single columns for f16 rows of odd length.
+/// Columns decoded per step: the rotation block of rotated formats (the
+/// stage is un-rotated a chunk at a time); else 256, or 32 where 256 does
+/// not divide K, or single columns for f16 rows of odd length.
 int64_t chunkSize(FormatAttr format, int64_t k) {
-  for (int64_t chunk : {kRotationBlock, kActivationBlock})
+  if (format.isRotated())
+    return format.getRotationBlock();
+  for (int64_t chunk : {kWideChunk, kActivationBlock})
     if (k % chunk == 0 && chunk % format.getBlockSize() == 0)
       return chunk;
   return format.getBlockSize();
@@ -82,8 +90,7 @@ public:
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
     Value grid, gridWords;
-    bool isGrid = format.getKind() == FormatKind::IQ3 ||
-                  format.getKind() == FormatKind::ITQ3S;
+    bool isGrid = BlockDecoder::isGridFormat(format.getKind());
     bool vectorChunks =
         vectorDecode && chunk % BlockDecoder::kVectorColumns == 0;
     if (isGrid && vectorChunks)
@@ -274,23 +281,25 @@ private:
     });
   }
 
-  /// The CPU form of itq3.stage_fwht: per staged row, the 256 values as one
-  /// vector and the same 8 butterfly stages (u + v, u - v at stride 2^s, in
-  /// the same order, so the same result) on shuffles of it.
+  /// The CPU form of itq3.stage_fwht: per staged row, the chunk's values
+  /// (one rotation block) as one vector and the same log2(chunk) butterfly
+  /// stages (u + v, u - v at stride 2^s, in the same order, so the same
+  /// result) on shuffles of it.
   void vectorFWHT(Value buffer) {
-    auto type = VectorType::get({kRotationBlock}, b.getF32Type());
+    auto type = VectorType::get({chunk}, b.getF32Type());
     parallel({n}, [&](ValueRange iv) {
       Value v = vector::LoadOp::create(b, loc, type, buffer,
                                        ValueRange{iv[0], index(0)});
-      for (int64_t half = 1; half < kRotationBlock; half *= 2) {
-        SmallVector<int64_t> los, his, merge(kRotationBlock);
-        for (int64_t pair = 0; pair < kRotationBlock / 2; ++pair) {
+      for (int64_t half = 1; half < chunk; half *= 2) {
+        SmallVector<int64_t> los, his, merge(chunk);
+        for (int64_t pair = 0; pair < chunk / 2; ++pair) {
           int64_t lo = pair / half * 2 * half + pair % half;
           los.push_back(lo);
           his.push_back(lo + half);
-          // sums are lanes 0..127 of the merge's inputs, differences 128..
+          // sums are the first chunk/2 lanes of the merge's inputs,
+          // differences the rest
           merge[lo] = pair;
-          merge[lo + half] = kRotationBlock / 2 + pair;
+          merge[lo + half] = chunk / 2 + pair;
         }
         Value u = vector::ShuffleOp::create(b, loc, v, v, los);
         Value w = vector::ShuffleOp::create(b, loc, v, v, his);
@@ -313,14 +322,16 @@ private:
         return decoder->values(row, col);
       });
     bool unrotate = op.getRotation() == Rotation::Weight;
-    if (unrotate && vectorized && chunk == kRotationBlock)
+    if (unrotate && vectorized)
       vectorFWHT(buffer);
     else if (unrotate)
       StageFWHTOp::create(b, loc, buffer, n);
     Value signs;
     if (unrotate && format.getSeed() != 0)
       signs = loadGlobal(b, loc, getOrCreateSignTable(module, format.getSeed(), k));
-    // w = D H q: the 1/16 of H and the signs D go onto the activations.
+    // w = D H q: the 1/sqrt(chunk) of H and the signs D go onto the
+    // activations.
+    auto hScale = [&] { return unrotate ? f32(fwhtScale(chunk)) : Value(); };
     auto signed_ = [&](Value x, Value col) {
       if (!signs)
         return x;
@@ -337,15 +348,14 @@ private:
       stageActivations(mma->lhs, first, [&](Value x, Value col) {
         x = signed_(x, col);
         if (unrotate)
-          x = arith::MulFOp::create(b, loc, x, f32(1.0 / 16.0));
+          x = arith::MulFOp::create(b, loc, x, hScale());
         return arith::TruncFOp::create(b, loc, f16, x).getResult();
       });
       mmaPhase(*mma, chunk, /*groups=*/0, /*accumulate=*/true);
       return;
     }
     if (vectorized) {
-      vectorFloatProduct(first, buffer, signs,
-                         unrotate ? f32(1.0 / 16.0) : Value());
+      vectorFloatProduct(first, buffer, signs, hScale());
       return;
     }
     parallel({m, n}, [&](ValueRange iv) {
@@ -355,7 +365,7 @@ private:
         Value w = memref::LoadOp::create(b, loc, buffer, ValueRange{iv[1], e});
         return arith::MulFOp::create(b, loc, w, signed_(x, col), contract())
             .getResult();
-      }, unrotate ? f32(1.0 / 16.0) : Value());
+      }, hScale());
     });
   }
 
@@ -704,11 +714,12 @@ public:
       : PhaseBuilder(op), op(op), module(module), vectorCode(vectorCode),
         k(op.getInput().getType().getDimSize(1)),
         block(op.getKronC() || op.getBits() ? k
-              : k % kRotationBlock == 0    ? kRotationBlock
-                                           : kActivationBlock) {}
+              : op.getRotate()              ? op.getRotationBlock()
+              : k % kWideChunk == 0         ? kWideChunk
+                                            : kActivationBlock) {}
 
   LogicalResult run() {
-    if (op.getRotate() && block != kRotationBlock)
+    if (op.getRotate() && block != op.getRotationBlock())
       return op.emitOpError("rotate with bits(b) is not lowered (rotate the "
                             "activations with kron, or quantize per 32)");
     Value signs;
@@ -912,11 +923,12 @@ private:
     memref::StoreOp::create(b, loc, i8, op.getValues(), ValueRange{row, e});
   }
 
-  /// The staged value e, times the 1/16 of the FWHT when rotating.
+  /// The staged value e, times the 1/sqrt(block) of the FWHT when rotating.
   Value staged(Value stage, Value e) {
     Value v = at(stage, e);
-    return op.getRotate() ? arith::MulFOp::create(b, loc, v, f32(1.0 / 16.0))
-                          : v;
+    return op.getRotate()
+               ? arith::MulFOp::create(b, loc, v, f32(fwhtScale(block)))
+               : v;
   }
 
   /// scale = max |v| / 127 over the 32 values of group g; q = round(v / scale).

@@ -50,6 +50,15 @@
 // RUN: %ptxas -arch=sm_80 %t.formats-2.ptx -o /dev/null
 // RUN: %ptxas -arch=sm_80 %t.formats-3.ptx -o /dev/null
 // RUN: %ptxas -arch=sm_80 %t.formats-4.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-5.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-6.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t.formats-7.ptx -o /dev/null
+// itq3_s64 (FWHT-64 in the stage, 29-byte blocks) on the newer chips too.
+// RUN: itq3-opt %s --itq3-to-ptx="chip=sm_90" -o %t.formats90.mlir
+// RUN: %extract_ptx %t.formats90.mlir %t.formats90
+// RUN: %ptxas -arch=sm_90 %t.formats90-5.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_90 %t.formats90-6.ptx -o /dev/null
+// RUN: %ptxas -arch=sm_90 %t.formats90-7.ptx -o /dev/null
 // RUN: itq3-opt %s --itq3-to-ptx="chip=sm_80 tile-m=16 tile-n=16" -o %t.formats-mma.mlir
 // RUN: %extract_ptx %t.formats-mma.mlir %t.formats-mma
 // RUN: %ptxas -arch=sm_80 %t.formats-mma-0.ptx -o /dev/null
@@ -85,5 +94,22 @@ func.func @q3r(%x: memref<?x256xf32>, %w: memref<64x112xi8>, %y: memref<?x64xf32
 
 func.func @quantize_activations(%x: memref<?x4096xf32>, %q: memref<?x4096xi8>, %s: memref<?x128xf32>) {
   itq3.quantize_act_into %x into %q, %s rotate signs(5) : memref<?x4096xf32>, memref<?x4096xi8>, memref<?x128xf32>
+  return
+}
+
+func.func @itq3_s64_weight(%x: memref<?x576xf32>, %w: memref<64x261xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y format<itq3_s64, seed = 9> rotation<weight>
+    : memref<?x576xf32>, memref<64x261xi8>, memref<?x64xf32>
+  return
+}
+
+func.func @itq3_s64_activation(%x: memref<?x576xi8>, %s: memref<?x18xf32>, %w: memref<64x261xi8>, %y: memref<?x64xf32>) {
+  itq3.matmul_into %x, %w into %y scales %s format<itq3_s64, seed = 9> rotation<activation>
+    : memref<?x576xi8>, memref<64x261xi8>, memref<?x64xf32>, memref<?x18xf32>
+  return
+}
+
+func.func @quantize_activations64(%x: memref<?x576xf32>, %q: memref<?x576xi8>, %s: memref<?x18xf32>) {
+  itq3.quantize_act_into %x into %q, %s rotate block(64) signs(9) : memref<?x576xf32>, memref<?x576xi8>, memref<?x18xf32>
   return
 }

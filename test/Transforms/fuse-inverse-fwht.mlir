@@ -1,4 +1,4 @@
-// RUN: itq3-opt %s -itq3-fuse-inverse-fwht -canonicalize | FileCheck %s
+// RUN: itq3-opt %s -itq3-fuse-inverse-fwht -canonicalize -split-input-file | FileCheck %s
 
 // The FWHT of the first %n staged rows: 8 butterfly stages of strides 1, 2,
 // ..., 128, each a phase over (row, 128 pairs) that writes u + v and u - v
@@ -17,5 +17,17 @@
 // CHECK-NOT: itq3.stage_fwht
 func.func @staged_rows(%stage: memref<32x256xf32>, %n: index) {
   itq3.stage_fwht %stage rows(%n) : memref<32x256xf32>
+  return
+}
+
+// -----
+
+// Rows of 64 (itq3_s64): 6 stages over 32 pairs.
+// CHECK-LABEL: func @staged_rows_of_64
+// CHECK-SAME: (%[[STAGE:.*]]: memref<8x64xf32>, %[[N:.*]]: index)
+// CHECK-COUNT-6: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%[[N]], %c32)
+// CHECK-NOT: scf.parallel
+func.func @staged_rows_of_64(%stage: memref<8x64xf32>, %n: index) {
+  itq3.stage_fwht %stage rows(%n) : memref<8x64xf32>
   return
 }

@@ -22,6 +22,27 @@ func.func @rotated(%x: tensor<?x512xf32>, %w: !itq3.packed<64x512, itq3_s, seed 
 
 // -----
 
+// itq3_s64 rotates its activations per 64 columns.
+// ACT-LABEL: func @rotated64
+// ACT: %[[R:.*]] = itq3.fwht %{{.*}} block(64) signs(9) : tensor<?x576xf32>
+// ACT: itq3.quantize_act %[[R]] : tensor<?x576xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+// ACT: rotation<activation>
+// WGT-LABEL: func @rotated64
+// WGT: itq3.matmul %{{.*}}, %{{.*}} rotation<weight> : tensor<?x576xf32>
+// A hand rotation per 256 is not the weight's rotation per 64: it stays.
+// WGT: %[[R:.*]] = itq3.fwht %{{.*}} signs(9) : tensor<?x512xf32>
+// WGT: itq3.matmul %[[R]], %{{.*}} rotation<activation>
+func.func @rotated64(%x: tensor<?x576xf32>, %w: !itq3.packed<64x576, itq3_s64, seed = 9>,
+                     %x2: tensor<?x512xf32>, %w2: !itq3.packed<8x512, itq3_s64, seed = 9>)
+    -> (tensor<?x64xf32>, tensor<?x8xf32>) {
+  %y = itq3.matmul %x, %w rotation<weight> : tensor<?x576xf32>, !itq3.packed<64x576, itq3_s64, seed = 9> -> tensor<?x64xf32>
+  %r = itq3.fwht %x2 signs(9) : tensor<?x512xf32>
+  %z = itq3.matmul %r, %w2 rotation<activation> : tensor<?x512xf32>, !itq3.packed<8x512, itq3_s64, seed = 9> -> tensor<?x8xf32>
+  return %y, %z : tensor<?x64xf32>, tensor<?x8xf32>
+}
+
+// -----
+
 // Unrotated formats only quantize the activations.
 // ACT-LABEL: func @unrotated
 // ACT-NOT: itq3.fwht

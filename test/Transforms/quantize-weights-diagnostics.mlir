@@ -2,7 +2,7 @@
 // RUN: not itq3-opt %s -itq3-quantize-weights="format=q5" 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not itq3-opt %s -itq3-quantize-weights="format=q4 seed=3" 2>&1 | FileCheck %s --check-prefix=SEED
 
-// FORMAT: unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s, ptqtp or twla
+// FORMAT: unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s, ptqtp, twla or itq3_s64
 // SEED: format 'q4' has no rotation, so it takes no sign seed
 
 // A failing split prints no IR; only its error is checked.

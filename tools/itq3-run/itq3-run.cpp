@@ -432,7 +432,7 @@ void enableActivationQuantization(Forward &fwd, const QuantReport &r,
     if (head->kind() != format::FormatKind::F16)
     {
       ActivationQuant q;
-      q.rotate = head->isRotated();
+      q.rotationBlock = head->rotationBlock();
       q.seed = o.signSeed;
       plan[Forward::kOutputHead] = q;
     }
@@ -440,7 +440,7 @@ void enableActivationQuantization(Forward &fwd, const QuantReport &r,
   if (Status s = fwd.setActivationQuantization(plan); !s)
     fail(s.message());
   size_t rotated = size_t(std::count_if(
-      plan.begin(), plan.end(), [](const auto &e) { return e.second.rotate; }));
+      plan.begin(), plan.end(), [](const auto &e) { return e.second.rotationBlock > 0; }));
   bool head = plan.count(Forward::kOutputHead);
   std::printf("activations: int8 per 32, as the compiled activation "
               "placement computes them, on %zu of %zu linears%s (%zu rotated; "

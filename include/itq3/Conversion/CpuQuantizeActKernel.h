@@ -24,7 +24,8 @@ namespace mlir::itq3 {
 /// The quantizer of K columns: the attributes of itq3.quantize_act_into.
 struct QuantizeActSpec {
   int64_t k = 0;
-  /// The FWHT-256, after the signs of `seed` when it is non-zero.
+  /// The FWHT of `rotationBlock` (256 or 64) columns, after the signs of
+  /// `seed` when it is non-zero.
   bool rotate = false;
   uint64_t seed = 0;
   /// Sizes of the Kronecker factors C [l, l] and B [r, r] (l r = K), or 0:
@@ -33,6 +34,7 @@ struct QuantizeActSpec {
   /// 0: int8 per 32; 2..7: TWLA's per-row asymmetric codes with `clip`.
   int bits = 0;
   float clip = 1;
+  int64_t rotationBlock = 256;
 };
 
 class CpuQuantizeActKernel {

@@ -72,9 +72,11 @@ Status encodeRowsCalibrated(const Codec &codec, const float *w, int64_t rows,
                             int64_t cols, const float *h,
                             const CalibratedOptions &opts, uint8_t *dst);
 
-/// h <- R h R^T in place, R the block-diagonal FWHT-256 with the signs of
-/// `seed` (cols a multiple of 256): the second moment of the rotated input.
-void rotateSecondMoment(float *h, int64_t cols, uint64_t seed, unsigned threads);
+/// h <- R h R^T in place, R the block-diagonal FWHT of `rotationBlock` (256
+/// or 64) with the signs of `seed` (cols a multiple of it): the second
+/// moment of the rotated input.
+void rotateSecondMoment(float *h, int64_t cols, uint64_t seed, unsigned threads,
+                        int64_t rotationBlock = 256);
 
 /// tr((W - Q) H (W - Q)^T) / rows for two [rows x cols] matrices: the mean
 /// squared output error of a row on inputs of second moment h.

@@ -35,12 +35,17 @@ enum class FormatKind : uint8_t {
   ITQ3S, // "itq3_s": FWHT-256 rotation + the 110-byte grid container.
   PTQTP, // "ptqtp": two trit-planes per 128 (PtqtpLayout.h), 56 bytes (3.5 bpw).
   TWLA,  // "twla": asymmetric ternary per 64 (Twla.h), 17 bytes (2.125 bpw).
+  ITQ3S64, // "itq3_s64": FWHT-64 rotation + the 29-byte grid container of 64
+           // (3.625 bpw): itq3_s for K that is a multiple of 64, not of 256.
 };
 
 std::string_view formatName(FormatKind kind);
 std::optional<FormatKind> parseFormatName(std::string_view name);
 /// All kinds, in declaration order (for tools, tests and benchmarks).
 const std::vector<FormatKind> &allFormats();
+/// The format of the same family with a smaller block, for K that `kind`'s
+/// block does not divide: itq3_s -> itq3_s64; none for the others.
+std::optional<FormatKind> narrowerFormat(FormatKind kind);
 
 /// Options fixed when a codec is created; they must be the same for encode
 /// and decode, so whatever stores packed data stores these too.
@@ -70,8 +75,10 @@ public:
   virtual int64_t blockSize() const = 0;
   /// Stored bytes per block, every scale and sign included.
   virtual int64_t bytesPerBlock() const = 0;
-  /// Whether the stored blocks hold FWHT-256-rotated values.
-  virtual bool isRotated() const { return false; }
+  /// The FWHT size of rotated formats, whose stored blocks hold r = H D w
+  /// per block of that many weights; 0 for unrotated formats.
+  virtual int64_t rotationBlock() const { return 0; }
+  bool isRotated() const { return rotationBlock() > 0; }
   const CodecOptions &options() const { return options_; }
 
   /// Bits per weight computed from the stored bytes.
@@ -97,7 +104,7 @@ public:
   virtual Status decodeRows(const uint8_t *src, int64_t rows, int64_t cols,
                             float *dst, unsigned threads = 0) const = 0;
   /// Decodes the values as stored, rotation NOT undone: for rotated codecs
-  /// the coded r = H D w of every 256-block (what the activation-side
+  /// the coded r = H D w of every rotation block (what the activation-side
   /// placement multiplies with H D x); for the others the same as decodeRows.
   virtual Status decodeRowsStored(const uint8_t *src, int64_t rows,
                                   int64_t cols, float *dst) const {

@@ -1,13 +1,15 @@
-//===- FWHT.h - Orthonormal fast Walsh-Hadamard transform, 256 --*- C++ -*-===//
+//===- FWHT.h - Orthonormal fast Walsh-Hadamard transform ------*- C++ -*-===//
 //
-// H is the 256x256 Sylvester Hadamard matrix in natural order scaled by 1/16,
-// so H is symmetric and orthonormal (H H = I): one routine is both the
-// forward and the inverse transform. The butterfly network applies
-// (u, v) -> (u + v, u - v) over strides 1, 2, 4, ..., 128, then scales once.
+// H is the n x n Sylvester Hadamard matrix in natural order scaled by
+// 1/sqrt(n) (n = 256, the default, or 64: sizes whose scale is a power of
+// two, so the scaling is exact), so H is symmetric and orthonormal (H H = I):
+// one routine is both the forward and the inverse transform. The butterfly
+// network applies (u, v) -> (u + v, u - v) over strides 1, 2, 4, ..., n/2,
+// then scales once.
 //
 // Optional random signs: D = diag(s_c) with s_c = fwhtSign(seed, c) for the
-// absolute column c of the row. Rotated formats store r = H D w per 256-block
-// and decode w = D H r. Seed 0 means D = I.
+// absolute column c of the row (the same signs whatever n). Rotated formats
+// store r = H D w per n-block and decode w = D H r. Seed 0 means D = I.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ITQ3_FORMAT_FWHT_H
@@ -19,7 +21,11 @@ namespace itq3::format {
 
 constexpr int kFwhtSize = 256;
 
-/// In-place orthonormal FWHT of 256 contiguous floats.
+/// The sizes fwht() supports: 64 and 256.
+bool isFwhtSize(int64_t n);
+/// In-place orthonormal FWHT of n contiguous floats (isFwhtSize(n)).
+void fwht(float *block, int64_t n);
+/// fwht(block, 256).
 void fwht256(float *block);
 
 /// splitmix64 finalizer (Steele, Lea, Flood 2014): a bijective 64-bit mixer.
@@ -33,14 +39,17 @@ uint64_t splitmix64(uint64_t x);
 ///   z = (z ^ z>>27) * 0x94D049BB133111EB; return z ^ z>>31).
 float fwhtSign(uint64_t seed, int64_t column);
 
-/// r = H D w for one block whose first weight is column `firstColumn`.
-void rotateBlock(float *block, uint64_t seed, int64_t firstColumn);
+/// r = H D w for one n-block whose first weight is column `firstColumn`.
+void rotateBlock(float *block, uint64_t seed, int64_t firstColumn,
+                 int64_t n = kFwhtSize);
 /// w = D H r: the exact inverse of rotateBlock.
-void unrotateBlock(float *block, uint64_t seed, int64_t firstColumn);
+void unrotateBlock(float *block, uint64_t seed, int64_t firstColumn,
+                   int64_t n = kFwhtSize);
 
-/// rotateBlock / unrotateBlock over a row of `cols` (a multiple of 256).
-void rotateRow(float *row, int64_t cols, uint64_t seed);
-void unrotateRow(float *row, int64_t cols, uint64_t seed);
+/// rotateBlock / unrotateBlock over a row of `cols` (a multiple of n).
+void rotateRow(float *row, int64_t cols, uint64_t seed, int64_t n = kFwhtSize);
+void unrotateRow(float *row, int64_t cols, uint64_t seed,
+                 int64_t n = kFwhtSize);
 
 } // namespace itq3::format
 

@@ -27,13 +27,14 @@ struct QuantReport;
 /// `bits`-bit code of R x for the linear's Kronecker rotation R
 /// (format/LowBitActivations.h).
 struct ActivationQuant {
-  bool rotate = false; // quantize H D x per 256-block (rotated formats)
+  int64_t rotationBlock = 0; // > 0: quantize H D x per block of that size
+                             // (rotated formats: their rotationBlock())
   uint64_t seed = 0;   // the sign seed of that rotation
   std::shared_ptr<const format::KronRotation> kron;
   int bits = 8;      // with kron: 4 or 8
   float clip = 1.0f; // with kron: the clip ratio of the range
   bool operator==(const ActivationQuant &o) const {
-    return rotate == o.rotate && seed == o.seed && kron == o.kron &&
+    return rotationBlock == o.rotationBlock && seed == o.seed && kron == o.kron &&
            bits == o.bits && clip == o.clip;
   }
 };

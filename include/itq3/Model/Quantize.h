@@ -2,9 +2,10 @@
 //
 // Replaces every linear weight by decode(encode(W)) with a lib/Format codec,
 // so the float forward pass measures exactly the error a format adds. Rows
-// whose K is not a multiple of the codec's block fall back to q8 (or to f16
-// when q8's block does not divide K either); every fallback is reported and
-// its bits are counted.
+// whose K is not a multiple of the codec's block fall back to the format's
+// narrower variant (itq3_s -> itq3_s64), else to q8 (or to f16 when q8's
+// block does not divide K either); every fallback is reported and its bits
+// are counted.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ITQ3_MODEL_QUANTIZE_H

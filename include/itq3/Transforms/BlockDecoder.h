@@ -25,6 +25,9 @@ public:
   BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
                Value weight, Value gridTable, Value gridWords = {});
 
+  /// Whether `kind` is stored in the grid container (iq3, itq3_s, itq3_s64).
+  static bool isGridFormat(FormatKind kind);
+
   /// Columns that codes() and values() decode together: 4 for the grid
   /// formats, whose 4-tuples share a grid index and a byte of signs, else 1.
   int64_t columnsPerStep() const;
@@ -51,8 +54,9 @@ public:
   Value vectorCodes(Value row, Value col);
   /// The same columns as vectorCodes() as f32 values (code * scale).
   Value vectorValues(Value row, Value col);
-  /// Groups of 32 whose scales vectorScales() decodes together: 8 for the
-  /// grid formats (one block of 256), else 0 (use scale()).
+  /// Groups of 32 whose scales vectorScales() decodes together: those of
+  /// one block for the grid formats (8 for 256 weights, 2 for 64), else 0
+  /// (use scale()).
   int64_t vectorScaleGroups() const;
   /// The scales of the vectorScaleGroups() groups of 32 from `col` (a
   /// multiple of the block) as one vector of f32; equal to scale() group by

@@ -31,6 +31,8 @@ static std::string quantizeActSource(const QuantizeActSpec &spec) {
   os << ") attributes {llvm.emit_c_interface} {\n"
      << "  itq3.quantize_act_into %x into %q, %s"
      << (spec.rotate ? " rotate" : "");
+  if (spec.rotate && spec.rotationBlock != 256)
+    os << " block(" << spec.rotationBlock << ")";
   if (spec.seed != 0)
     os << " signs(" << int64_t(spec.seed) << ")";
   if (kron)

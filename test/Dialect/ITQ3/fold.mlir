@@ -107,6 +107,22 @@ func.func @fold_fwht(%x: tensor<2x256xf32>) -> (tensor<2x256xf32>, tensor<2x256x
 
 // -----
 
+// FWHT-64 twice cancels too, but FWHT-64 after FWHT-256 does not.
+// CHECK-LABEL: func @fold_fwht_block64
+// CHECK-SAME: (%[[X:.*]]: tensor<2x256xf32>)
+// CHECK: %[[A:.*]] = itq3.fwht %[[X]] : tensor<2x256xf32>
+// CHECK: %[[C:.*]] = itq3.fwht %[[A]] block(64) : tensor<2x256xf32>
+// CHECK: return %[[X]], %[[C]]
+func.func @fold_fwht_block64(%x: tensor<2x256xf32>) -> (tensor<2x256xf32>, tensor<2x256xf32>) {
+  %a = itq3.fwht %x block(64) : tensor<2x256xf32>
+  %b = itq3.fwht %a block(64) : tensor<2x256xf32>
+  %c = itq3.fwht %x : tensor<2x256xf32>
+  %d = itq3.fwht %c block(64) : tensor<2x256xf32>
+  return %b, %d : tensor<2x256xf32>, tensor<2x256xf32>
+}
+
+// -----
+
 // The rotation of activations folds into their quantizer (one pass over x);
 // a rotation with other users stays for them.
 // CHECK-LABEL: func @fuse_rotation_into_quantize_act
@@ -121,6 +137,17 @@ func.func @fuse_rotation_into_quantize_act(%x: tensor<?x256xf32>) -> (tensor<?x2
   %p = itq3.fwht %x : tensor<?x256xf32>
   %u, %t = itq3.quantize_act %p : tensor<?x256xf32> -> tensor<?x256xi8>, tensor<?x8xf32>
   return %v, %u, %p : tensor<?x256xi8>, tensor<?x256xi8>, tensor<?x256xf32>
+}
+
+// -----
+
+// The block size of the rotation goes with it into the quantizer.
+// CHECK-LABEL: func @fuse_rotation64_into_quantize_act
+// CHECK: itq3.quantize_act %{{.*}} rotate block(64) signs(3) :
+func.func @fuse_rotation64_into_quantize_act(%x: tensor<?x576xf32>) -> tensor<?x576xi8> {
+  %r = itq3.fwht %x block(64) signs(3) : tensor<?x576xf32>
+  %v, %s = itq3.quantize_act %r : tensor<?x576xf32> -> tensor<?x576xi8>, tensor<?x18xf32>
+  return %v : tensor<?x576xi8>
 }
 
 // -----

@@ -1,6 +1,6 @@
 // RUN: itq3-opt %s -split-input-file -verify-diagnostics
 
-// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s, ptqtp or twla}}
+// expected-error @+1 {{unknown weight format 'q5'; expected f16, q8, q4, q3, q3r, iq3, itq3_s, ptqtp, twla or itq3_s64}}
 func.func @unknown_format() attributes {f = #itq3.format<q5>}
 
 // -----
@@ -79,6 +79,22 @@ func.func @fwht_block(%x: tensor<4x100xf32>) {
 func.func @fwht_dynamic(%x: tensor<4x?xf32>) {
   // expected-error @+1 {{last dimension must be a static multiple of 256}}
   %r = itq3.fwht %x : tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @fwht_block_of_64(%x: tensor<4x96xf32>) {
+  // expected-error @+1 {{last dimension must be a static multiple of 64, got 'tensor<4x96xf32>'}}
+  %r = itq3.fwht %x block(64) : tensor<4x96xf32>
+  return
+}
+
+// -----
+
+func.func @fwht_block_size(%x: tensor<4x512xf32>) {
+  // expected-error @+1 {{block must be 64 or 256, got 128}}
+  %r = itq3.fwht %x block(128) : tensor<4x512xf32>
   return
 }
 
@@ -212,6 +228,22 @@ func.func @quantize_act_rotate_block(%x: tensor<2x96xf32>) {
 
 // -----
 
+func.func @quantize_act_rotate_block64(%x: tensor<2x96xf32>) {
+  // expected-error @+1 {{K must be a static multiple of 64, got 96}}
+  %v, %s = itq3.quantize_act %x rotate block(64) : tensor<2x96xf32> -> tensor<2x96xi8>, tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_act_block_without_rotate(%x: tensor<2x256xf32>) {
+  // expected-error @+1 {{block(n) needs rotate}}
+  %v, %s = itq3.quantize_act %x block(64) : tensor<2x256xf32> -> tensor<2x256xi8>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
 func.func @quantize_act_signs(%x: tensor<2x256xf32>) {
   // expected-error @+1 {{signs(seed) needs rotate}}
   %v, %s = itq3.quantize_act %x signs(5) : tensor<2x256xf32> -> tensor<2x256xi8>, tensor<2x8xf32>
@@ -284,6 +316,14 @@ func.func @quantize_act_into_rotate_block(%x: memref<1x96xf32>, %q: memref<1x96x
 
 // -----
 
+func.func @quantize_act_into_block_size(%x: memref<1x256xf32>, %q: memref<1x256xi8>, %s: memref<1x8xf32>) {
+  // expected-error @+1 {{block must be 64 or 256, got 32}}
+  itq3.quantize_act_into %x into %q, %s rotate block(32) : memref<1x256xf32>, memref<1x256xi8>, memref<1x8xf32>
+  return
+}
+
+// -----
+
 func.func @quantize_act_into_signs(%x: memref<1x256xf32>, %q: memref<1x256xi8>, %s: memref<1x8xf32>) {
   // expected-error @+1 {{signs(seed) needs rotate}}
   itq3.quantize_act_into %x into %q, %s signs(3) : memref<1x256xf32>, memref<1x256xi8>, memref<1x8xf32>
@@ -325,7 +365,7 @@ func.func @mma_length(%x: memref<16x32xi8>, %w: memref<8x32xi8>, %d: memref<16x8
 // -----
 
 func.func @stage_fwht_width(%stage: memref<32x128xf32>, %n: index) {
-  // expected-error @+1 {{rows must be 256 wide, got 'memref<32x128xf32>'}}
+  // expected-error @+1 {{rows must be 64 or 256 wide, got 'memref<32x128xf32>'}}
   itq3.stage_fwht %stage rows(%n) : memref<32x128xf32>
   return
 }

@@ -39,6 +39,19 @@ func.func @fwht(%x: tensor<4x512xf32>) -> tensor<4x512xf32> {
   return %s : tensor<4x512xf32>
 }
 
+// itq3_s64's rotation: FWHT-64 blocks; block(256) is the default's spelling.
+// CHECK-LABEL: func @fwht_block64
+// CHECK: %[[R:.*]] = itq3.fwht %{{.*}} block(64) signs(7) : tensor<4x576xf32>
+// CHECK: itq3.quantize_act %[[R]] rotate block(64) signs(7) : tensor<4x576xf32> -> tensor<4x576xi8>, tensor<4x18xf32>
+// CHECK: itq3.fwht %{{.*}} block(256) : tensor<4x512xf32>
+func.func @fwht_block64(%x: tensor<4x576xf32>, %y: tensor<4x512xf32>)
+    -> (tensor<4x576xi8>, tensor<4x512xf32>) {
+  %r = itq3.fwht %x block(64) signs(7) : tensor<4x576xf32>
+  %v, %s = itq3.quantize_act %r rotate block(64) signs(7) : tensor<4x576xf32> -> tensor<4x576xi8>, tensor<4x18xf32>
+  %t = itq3.fwht %y block(256) : tensor<4x512xf32>
+  return %v, %t : tensor<4x576xi8>, tensor<4x512xf32>
+}
+
 // CHECK-LABEL: func @quantize_dequantize
 // CHECK: %[[Q:.*]] = itq3.quantize %{{.*}} : tensor<16x256xf32> -> !itq3.packed<16x256, iq3>
 // CHECK: itq3.dequantize %[[Q]] : !itq3.packed<16x256, iq3> -> tensor<16x256xf16>
@@ -157,11 +170,14 @@ func.func @dot_i8(%a: memref<32x256xi8>, %b: memref<?x4096xi8>, %i: index, %j: i
 // CHECK-LABEL: func @quantize_act_into
 // CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
 // CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
+// CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} rotate block(64) : memref<1x576xf32>, memref<1x576xi8>, memref<1x18xf32>
 // CHECK: itq3.quantize_act_into %{{.*}} into %{{.*}}, %{{.*}} bits(4) : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
 func.func @quantize_act_into(%x: memref<?x512xf32>, %q: memref<?x512xi8>, %s: memref<?x16xf32>,
-                             %y: memref<2x96xf32>, %r: memref<2x96xi8>, %t: memref<2x3xf32>) {
+                             %y: memref<2x96xf32>, %r: memref<2x96xi8>, %t: memref<2x3xf32>,
+                             %z: memref<1x576xf32>, %zq: memref<1x576xi8>, %zs: memref<1x18xf32>) {
   itq3.quantize_act_into %x into %q, %s rotate signs(7) : memref<?x512xf32>, memref<?x512xi8>, memref<?x16xf32>
   itq3.quantize_act_into %y into %r, %t : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
+  itq3.quantize_act_into %z into %zq, %zs rotate block(64) : memref<1x576xf32>, memref<1x576xi8>, memref<1x18xf32>
   itq3.quantize_act_into %y into %r, %t bits(4) : memref<2x96xf32>, memref<2x96xi8>, memref<2x3xf32>
   return
 }

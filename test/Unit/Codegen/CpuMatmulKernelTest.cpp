@@ -144,6 +144,28 @@ std::vector<Case> allCases() {
       c.tileM = 64;
       cases.push_back(c);
     }
+  // itq3_s64: FWHT-64 in 29-byte blocks, chunks of one block. SmolLM2's
+  // K = 576 and a multiple of 256, odd N, a sign seed, both placements; the
+  // vector decode (2 scales per block), the scalar one, the 16x8 blocks,
+  // 64-row tiles, AVX2 and baseline x86-64 code.
+  for (bool int8 : {false, true}) {
+    cases.push_back({F::ITQ3S64, int8, 99, 576, /*seed=*/3, {1, 3, 8}});
+    cases.push_back({F::ITQ3S64, int8, 256, 512});
+    Case scalar{F::ITQ3S64, int8, 99, 576, /*seed=*/3};
+    scalar.scalarDecode = true;
+    cases.push_back(scalar);
+    cases.push_back({F::ITQ3S64, int8, 100, 576, /*seed=*/3, mmaRows, true});
+    Case prefill{F::ITQ3S64, int8, 100, 576, 0, {40, 64, 130}};
+    prefill.tileM = 64;
+    cases.push_back(prefill);
+#if defined(__x86_64__)
+    for (const char *cpu : {"haswell", "x86-64"}) {
+      Case c{F::ITQ3S64, int8, 100, 576, /*seed=*/3, {1, 3}};
+      c.cpu = cpu;
+      cases.push_back(c);
+    }
+#endif
+  }
   // 256 x 3 tiles, each with a 32 KiB stage: more than a default 8 MiB stack
   // unless every tile releases its stage.
   cases.push_back({F::ITQ3S, false, 8192, 256, 0, {24}});

@@ -103,6 +103,12 @@ std::vector<Case> emulatedCases() {
   cases.push_back({F::Q8, true, 72, 256, 0, mmaRows, true});
   cases.push_back({F::PTQTP, true, 40, 384, 0, {16}, true});
   cases.push_back({F::TWLA, true, 40, 576, 0, {16}, true});
+  // itq3_s64 (FWHT-64 in the stage, 6 butterfly phases): both placements,
+  // dp4a / f32 tiles and mma.sync tiles.
+  for (bool int8 : {false, true}) {
+    cases.push_back({F::ITQ3S64, int8, 37, 576, /*seed=*/5, {1, 3}});
+    cases.push_back({F::ITQ3S64, int8, 40, 576, /*seed=*/5, {16}, true});
+  }
   return cases;
 }
 

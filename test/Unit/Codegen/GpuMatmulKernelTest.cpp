@@ -98,6 +98,8 @@ std::vector<Case> gpuCases() {
   for (bool int8 : {false, true}) { // one block per chunk, odd N
     cases.push_back({F::PTQTP, int8, 99, 384, 0, {1, 16, 40}, true});
     cases.push_back({F::TWLA, int8, 99, 576, 0, {1, 16, 40}, true});
+    cases.push_back({F::ITQ3S64, int8, 99, 576, /*seed=*/5});
+    cases.push_back({F::ITQ3S64, int8, 99, 576, /*seed=*/5, {1, 16, 40}, true});
   }
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 768, 1024, /*seed=*/5});

@@ -50,6 +50,10 @@ struct Case {
   bool rotatesActivations() const {
     return int8Activations && fmt::createCodec(format)->isRotated();
   }
+  /// The FWHT size of the format (0 if it is not rotated).
+  int64_t rotationBlock() const {
+    return fmt::createCodec(format)->rotationBlock();
+  }
 
   mlir::itq3::MatmulKernelSpec spec() const {
     mlir::itq3::MatmulKernelSpec spec{format, seed, rotatesActivations(),
@@ -147,11 +151,12 @@ inline void quantizeActivations(const std::vector<float> &x,
 }
 
 /// Every row of `rows` (each `k` long) rotated as rotated formats store
-/// weights and as the activation placement rotates activations: H D r.
+/// weights and as the activation placement rotates activations: H D r per
+/// `block` columns.
 inline std::vector<float> rotatedRows(std::vector<float> rows, int64_t k,
-                                      uint64_t seed) {
+                                      uint64_t seed, int64_t block = 256) {
   for (size_t r = 0; r < rows.size() / k; ++r)
-    fmt::rotateRow(&rows[r * k], k, seed);
+    fmt::rotateRow(&rows[r * k], k, seed, block);
   return rows;
 }
 
@@ -174,7 +179,9 @@ inline Int8Activations int8Activations(const std::vector<float> &x) {
 /// where the format multiplies in the rotated domain.
 inline std::vector<float> storedWeights(const Case &c,
                                         const std::vector<float> &decoded) {
-  return c.rotatesActivations() ? rotatedRows(decoded, c.k, c.seed) : decoded;
+  return c.rotatesActivations()
+             ? rotatedRows(decoded, c.k, c.seed, c.rotationBlock())
+             : decoded;
 }
 
 /// What a case's int8 kernel computes for float input x (m rows): the int8
@@ -188,7 +195,8 @@ inline Int8Reference int8Reference(const Case &c, const std::vector<float> &x,
                                    const std::vector<float> &stored,
                                    int64_t m) {
   Int8Reference r{int8Activations(c.rotatesActivations()
-                                      ? rotatedRows(x, c.k, c.seed)
+                                      ? rotatedRows(x, c.k, c.seed,
+                                                    c.rotationBlock())
                                       : x),
                   {}};
   r.product = referenceProduct(r.a.dequantized, stored, m, c.n, c.k);

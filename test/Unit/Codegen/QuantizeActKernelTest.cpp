@@ -23,6 +23,7 @@ struct QuantizeCase {
   int64_t k;
   bool rotate;
   uint64_t seed;
+  int64_t block = 256; // the FWHT size with rotate
 };
 
 class QuantizeActKernelTest : public ::testing::TestWithParam<QuantizeCase> {};
@@ -30,7 +31,9 @@ class QuantizeActKernelTest : public ::testing::TestWithParam<QuantizeCase> {};
 TEST_P(QuantizeActKernelTest, EqualsTheHostReference) {
   const QuantizeCase &c = GetParam();
   std::string error;
-  auto kernel = CpuQuantizeActKernel::compile({c.k, c.rotate, c.seed}, error);
+  QuantizeActSpec spec{c.k, c.rotate, c.seed};
+  spec.rotationBlock = c.block;
+  auto kernel = CpuQuantizeActKernel::compile(spec, error);
   ASSERT_TRUE(kernel) << error;
   for (int64_t m : {1, 5}) {
     SCOPED_TRACE("M = " + std::to_string(m));
@@ -40,7 +43,7 @@ TEST_P(QuantizeActKernelTest, EqualsTheHostReference) {
     std::vector<float> rotated = x;
     if (c.rotate)
       for (int64_t i = 0; i < m; ++i)
-        fmt::rotateRow(&rotated[i * c.k], c.k, c.seed);
+        fmt::rotateRow(&rotated[i * c.k], c.k, c.seed, c.block);
     std::vector<int8_t> expectedValues;
     std::vector<float> expectedScales;
     quantizeActivations(rotated, expectedValues, expectedScales);
@@ -57,10 +60,14 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, QuantizeActKernelTest,
     ::testing::Values(QuantizeCase{96, false, 0}, QuantizeCase{256, false, 0},
                       QuantizeCase{256, true, 0}, QuantizeCase{4096, true, 0},
-                      QuantizeCase{1024, true, 7}),
+                      QuantizeCase{1024, true, 7},
+                      // itq3_s64's rotation: SmolLM2's 576 = 9 x 64.
+                      QuantizeCase{576, true, 0, 64},
+                      QuantizeCase{576, true, 9, 64}),
     [](const ::testing::TestParamInfo<QuantizeCase> &info) {
       const QuantizeCase &c = info.param;
       return "k" + std::to_string(c.k) + (c.rotate ? "_rotate" : "") +
+             (c.rotate && c.block != 256 ? std::to_string(c.block) : "") +
              (c.seed ? "_seed" + std::to_string(c.seed) : "");
     });
 

@@ -66,7 +66,7 @@ TEST(ActivationQuant, RowMatchesHandReferenceUnrotated) {
   std::fill(x.begin() + 64, x.begin() + 96, 0.0f);
   x[70] = 0.75f;                                    // a single nonzero
   std::vector<float> out(256);
-  quantizeActivationRow(x.data(), 256, false, 0, out.data());
+  quantizeActivationRow(x.data(), 256, 0, 0, out.data());
   std::vector<float> want = dequantizedByHand(x);
   for (size_t i = 0; i < 256; ++i)
     EXPECT_EQ(out[i], want[i]) << i;
@@ -78,7 +78,7 @@ TEST(ActivationQuant, RowMatchesHandReferenceRotated) {
   const uint64_t seed = 0x5eed;
   std::vector<float> x = test::gaussian(512, 4, 1.0f);
   std::vector<float> out(512);
-  quantizeActivationRow(x.data(), 512, true, seed, out.data());
+  quantizeActivationRow(x.data(), 512, 256, seed, out.data());
   // By hand: rotate, quantize, dequantize, rotate back.
   std::vector<float> r = x;
   rotateRow(r.data(), 512, seed);
@@ -106,14 +106,14 @@ TEST(ActivationQuant, RepresentableInputIsExact) {
   x[0] = 127 * step;   // group 0's max
   x[40] = -127 * step; // group 1's max
   std::vector<float> out(64);
-  quantizeActivationRow(x.data(), 64, false, 0, out.data());
+  quantizeActivationRow(x.data(), 64, 0, 0, out.data());
   for (size_t i = 0; i < 64; ++i)
     EXPECT_EQ(out[i], x[i]) << i;
 }
 
 TEST(ActivationQuant, OutputMayAliasInput) {
   std::vector<float> x = test::gaussian(256, 5, 1.0f), out(256);
-  quantizeActivationRow(x.data(), 256, true, 9, out.data());
-  quantizeActivationRow(x.data(), 256, true, 9, x.data());
+  quantizeActivationRow(x.data(), 256, 256, 9, out.data());
+  quantizeActivationRow(x.data(), 256, 256, 9, x.data());
   EXPECT_EQ(x, out);
 }

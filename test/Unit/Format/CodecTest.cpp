@@ -35,10 +35,10 @@ std::string describe(const Codec &c) {
 } // namespace
 
 TEST(Codec, NamesRoundTripInDeclarationOrder) {
-  const char *expected[] = {"f16", "q8",  "q4",     "q3",    "q3r",
-                            "iq3", "itq3_s", "ptqtp", "twla"};
-  ASSERT_EQ(allFormats().size(), 9u);
-  for (size_t i = 0; i < 9; ++i) {
+  const char *expected[] = {"f16",   "q8",    "q4",   "q3",      "q3r",
+                            "iq3",   "itq3_s", "ptqtp", "twla", "itq3_s64"};
+  ASSERT_EQ(allFormats().size(), 10u);
+  for (size_t i = 0; i < 10; ++i) {
     EXPECT_EQ(formatName(allFormats()[i]), expected[i]);
     EXPECT_EQ(parseFormatName(expected[i]), allFormats()[i]);
     EXPECT_EQ(createCodec(allFormats()[i])->kind(), allFormats()[i]);
@@ -59,9 +59,14 @@ TEST(Codec, BitsPerWeightComeFromStoredBytes) {
   EXPECT_FALSE(createCodec(FormatKind::PTQTP)->isRotated());
   EXPECT_EQ(createCodec(FormatKind::TWLA)->bitsPerWeight(), 2.125);
   EXPECT_FALSE(createCodec(FormatKind::TWLA)->isRotated());
-  EXPECT_TRUE(createCodec(FormatKind::ITQ3S)->isRotated());
-  EXPECT_TRUE(createCodec(FormatKind::Q3R)->isRotated());
+  EXPECT_EQ(createCodec(FormatKind::ITQ3S64)->bitsPerWeight(), 3.625);
+  EXPECT_EQ(createCodec(FormatKind::ITQ3S)->rotationBlock(), 256);
+  EXPECT_EQ(createCodec(FormatKind::Q3R)->rotationBlock(), 256);
+  EXPECT_EQ(createCodec(FormatKind::ITQ3S64)->rotationBlock(), 64);
   EXPECT_FALSE(createCodec(FormatKind::IQ3)->isRotated());
+  EXPECT_EQ(narrowerFormat(FormatKind::ITQ3S), FormatKind::ITQ3S64);
+  EXPECT_FALSE(narrowerFormat(FormatKind::ITQ3S64).has_value());
+  EXPECT_FALSE(narrowerFormat(FormatKind::Q4).has_value());
   std::unique_ptr<Codec> c = createCodec(FormatKind::ITQ3S);
   EXPECT_EQ(tensorBitsPerWeight(c->matrixBytes(3, 512), 3 * 512), 3.4375);
   BitTally tally; // 3.4375 bpw tensor plus an f16 fallback of equal size
@@ -97,7 +102,7 @@ TEST(Codec, ErrorOnGaussianIsWithinExpectedBounds) {
       {FormatKind::F16, 1e-3},  {FormatKind::Q8, 0.008},   {FormatKind::Q4, 0.09},
       {FormatKind::Q3, 0.18},   {FormatKind::Q3R, 0.18},   {FormatKind::IQ3, 0.142},
       {FormatKind::ITQ3S, 0.142}, {FormatKind::PTQTP, 0.17},
-      {FormatKind::TWLA, 0.42}};
+      {FormatKind::TWLA, 0.42}, {FormatKind::ITQ3S64, 0.142}};
   std::vector<float> w = gaussian(32 * 1024, 1);
   for (auto [kind, bound] : bounds) {
     auto rt = roundTrip(*createCodec(kind), w, 32, 1024);

@@ -1,4 +1,4 @@
-//===- FWHTTest.cpp - FWHT-256 against the Sylvester matrix ---------------===//
+//===- FWHTTest.cpp - FWHT-64/256 against the Sylvester matrix ------------===//
 
 #include "itq3/Format/FWHT.h"
 
@@ -23,14 +23,38 @@ double norm(const float *v, int n) {
 } // namespace
 
 TEST(FWHT, MatchesSylvesterMatrix) {
-  std::vector<float> x = test::gaussian(256, 1, 1.0f), y = x;
-  fwht256(y.data());
-  for (int i = 0; i < 256; ++i) {
-    double ref = 0;
-    for (int j = 0; j < 256; ++j)
-      ref += (__builtin_popcount(unsigned(i & j)) % 2 ? -1.0 : 1.0) * x[j];
-    EXPECT_NEAR(y[i], ref / 16.0, 1e-5) << i;
+  for (int n : {64, 256}) {
+    ASSERT_TRUE(isFwhtSize(n));
+    std::vector<float> x = test::gaussian(n, 1, 1.0f), y = x;
+    fwht(y.data(), n);
+    for (int i = 0; i < n; ++i) {
+      double ref = 0;
+      for (int j = 0; j < n; ++j)
+        ref += (__builtin_popcount(unsigned(i & j)) % 2 ? -1.0 : 1.0) * x[j];
+      EXPECT_NEAR(y[i], ref / std::sqrt(double(n)), 1e-5) << n << " " << i;
+    }
   }
+  EXPECT_FALSE(isFwhtSize(128)); // its 1/sqrt(128) scale would not be exact
+  EXPECT_FALSE(isFwhtSize(32));
+}
+
+TEST(FWHT, RowsRotateInBlocksOfTheGivenSize) {
+  // A 64-block rotation of a row is the FWHT-64 of each quarter of every
+  // 256 columns, with the signs of the absolute columns.
+  std::vector<float> x = test::gaussian(512, 4, 1.0f), y = x, z = x;
+  rotateRow(y.data(), 512, 0xabcull, 64);
+  for (int64_t c = 0; c < 512; c += 64) {
+    for (int64_t j = 0; j < 64; ++j)
+      z[size_t(c + j)] *= fwhtSign(0xabcull, c + j);
+    fwht(z.data() + c, 64);
+  }
+  EXPECT_EQ(y, z);
+  std::vector<float> by256 = x;
+  rotateRow(by256.data(), 512, 0xabcull);
+  EXPECT_GT(test::relativeError(by256, y), 0.5);
+  unrotateRow(y.data(), 512, 0xabcull, 64);
+  for (int i = 0; i < 512; ++i)
+    EXPECT_NEAR(y[i], x[i], 1e-6);
 }
 
 TEST(FWHT, IsAnInvolutionAndPreservesNorm) {

@@ -27,13 +27,18 @@ std::vector<float> heavyTailed(int64_t n, uint64_t seed) {
   return z;
 }
 
+/// The error of the stored blocks against the weights rotated by hand (per
+/// `layout.weights` columns, the format's rotation block).
 double rotatedDomainError(const std::vector<float> &w, const std::vector<uint8_t> &bytes,
-                          int64_t rows, int64_t cols, uint64_t seed) {
+                          int64_t rows, int64_t cols, uint64_t seed,
+                          GridLayout layout = {}) {
   std::vector<float> r = w, rhat(w.size());
+  size_t n = size_t(layout.weights), size = size_t(layout.bytes());
   for (int64_t i = 0; i < rows; ++i)
-    rotateRow(&r[size_t(i * cols)], cols, seed);
-  for (size_t b = 0; b < w.size() / 256; ++b)
-    decodeGridBlock(&bytes[b * 110], GridTables::builtin(), &rhat[b * 256]);
+    rotateRow(&r[size_t(i * cols)], cols, seed, layout.weights);
+  for (size_t b = 0; b < w.size() / n; ++b)
+    decodeGridBlock(&bytes[b * size], GridTables::builtin(), &rhat[b * n],
+                    layout);
   return relativeError(r, rhat);
 }
 
@@ -50,13 +55,48 @@ double columnError(const std::vector<float> &w, const std::vector<float> &d,
 
 TEST(GridCodec, WeightDomainErrorEqualsRotatedDomainError) {
   std::vector<float> w = heavyTailed(16 * 512, 1);
-  for (uint64_t seed : {0ull, 77ull}) {
-    auto rt = roundTrip(*createCodec(FormatKind::ITQ3S, {seed}), w, 16, 512);
-    ASSERT_TRUE(rt.status.ok());
-    double weightDomain = relativeError(w, rt.decoded);
-    EXPECT_NEAR(rotatedDomainError(w, rt.bytes, 16, 512, seed), weightDomain,
-                1e-5 * weightDomain);
+  for (FormatKind kind : {FormatKind::ITQ3S, FormatKind::ITQ3S64})
+    for (uint64_t seed : {0ull, 77ull}) {
+      auto rt = roundTrip(*createCodec(kind, {seed}), w, 16, 512);
+      ASSERT_TRUE(rt.status.ok());
+      GridLayout layout{kind == FormatKind::ITQ3S64 ? 64 : 256};
+      double weightDomain = relativeError(w, rt.decoded);
+      EXPECT_NEAR(rotatedDomainError(w, rt.bytes, 16, 512, seed, layout),
+                  weightDomain, 1e-5 * weightDomain) << formatName(kind);
+    }
+}
+
+TEST(GridCodec, SixtyFourWeightContainerHoldsItsFieldsWhereDocumented) {
+  // One block of 64 in 29 bytes: d, qs[16], qh[2], signs[8], two nibbles.
+  std::unique_ptr<Codec> c = createCodec(FormatKind::ITQ3S64);
+  EXPECT_EQ(c->blockSize(), 64);
+  EXPECT_EQ(c->bytesPerBlock(), 29);
+  GridLayout layout{64};
+  EXPECT_EQ(layout.qh(), 18);
+  EXPECT_EQ(layout.signs(), 20);
+  EXPECT_EQ(layout.scales(), 28);
+  // Exact grid points (d a power of two, l = 15 and 7) come back exactly
+  // through the 64-block coder, and each field decodes what went in.
+  const std::vector<GridEntry> &grid = builtinGrid();
+  std::vector<float> v(64);
+  for (int i = 0; i < 64; ++i) {
+    float scale = (i < 32 ? 31.0f : 15.0f) * 0x1p-10f;
+    const GridEntry &e = grid[size_t((i / 4 * 37 + 5) % 512)];
+    v[size_t(i)] = scale * float(e[size_t(i % 4)]) * (i % 3 ? 1.0f : -1.0f);
   }
+  uint8_t block[29];
+  encodeGridBlock(v.data(), nullptr, GridTables::builtin(), GridWeighting::Flat,
+                  block, layout);
+  EXPECT_EQ(gridBlockScale(block), 0x1p-10f);
+  EXPECT_EQ(gridBlockSubScale(block, 0, layout), 15);
+  EXPECT_EQ(gridBlockSubScale(block, 1, layout), 7);
+  for (int g = 0; g < 16; ++g)
+    EXPECT_EQ(gridBlockIndex(block, g, layout), (g * 37 + 5) % 512) << g;
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(gridBlockSign(block, i, layout), i % 3 == 0) << i;
+  std::vector<float> back(64);
+  decodeGridBlock(block, GridTables::builtin(), back.data(), layout);
+  EXPECT_EQ(back, v);
 }
 
 TEST(GridCodec, RotationHelpsOnHeavyTailsAndOutlierColumns) {

@@ -16,8 +16,8 @@ TEST(Importance, IsTheMeanSquareInTheChosenDomain) {
   const int64_t tokens = 3, cols = 512;
   std::vector<float> x = test::gaussian(tokens * cols, 1, 1.0f);
   std::vector<float> plain(cols), rotated(cols);
-  ASSERT_TRUE(activationImportance(x.data(), tokens, cols, false, 0, plain.data()).ok());
-  ASSERT_TRUE(activationImportance(x.data(), tokens, cols, true, 9, rotated.data()).ok());
+  ASSERT_TRUE(activationImportance(x.data(), tokens, cols, 0, 0, plain.data()).ok());
+  ASSERT_TRUE(activationImportance(x.data(), tokens, cols, 256, 9, rotated.data()).ok());
   std::vector<float> r = x;
   for (int64_t t = 0; t < tokens; ++t)
     rotateRow(&r[size_t(t * cols)], cols, 9);
@@ -49,7 +49,7 @@ TEST(Importance, RotatedImportanceLowersTheOutputErrorOfItq3s) {
     for (int64_t c = 0; c < cols; ++c)
       x[size_t(t * cols + c)] += a[size_t(t)] * v[size_t(c)];
   std::vector<float> imp(cols);
-  ASSERT_TRUE(activationImportance(x.data(), tokens, cols, true, 0, imp.data()).ok());
+  ASSERT_TRUE(activationImportance(x.data(), tokens, cols, 256, 0, imp.data()).ok());
   std::unique_ptr<Codec> codec = createCodec(FormatKind::ITQ3S);
   EncodeOptions eo;
   eo.importance = imp.data();
@@ -72,10 +72,10 @@ TEST(Importance, RotatedImportanceLowersTheOutputErrorOfItq3s) {
 
 TEST(Importance, RefusesBadInput) {
   std::vector<float> x(512, 1.0f), out(512);
-  EXPECT_FALSE(activationImportance(x.data(), 1, 300, true, 0, out.data()).ok());
-  EXPECT_FALSE(activationImportance(x.data(), 0, 512, false, 0, out.data()).ok());
+  EXPECT_FALSE(activationImportance(x.data(), 1, 300, 256, 0, out.data()).ok());
+  EXPECT_FALSE(activationImportance(x.data(), 0, 512, 0, 0, out.data()).ok());
   x[7] = std::numeric_limits<float>::infinity();
-  Status s = activationImportance(x.data(), 1, 512, false, 0, out.data());
+  Status s = activationImportance(x.data(), 1, 512, 0, 0, out.data());
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("column 7"), std::string::npos);
 }

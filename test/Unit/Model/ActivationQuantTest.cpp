@@ -55,9 +55,10 @@ struct HandQuantizer {
       return in;
     std::vector<float> v(in.begin(), in.end());
     int64_t k = int64_t(v.size());
-    bool rotated = it->second.rotate && rotate;
+    int64_t block = it->second.rotationBlock;
+    bool rotated = block && rotate;
     if (rotated)
-      itq3::format::rotateRow(v.data(), k, it->second.seed);
+      itq3::format::rotateRow(v.data(), k, it->second.seed, block);
     for (size_t g = 0; g < v.size() / 32; ++g) {
       float max = 0;
       for (size_t e = 0; e < 32; ++e)
@@ -67,7 +68,7 @@ struct HandQuantizer {
         v[g * 32 + e] = max > 0 ? std::round(v[g * 32 + e] / scale) * scale : 0;
     }
     if (rotated && unrotate)
-      itq3::format::unrotateRow(v.data(), k, it->second.seed);
+      itq3::format::unrotateRow(v.data(), k, it->second.seed, block);
     return Direct::Vec(v.begin(), v.end());
   }
 };
@@ -93,19 +94,24 @@ TEST(ActivationPlan, FollowsEachLinearsFormat) {
   ActivationPlan plan = planFor(r);
   ASSERT_EQ(plan.size(), 7u);
   for (const auto &[name, how] : plan) {
-    EXPECT_TRUE(how.rotate) << name;
+    EXPECT_EQ(how.rotationBlock, 256) << name;
     EXPECT_EQ(how.seed, kSeed) << name;
   }
   // q4 is not rotated; the seed is then irrelevant and left 0.
   quantizedModel(FormatKind::Q4, r);
   for (const auto &[name, how] : planFor(r))
-    EXPECT_FALSE(how.rotate) << name;
-  // K = 64: itq3_s falls back to q8, which still takes int8 activations.
+    EXPECT_EQ(how.rotationBlock, 0) << name;
+  // K = 64: itq3_s falls back to itq3_s64, rotated per 64.
   Model small = tinyModel(64, 96, 1, 2, 1, 10);
   ASSERT_TRUE(quantizeModel(small, FormatKind::ITQ3S, {}, 1, r));
   plan = planFor(r);
   EXPECT_EQ(plan.size(), 7u);
-  EXPECT_FALSE(plan.begin()->second.rotate);
+  EXPECT_EQ(plan.begin()->second.rotationBlock, 64);
+  // K = 32: q8, which still takes int8 activations, unrotated.
+  Model narrow = tinyModel(32, 96, 1, 2, 1, 10);
+  ASSERT_TRUE(quantizeModel(narrow, FormatKind::ITQ3S, {}, 1, r));
+  plan = planFor(r);
+  EXPECT_EQ(plan.begin()->second.rotationBlock, 0);
   // K = 8: f16, which takes float activations.
   Model tiny = tinyModel(8, 12, 1, 2, 1, 10);
   ASSERT_TRUE(quantizeModel(tiny, FormatKind::Q4, {}, 1, r));
@@ -125,7 +131,7 @@ TEST(ActivationPlan, ForwardRefusesAPlanItCannotFollow) {
   EXPECT_NE(s.message().find("not a linear"), std::string::npos) << s.message();
   // K = 64 takes groups of 32 but not a 256-block rotation.
   ActivationQuant rotated;
-  rotated.rotate = true;
+  rotated.rotationBlock = 256;
   rotated.seed = 1;
   s = fwd->setActivationQuantization({{"blk.0.attn_q.weight", rotated}});
   ASSERT_FALSE(s);

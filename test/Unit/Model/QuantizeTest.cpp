@@ -23,15 +23,22 @@ TEST(Quantize, ReferenceCountsSourceBits) {
 }
 
 TEST(Quantize, BlocksThatDoNotDivideKFallBackToQ8ThenF16) {
-  // K = 64 and 96: no 256-blocks, but q8's 32-blocks fit.
+  // K = 64 and 96: no 256-blocks; itq3_s64's 64-blocks fit K = 64 (every
+  // linear but ffn_down), q8's 32-blocks fit 96.
   Model m = tinyModel(64, 96, 1, 2, 1, 10);
   QuantReport r;
   ASSERT_TRUE(quantizeModel(m, FormatKind::ITQ3S, {}, 1, r));
   EXPECT_EQ(r.fallbacks().size(), 7u);
   for (const TensorReport &t : r.linears) {
-    EXPECT_EQ(t.format, "q8") << t.name;
-    EXPECT_DOUBLE_EQ(t.bits, 8.5 * double(t.weights)) << t.name;
+    bool down = t.name.find("ffn_down") != std::string::npos;
+    EXPECT_EQ(t.format, down ? "q8" : "itq3_s64") << t.name;
+    EXPECT_DOUBLE_EQ(t.bits, (down ? 8.5 : 3.625) * double(t.weights)) << t.name;
   }
+  // q3r (rotated per 256) has no narrower variant: straight to q8.
+  ASSERT_TRUE(quantizeModel(m, FormatKind::Q3R, {}, 1, r));
+  EXPECT_EQ(r.fallbacks().size(), 7u);
+  for (const TensorReport &t : r.linears)
+    EXPECT_EQ(t.format, "q8") << t.name;
   // K = 8: q8 does not fit either, f16 does.
   Model small = tinyModel(8, 12, 1, 2, 1, 10);
   ASSERT_TRUE(quantizeModel(small, FormatKind::Q4, {}, 1, r));

@@ -22,7 +22,9 @@ static_assert(static_cast<int>(FormatKind::F16) == int(fmt::FormatKind::F16) &&
                   static_cast<int>(FormatKind::PTQTP) ==
                       int(fmt::FormatKind::PTQTP) &&
                   static_cast<int>(FormatKind::TWLA) ==
-                      int(fmt::FormatKind::TWLA),
+                      int(fmt::FormatKind::TWLA) &&
+                  static_cast<int>(FormatKind::ITQ3S64) ==
+                      int(fmt::FormatKind::ITQ3S64),
               "itq3 FormatKind enum out of sync with lib/Format");
 
 fmt::FormatKind mlir::itq3::toCodecKind(FormatKind kind) {

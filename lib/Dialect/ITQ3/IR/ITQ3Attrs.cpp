@@ -34,6 +34,15 @@ int64_t FormatAttr::getBytesPerBlock() const {
 }
 
 bool FormatAttr::isRotated() const { return codecOf(getKind())->isRotated(); }
+int64_t FormatAttr::getRotationBlock() const {
+  return codecOf(getKind())->rotationBlock();
+}
+IntegerAttr FormatAttr::getRotationBlockAttr() const {
+  int64_t block = getRotationBlock();
+  if (block == 0 || block == 256)
+    return {};
+  return IntegerAttr::get(IntegerType::get(getContext(), 64), block);
+}
 
 LogicalResult FormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  FormatKind kind, uint64_t seed) {

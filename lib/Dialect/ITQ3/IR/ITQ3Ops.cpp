@@ -14,7 +14,8 @@ using namespace mlir::itq3;
 #define GET_OP_CLASSES
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.cpp.inc"
 
-static constexpr int64_t kRotationBlock = 256;
+/// The FWHT sizes of the rotated formats (itq3::format::isFwhtSize).
+static bool isRotationBlock(int64_t n) { return n == 64 || n == 256; }
 static constexpr int64_t kActivationBlock = 32;
 
 /// A dimension as diagnostics print it: `?` when dynamic.
@@ -69,10 +70,13 @@ LogicalResult FWHTOp::verify() {
   RankedTensorType type = getInput().getType();
   if (type.getRank() < 1)
     return emitOpError("expects a tensor of rank at least 1");
+  int64_t block = getRotationBlock();
+  if (!isRotationBlock(block))
+    return emitOpError("block must be 64 or 256, got ") << block;
   int64_t last = type.getShape().back();
-  if (ShapedType::isDynamic(last) || last % kRotationBlock != 0)
+  if (ShapedType::isDynamic(last) || last % block != 0)
     return emitOpError("last dimension must be a static multiple of ")
-           << kRotationBlock << ", got " << type;
+           << block << ", got " << type;
   // The seed is the format's uint64 seed read as a bit pattern; 0 means no
   // signs and is spelled by omitting them.
   if (std::optional<int64_t> seed = getSeed(); seed && *seed == 0)
@@ -84,7 +88,8 @@ LogicalResult FWHTOp::verify() {
 // transform is H D, which is not an involution.
 OpFoldResult FWHTOp::fold(FoldAdaptor) {
   auto inner = getInput().getDefiningOp<FWHTOp>();
-  if (!getSeed() && inner && !inner.getSeed())
+  if (!getSeed() && inner && !inner.getSeed() &&
+      inner.getRotationBlock() == getRotationBlock())
     return inner.getInput();
   return {};
 }
@@ -190,7 +195,11 @@ static LogicalResult verifyActivationQuantizer(OpTy op) {
   ArrayRef<int64_t> x = input.getShape();
   bool rotate = op.getRotate();
   std::optional<int64_t> seed = op.getSeed();
-  int64_t block = rotate ? kRotationBlock : kActivationBlock;
+  if (op.getBlock() && !rotate)
+    return op->emitOpError("block(n) needs rotate");
+  int64_t block = rotate ? op.getRotationBlock() : kActivationBlock;
+  if (rotate && !isRotationBlock(block))
+    return op->emitOpError("block must be 64 or 256, got ") << block;
   if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
     return op->emitOpError("K must be a static multiple of ")
            << block << ", got " << x[1];
@@ -245,6 +254,7 @@ struct FuseRotationIntoQuantizeAct : public OpRewritePattern<QuantizeActOp> {
     rewriter.modifyOpInPlace(op, [&] {
       op.getInputMutable().assign(fwht.getInput());
       op.setRotate(true);
+      op.setBlockAttr(fwht.getBlockAttr());
       op.setSeedAttr(fwht.getSeedAttr());
     });
     return success();
@@ -492,7 +502,7 @@ LogicalResult MmaOp::verify() {
 
 LogicalResult StageFWHTOp::verify() {
   MemRefType type = getBuffer().getType();
-  if (type.isDynamicDim(1) || type.getDimSize(1) != 256)
-    return emitOpError("rows must be 256 wide, got ") << type;
+  if (type.isDynamicDim(1) || !isRotationBlock(type.getDimSize(1)))
+    return emitOpError("rows must be 64 or 256 wide, got ") << type;
   return success();
 }

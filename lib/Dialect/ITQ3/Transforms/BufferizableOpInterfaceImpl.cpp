@@ -220,7 +220,8 @@ struct QuantizeActOpInterface
       kronB = *b;
     }
     QuantizeActIntoOp::create(rewriter, loc, *x, *values, *scales, kronC, kronB,
-                              quantize.getRotate(), quantize.getSeedAttr(),
+                              quantize.getRotate(), quantize.getBlockAttr(),
+                              quantize.getSeedAttr(),
                               quantize.getBitsAttr(), quantize.getClipAttr());
     replaceOpWithBufferizedValues(rewriter, op, {*values, *scales});
     return success();

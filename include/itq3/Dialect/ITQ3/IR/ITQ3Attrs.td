@@ -16,7 +16,8 @@ def ITQ3_FormatKind : I32EnumAttr<"FormatKind", "packed weight format", [
     I32EnumAttrCase<"IQ3", 5, "iq3">,
     I32EnumAttrCase<"ITQ3S", 6, "itq3_s">,
     I32EnumAttrCase<"PTQTP", 7, "ptqtp">,
-    I32EnumAttrCase<"TWLA", 8, "twla">]> {
+    I32EnumAttrCase<"TWLA", 8, "twla">,
+    I32EnumAttrCase<"ITQ3S64", 9, "itq3_s64">]> {
   let cppNamespace = "::mlir::itq3";
   let genSpecializedAttr = 0;
 }
@@ -47,7 +48,7 @@ def ITQ3_FormatAttr : AttrDef<ITQ3_Dialect, "Format"> {
   let summary = "A weight format and its encoding options";
   let description = [{
     Names a codec of lib/Format (`f16`, `q8`, `q4`, `q3`, `q3r`, `iq3`,
-    `itq3_s`, `ptqtp`, `twla`) and, for rotated formats, the seed of the random sign
+    `itq3_s`, `ptqtp`, `twla`, `itq3_s64`) and, for rotated formats, the seed of the random sign
     diagonal (0 = plain FWHT). Example: `#itq3.format<itq3_s, seed = 7>`.
   }];
   let parameters = (ins
@@ -62,6 +63,12 @@ def ITQ3_FormatAttr : AttrDef<ITQ3_Dialect, "Format"> {
     int64_t getBytesPerBlock() const;
     /// Whether stored blocks hold rotated values.
     bool isRotated() const;
+    /// The FWHT size of a rotated format (256, or 64 for itq3_s64); 0 for
+    /// unrotated formats.
+    int64_t getRotationBlock() const;
+    /// The `block(n)` attribute that itq3.fwht and itq3.quantize_act(_into)
+    /// take for this format's rotation: null for FWHT-256, their default.
+    ::mlir::IntegerAttr getRotationBlockAttr() const;
 
     /// Parses and prints the body shared with !itq3.packed:
     /// `kind (, seed = N)?`.

@@ -38,22 +38,30 @@ def ITQ3_ConstantOp : ITQ3_Op<"constant", [ConstantLike, Pure]> {
 def ITQ3_FWHTOp : ITQ3_Op<"fwht", [Pure, SameOperandsAndResultType]> {
   let summary = "Blockwise orthonormal fast Walsh-Hadamard transform";
   let description = [{
-    Rotates every 256-block of the last dimension by the orthonormal
-    FWHT-256 (Sylvester order, scaled by 1/16). With `signs(seed)` the block
-    is first multiplied by the seeded random sign diagonal D of column
-    positions, giving `H D x`, which is how activations are brought into the
-    domain of weights stored with that seed. Without signs the op is an
-    involution and `fwht(fwht(x))` folds to `x`.
+    Rotates every n-block of the last dimension by the orthonormal FWHT-n
+    (Sylvester order, scaled by 1/sqrt(n)), n = 256 or, with `block(64)`,
+    64 (the rotation of itq3_s64). With `signs(seed)` the block is first
+    multiplied by the seeded random sign diagonal D of column positions,
+    giving `H D x`, which is how activations are brought into the domain of
+    weights stored with that seed. Without signs the op is an involution and
+    `fwht(fwht(x))` folds to `x` (same block size).
 
     ```mlir
     %r = itq3.fwht %x signs(7) : tensor<4x4096xf32>
+    %s = itq3.fwht %y block(64) : tensor<4x576xf32>
     ```
   }];
   let arguments = (ins RankedTensorOf<[F32, F16, BF16]>:$input,
+                       OptionalAttr<I64Attr>:$block,
                        OptionalAttr<I64Attr>:$seed);
   let results = (outs RankedTensorOf<[F32, F16, BF16]>:$result);
   let assemblyFormat = [{
-    $input (`signs` `(` $seed^ `)`)? attr-dict `:` type($input)
+    $input (`block` `(` $block^ `)`)? (`signs` `(` $seed^ `)`)? attr-dict
+    `:` type($input)
+  }];
+  let extraClassDeclaration = [{
+    /// The FWHT size: `block`, 256 when absent.
+    int64_t getRotationBlock() { return getBlock().value_or(256); }
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -147,9 +155,9 @@ def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act",
     `values = round(x / scale)`. K must be a multiple of 32; M may be
     dynamic.
 
-    With `rotate`, every 256-block of a row is first rotated as `itq3.fwht`
-    does (after the seeded signs of `signs(seed)`), so K must be a multiple
-    of 256. The canonicalizer folds `quantize_act(fwht(x))` into this form,
+    With `rotate`, every 256-block (with `block(64)` every 64-block) of a row
+    is first rotated as `itq3.fwht` does (after the seeded signs of
+    `signs(seed)`), so K must be a multiple of that block. The canonicalizer folds `quantize_act(fwht(x))` into this form,
     which is what the buffer form `itq3.quantize_act_into` computes in one
     pass over the activations. With `kron(C, B)` every row is first rotated
     as `itq3.kron_rotate` does (from `quantize_act(kron_rotate(x, C, B))`).
@@ -178,12 +186,14 @@ def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act",
   let arguments = (ins ITQ3_FloatTensor2D:$input,
                        Optional<2DTensorOf<[F32]>>:$kronC,
                        Optional<2DTensorOf<[F32]>>:$kronB,
-                       UnitAttr:$rotate, OptionalAttr<I64Attr>:$seed,
+                       UnitAttr:$rotate, OptionalAttr<I64Attr>:$block,
+                       OptionalAttr<I64Attr>:$seed,
                        OptionalAttr<I64Attr>:$bits,
                        OptionalAttr<F32Attr>:$clip);
   let results = (outs 2DTensorOf<[I8]>:$values, 2DTensorOf<[F32]>:$scales);
   let assemblyFormat = [{
-    $input (`rotate` $rotate^)? (`signs` `(` $seed^ `)`)?
+    $input (`rotate` $rotate^)? (`block` `(` $block^ `)`)?
+    (`signs` `(` $seed^ `)`)?
     (`kron` `(` $kronC^ `,` $kronB `)`)? (`bits` `(` $bits^ `)`)?
     (`clip` `(` $clip^ `)`)? attr-dict
     `:` type($input) (`,` type($kronC)^ `,` type($kronB))?
@@ -193,10 +203,14 @@ def ITQ3_QuantizeActOp : ITQ3_Op<"quantize_act",
     OpBuilder<(ins "::mlir::Type":$values, "::mlir::Type":$scales,
                    "::mlir::Value":$input), [{
       build($_builder, $_state, values, scales, input, /*kronC=*/nullptr,
-            /*kronB=*/nullptr, /*rotate=*/false, /*seed=*/nullptr,
-            /*bits=*/nullptr, /*clip=*/nullptr);
+            /*kronB=*/nullptr, /*rotate=*/false, /*block=*/nullptr,
+            /*seed=*/nullptr, /*bits=*/nullptr, /*clip=*/nullptr);
     }]>
   ];
+  let extraClassDeclaration = [{
+    /// The FWHT size with `rotate`: `block`, 256 when absent.
+    int64_t getRotationBlock() { return getBlock().value_or(256); }
+  }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
 }
@@ -379,9 +393,9 @@ def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into",
   let summary = "The buffer form of itq3.quantize_act, rotation optionally fused";
   let description = [{
     Quantizes activations [M, K] to int8 with one f32 scale per 32, as
-    `itq3.quantize_act` does. With `rotate`, every 256-block of a row is
-    first rotated by the FWHT (after the seeded signs of `signs(seed)`), as
-    `itq3.fwht` does: the activation side of `rotation<activation>`, done
+    `itq3.quantize_act` does. With `rotate`, every 256-block (or, with
+    `block(64)`, 64-block) of a row is first rotated by the FWHT (after the
+    seeded signs of `signs(seed)`), as `itq3.fwht` does: the activation side of `rotation<activation>`, done
     once per row instead of once per weight tile; with `kron(C, B)` the row
     is rotated by C (x) B as `itq3.kron_rotate` does. `bits` and `clip`
     select TWLA's per-row asymmetric quantization (`itq3.quantize_act`).
@@ -402,12 +416,17 @@ def ITQ3_QuantizeActIntoOp : ITQ3_Op<"quantize_act_into",
     Arg<Optional<MemRefRankOf<[F32], [2]>>, "C [l, l]", [MemRead]>:$kronC,
     Arg<Optional<MemRefRankOf<[F32], [2]>>, "B [r, r]", [MemRead]>:$kronB,
     UnitAttr:$rotate,
+    OptionalAttr<I64Attr>:$block,
     OptionalAttr<I64Attr>:$seed,
     OptionalAttr<I64Attr>:$bits,
     OptionalAttr<F32Attr>:$clip);
+  let extraClassDeclaration = [{
+    /// The FWHT size with `rotate`: `block`, 256 when absent.
+    int64_t getRotationBlock() { return getBlock().value_or(256); }
+  }];
   let assemblyFormat = [{
     $input `into` $values `,` $scales (`rotate` $rotate^)?
-    (`signs` `(` $seed^ `)`)? (`kron` `(` $kronC^ `,` $kronB `)`)?
+    (`block` `(` $block^ `)`)? (`signs` `(` $seed^ `)`)? (`kron` `(` $kronC^ `,` $kronB `)`)?
     (`bits` `(` $bits^ `)`)? (`clip` `(` $clip^ `)`)? attr-dict
     `:` type($input) `,` type($values) `,` type($scales)
     (`,` type($kronC)^ `,` type($kronB))?
@@ -508,15 +527,16 @@ def ITQ3_MmaOp : ITQ3_Op<"mma"> {
 //===----------------------------------------------------------------------===//
 
 def ITQ3_StageFWHTOp : ITQ3_Op<"stage_fwht"> {
-  let summary = "Unnormalized FWHT-256 in place over the staged rows of a tile";
+  let summary = "Unnormalized FWHT in place over the staged rows of a tile";
   let description = [{
-    Replaces each of the first `rows` rows of `buffer` [R x 256] by 16 H
-    times it: the sums and differences of the fast Walsh-Hadamard
-    transform without its 1/16 (H is its own inverse, so this is also the
-    inverse transform up to that factor, which callers fold elsewhere).
-    `--itq3-stage-tiles` places it where a staged weight tile is un-rotated
-    (`rotation<weight>`) and where staged activations are rotated;
-    `--itq3-fuse-inverse-fwht` expands it into the 8 butterfly phases.
+    Replaces each of the first `rows` rows of `buffer` [R x n], n = 256 or
+    64, by sqrt(n) H times it: the sums and differences of the fast
+    Walsh-Hadamard transform without its 1/sqrt(n) (H is its own inverse,
+    so this is also the inverse transform up to that factor, which callers
+    fold elsewhere). `--itq3-stage-tiles` places it where a staged weight
+    tile is un-rotated (`rotation<weight>`) and where staged activations are
+    rotated; `--itq3-fuse-inverse-fwht` expands it into the log2(n)
+    butterfly phases.
 
     ```mlir
     itq3.stage_fwht %stage rows(%n) : memref<32x256xf32>

@@ -15,6 +15,7 @@
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <numeric>
 
 namespace mlir::itq3 {
 #define GEN_PASS_DEF_ITQ3STAGETILES
@@ -55,16 +56,22 @@ std::optional<int64_t> staticBound(Value memref, int64_t dim) {
   return std::nullopt;
 }
 
-/// Columns decoded per step: the rotation block of rotated formats (the
-/// stage is un-rotated a chunk at a time); else 256, or 32 where 256 does
-/// not divide K, or single columns for f16 rows of odd length.
-int64_t chunkSize(FormatAttr format, int64_t k) {
-  if (format.isRotated())
+/// Columns decoded per step: one rotation block where the staged weights
+/// are un-rotated (rotation<weight>: a chunk at a time); else the largest
+/// multiple of the format's block (and of 32) that divides K, up to 256 (192
+/// for K = 576 in blocks of 64), or one block of formats whose blocks are
+/// longer, or single columns for f16 rows of odd length.
+int64_t chunkSize(MatmulIntoOp op) {
+  FormatAttr format = op.getFormat();
+  int64_t k = op.getInput().getType().getDimSize(1);
+  int64_t block = format.getBlockSize();
+  if (op.getRotation() == Rotation::Weight)
     return format.getRotationBlock();
-  for (int64_t chunk : {kWideChunk, kActivationBlock})
-    if (k % chunk == 0 && chunk % format.getBlockSize() == 0)
+  int64_t step = std::lcm(block, kActivationBlock);
+  for (int64_t chunk = kWideChunk / step * step; chunk >= step; chunk -= step)
+    if (k % chunk == 0)
       return chunk;
-  return format.getBlockSize();
+  return block;
 }
 
 /// The stage buffers of a product on 16x8 blocks (itq3.mma): the
@@ -83,7 +90,7 @@ public:
   TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
                bool vectorDecode, bool avx2, bool vnni, ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
-        k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(format, k)),
+        k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(op)),
         tileRows(tileRows), mmaRows(mmaRows), vectorDecode(vectorDecode),
         avx2(avx2), vnni(avx2 && vnni), module(module) {}
 
@@ -542,12 +549,22 @@ private:
     int64_t perBlock = decoder->vectorScaleGroups();
     if (perBlock == groups)
       return decoder->vectorScales(row, first);
+    auto type = VectorType::get({groups}, b.getF32Type());
+    if (perBlock > 0 && groups % perBlock == 0) { // several blocks per chunk
+      Value scales = arith::ConstantOp::create(
+          b, loc, type, DenseElementsAttr::get(type, 0.0f));
+      for (int64_t g = 0; g < groups; g += perBlock)
+        scales = vector::InsertStridedSliceOp::create(
+            b, loc,
+            decoder->vectorScales(row, add(first, index(g * kActivationBlock))),
+            scales, ArrayRef<int64_t>{g}, ArrayRef<int64_t>{1});
+      return scales;
+    }
     SmallVector<Value> scales;
     for (int64_t g = 0; g < groups; ++g)
       scales.push_back(
           decoder->scale(row, add(first, index(g * kActivationBlock))));
-    return vector::FromElementsOp::create(
-        b, loc, VectorType::get({groups}, b.getF32Type()), scales);
+    return vector::FromElementsOp::create(b, loc, type, scales);
   }
 
   /// An LLVM intrinsic call with one result.
@@ -1088,10 +1105,9 @@ struct StageTilesPass
   int64_t mmaRows(MatmulIntoOp op, int64_t weightRows) {
     std::optional<int64_t> rows = staticBound(op.getInput(), 0);
     int64_t step = MmaOp::stepFor(op.getInput().getType().getElementType());
-    int64_t k = op.getInput().getType().getDimSize(1);
     if (!mma || !rows || *rows % MmaOp::kRows != 0 ||
         weightRows % MmaOp::kCols != 0 ||
-        chunkSize(op.getFormat(), k) % step != 0)
+        chunkSize(op) % step != 0)
       return 0;
     return *rows;
   }

@@ -1,8 +1,8 @@
 // RUN: itq3-opt %s -itq3-tile -itq3-stage-tiles -canonicalize -split-input-file | FileCheck %s
 // RUN: itq3-opt %s -itq3-tile -itq3-stage-tiles="vector-decode=true" -canonicalize -split-input-file | FileCheck %s --check-prefix=VEC
 
-// twla with int8 activations, K = 576 (nine groups of 64, one group per
-// chunk): each column decodes to the int8 code c_mu + c_alpha t under the
+// twla with int8 activations, K = 576 (nine groups of 64, three per
+// chunk of 192): each column decodes to the int8 code c_mu + c_alpha t under the
 // group's d (the int8 path of every format). The scalar decode (the GPU's)
 // reads trit e at byte 4 + e / 5 of its group, digit e % 5, with 3^digit
 // from the bytes of one i64 word (1, 3, 9, 27, 81 = 348345926401), then
@@ -11,8 +11,8 @@
 // CHECK-LABEL: func @twla_int8
 // CHECK-DAG: %[[POWERS:.*]] = arith.constant 348345926401 : i64
 // CHECK-DAG: %[[FIVE:.*]] = arith.constant 5 : i32
-// CHECK-DAG: memref.alloca() : memref<32x64xi8>
-// CHECK-DAG: memref.alloca() : memref<32x2xf32>
+// CHECK-DAG: memref.alloca() : memref<32x192xi8>
+// CHECK-DAG: memref.alloca() : memref<32x6xf32>
 // CHECK: arith.divui %{{.*}}, %[[FIVE]] : i32
 // CHECK: arith.remui %{{.*}}, %[[FIVE]] : i32
 // CHECK: arith.shrui %[[POWERS]], %{{.*}} : i64

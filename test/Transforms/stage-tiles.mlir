@@ -45,10 +45,11 @@ func.func @activation_rotation(%x: memref<?x256xi8>, %s: memref<?x8xf32>, %w: me
 // -----
 
 // Edge tiles are clamped, yet the stage keeps its static bound (48 rows);
-// q4 with K = 96 decodes 32 columns at a time.
+// q4 with K = 96 decodes all 96 columns at once (the largest multiple of 32
+// that divides K).
 // EDGE-LABEL: func @edge_tiles
 // EDGE: arith.minsi
-// EDGE: memref.alloca() : memref<48x32xf32>
+// EDGE: memref.alloca() : memref<48x96xf32>
 func.func @edge_tiles(%x: memref<?x96xf32>, %w: memref<100x54xi8>, %y: memref<?x100xf32>) {
   itq3.matmul_into %x, %w into %y format<q4> rotation<none>
     : memref<?x96xf32>, memref<100x54xi8>, memref<?x100xf32>

@@ -155,7 +155,7 @@ std::vector<Variant> mainVariants() {
           plain(FormatKind::Q3),  plain(FormatKind::Q3R), plain(FormatKind::IQ3),
           plain(FormatKind::ITQ3S),
           plain(FormatKind::ITQ3S, signs, "itq3_s (signs, seed 1)"),
-          plain(FormatKind::PTQTP)};
+          plain(FormatKind::ITQ3S64), plain(FormatKind::PTQTP)};
 }
 
 std::vector<Variant> weightingVariants() {

@@ -56,6 +56,7 @@ struct Shape {
 constexpr const char *kF32Baseline = "f32 plain C++ loop (baseline)";
 constexpr const char *kOpenBlasBaseline = "f32 OpenBLAS sgemv/sgemm (baseline)";
 constexpr const char *kQuantizedMatmul = "itq3_s act-rot (int8 x)";
+constexpr const char *kQuantizedMatmul64 = "itq3_s64 act-rot (int8 x)";
 constexpr const char *kTwlaMatmul = "twla (int8 x)";
 constexpr const char *kTwinLabel = "twinquant";
 
@@ -68,6 +69,12 @@ struct Quantizer {
 constexpr Quantizer kQuantizers[] = {
     {"act quantizer: FWHT-256 + int8 per 32 (1 thread)", kQuantizedMatmul,
      [](int64_t k) { return mlir::itq3::QuantizeActSpec{k, /*rotate=*/true}; }},
+    {"act quantizer: FWHT-64 + int8 per 32 (1 thread)", kQuantizedMatmul64,
+     [](int64_t k) {
+       mlir::itq3::QuantizeActSpec spec{k, /*rotate=*/true};
+       spec.rotationBlock = 64;
+       return spec;
+     }},
     {"act quantizer: twla C (x) B + 4-bit per row (1 thread)", kTwlaMatmul,
      [](int64_t k) {
        mlir::itq3::QuantizeActSpec spec{k};
@@ -194,6 +201,8 @@ struct Config {
 constexpr Config kConfigs[] = {
     {"itq3_s weight-rot (f32 x)", fmt::FormatKind::ITQ3S, false},
     {kQuantizedMatmul, fmt::FormatKind::ITQ3S, true},
+    {"itq3_s64 weight-rot (f32 x)", fmt::FormatKind::ITQ3S64, false},
+    {kQuantizedMatmul64, fmt::FormatKind::ITQ3S64, true},
     {"iq3 (int8 x)", fmt::FormatKind::IQ3, true},
     {"q4 (int8 x)", fmt::FormatKind::Q4, true},
     {"q8 (int8 x)", fmt::FormatKind::Q8, true},
@@ -235,6 +244,12 @@ bool benchConfigs(const Options &opts, Shape s, const std::vector<float> &w,
         std::string(c.label).find(opts.only) == std::string::npos)
       continue;
     auto codec = fmt::createCodec(c.format);
+    if (s.k % codec->blockSize()) {
+      std::fprintf(stderr, "itq3-bench kernels: %s skipped: K = %lld is not a "
+                   "multiple of its block %lld\n", c.label, (long long)s.k,
+                   (long long)codec->blockSize());
+      continue;
+    }
     std::vector<uint8_t> packed(codec->matrixBytes(s.n, s.k));
     if (!codec->encodeRows(w.data(), s.n, s.k, packed.data()).ok())
       return false;
@@ -292,6 +307,11 @@ bool benchQuantizers(const Options &opts, Shape s, std::vector<Row> &rows) {
         std::string(q.label).find(opts.only) == std::string::npos)
       continue;
     mlir::itq3::QuantizeActSpec spec = q.spec(s.k);
+    if (spec.rotate && s.k % spec.rotationBlock) {
+      std::fprintf(stderr, "itq3-bench kernels: %s skipped: K = %lld is not a "
+                   "multiple of its rotation\n", q.label, (long long)s.k);
+      continue;
+    }
     std::string error;
     auto quantizer = mlir::itq3::CpuQuantizeActKernel::compile(spec, error);
     if (!quantizer) {

@@ -62,10 +62,12 @@ std::vector<Case> allCases() {
       cases.push_back({format, int8, 100, 512}); // N not a multiple of the tile
     }
   }
-  // K not a multiple of 256: chunks of 32, one group per vector step.
+  // K not a multiple of 256: chunks of the largest multiple of 32 that
+  // divides K (K = 352 = 11 x 32: one group per chunk; 96: three; 576: six).
   for (F format : {F::Q4, F::Q8})
     for (bool int8 : {false, true})
-      cases.push_back({format, int8, 100, 96});
+      for (int64_t k : {352, 96, 576})
+        cases.push_back({format, int8, 100, k});
 #if defined(__x86_64__)
   // The vector code compiled for a baseline x86-64 (SSE2, no AVX2): the
   // 32-wide vectors and the gather are split or scalarized by LLVM.
@@ -75,9 +77,9 @@ std::vector<Case> allCases() {
       c.cpu = "x86-64";
       cases.push_back(c);
     }
-  // Generic int8 products, chunks of one group (K = 96).
+  // Generic int8 products, chunks of one group (K = 352).
   for (F format : {F::Q4, F::Q8}) {
-    Case c{format, true, 100, 96};
+    Case c{format, true, 100, 352};
     c.cpu = "x86-64";
     cases.push_back(c);
   }
@@ -107,12 +109,12 @@ std::vector<Case> allCases() {
     cases.push_back({F::ITQ3S, int8, 256, 4096, 0, {1, 3, 8}});
   }
   // The tensor-core form (16x8 blocks), run as loops: both placements, edge
-  // tiles in M (40 = 16 + 16 + 8) and N (100), K split into 32s (q4, 96).
+  // tiles in M (40 = 16 + 16 + 8) and N (100), K split into 32s (q4, 352).
   std::vector<int64_t> mmaRows = {1, 16, 40};
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 100, 512, /*seed=*/5, mmaRows, true});
     cases.push_back({F::ITQ3S, int8, 256, 1024, 0, mmaRows, true});
-    cases.push_back({F::Q4, int8, 100, 96, 0, mmaRows, true});
+    cases.push_back({F::Q4, int8, 100, 352, 0, mmaRows, true});
   }
   cases.push_back({F::Q8, true, 768, 256, 0, mmaRows, true});
   // The ternary formats (no rotation), ptqtp in blocks of 128 and twla in

@@ -90,14 +90,15 @@ std::vector<Case> emulatedCases() {
   }
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 256, 1024, /*seed=*/5, {1, 8}});
-    cases.push_back({F::Q4, int8, 100, 96, 0, {1, 5}}); // K in 32s
+    cases.push_back({F::Q4, int8, 100, 352, 0, {1, 5}}); // K in 32s
+    cases.push_back({F::Q4, int8, 37, 96, 0, {1, 5}});   // K in one 96
   }
   // mma.sync tiles (16 x 16): full and edge tiles in M (40 = 16 + 16 + 8)
   // and N, both placements (f16 and s8 fragments).
   std::vector<int64_t> mmaRows = {1, 16, 40};
   for (bool int8 : {false, true}) {
     cases.push_back({F::ITQ3S, int8, 100, 512, /*seed=*/5, mmaRows, true});
-    cases.push_back({F::Q4, int8, 100, 96, 0, mmaRows, true});
+    cases.push_back({F::Q4, int8, 100, 352, 0, mmaRows, true});
     cases.push_back({F::IQ3, int8, 40, 256, 0, {16}, true});
   }
   cases.push_back({F::Q8, true, 72, 256, 0, mmaRows, true});

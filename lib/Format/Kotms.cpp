@@ -4,6 +4,7 @@
 
 #include "itq3/Format/DenseMath.h"
 #include "itq3/Format/FWHT.h"
+#include "itq3/Format/Random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -103,31 +104,6 @@ double lossAndGradient(const Factors &f, const std::vector<double> &rows,
   return loss;
 }
 
-/// Frobenius norm of the skew generator G Q^T - Q G^T.
-double skewNorm(const std::vector<double> &q, const std::vector<double> &g,
-                int64_t n) {
-  double sum = 0;
-  for (double s : skewGenerator(q, g, n))
-    sum += s * s;
-  return std::sqrt(sum);
-}
-
-/// `count` distinct row indices of `rows`, seeded (all rows if fewer).
-std::vector<int64_t> sampleRows(int64_t rows, int64_t count, uint64_t seed) {
-  std::vector<int64_t> idx(static_cast<size_t>(rows));
-  std::iota(idx.begin(), idx.end(), 0);
-  if (rows <= count)
-    return idx;
-  for (int64_t i = 0; i < count; ++i) { // partial Fisher-Yates
-    uint64_t z = splitmix64(seed + uint64_t(i));
-    int64_t j = i + int64_t(z % uint64_t(rows - i));
-    std::swap(idx[size_t(i)], idx[size_t(j)]);
-  }
-  idx.resize(size_t(count));
-  std::sort(idx.begin(), idx.end());
-  return idx;
-}
-
 } // namespace
 
 double ternaryFitLoss(const KronRotation &rot, const float *w, int64_t rows,
@@ -163,7 +139,7 @@ KotmsResult learnKronRotation(const float *w, int64_t rows,
   TwlaParams fit = p;
   fit.iterations = o.fitIterations;
   int64_t k = start.size();
-  std::vector<int64_t> idx = sampleRows(rows, o.sampleRows, o.seed);
+  std::vector<int64_t> idx = sampleIndices(rows, o.sampleRows, o.seed);
   int64_t count = int64_t(idx.size());
   std::vector<double> sample(static_cast<size_t>(count * k));
   double norm = 0;

@@ -235,6 +235,14 @@ std::vector<double> skewGenerator(const std::vector<double> &q,
   return a;
 }
 
+double skewNorm(const std::vector<double> &q, const std::vector<double> &grad,
+                int64_t n) {
+  double sum = 0;
+  for (double s : skewGenerator(q, grad, n))
+    sum += s * s;
+  return std::sqrt(sum);
+}
+
 std::vector<double> cayleyStep(const std::vector<double> &q,
                                const std::vector<double> &grad, int64_t n,
                                double tau) {

@@ -4,7 +4,8 @@
 //   1. rank-r truncated SVD of W diag(d) (d = sqrt(importance), else 1),
 //      split as U = left sqrt(S), V = sqrt(S)^-1 right diag(d)^-1, so that
 //      column j of U and row j of V have the same norm sqrt(sigma_j);
-//   2. the transform T = Q diag(s) folded in: U T, T^-1 V;
+//   2. the transform T = Q diag(s) folded in: U T, T^-1 V (Q learned by
+//      TwinTransform.h's Cayley steps, or the Hadamard, or I);
 //   3. both factors coded with the q8 or q4 block codec (U by columns);
 //   4. R = W - U^ V^ from the decoded factors, coded with q4 (rows rotated
 //      by H D first for the rotated residual).
@@ -14,6 +15,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "itq3/Format/TwinQuant.h"
+
+#include "TwinTransform.h"
 
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/DenseMath.h"
@@ -133,34 +136,28 @@ Status lowRankFactors(const float *w, int64_t rows, int64_t cols,
   return Status::success();
 }
 
-/// U <- U Q, V <- Q^T V for the normalized Sylvester Hadamard Q (symmetric,
-/// so Q^T = Q): Q[i][j] = (-1)^popcount(i & j) / sqrt(r).
-void applyHadamard(Factors &f, int64_t rows, int64_t cols, int64_t r) {
+/// The normalized Sylvester Hadamard Q[i][j] = (-1)^popcount(i & j) / sqrt(r).
+std::vector<double> hadamardMatrix(int64_t r) {
   std::vector<double> q(size_t(r * r));
   double norm = 1.0 / std::sqrt(double(r));
   for (int64_t i = 0; i < r; ++i)
     for (int64_t j = 0; j < r; ++j)
       q[size_t(i * r + j)] = (__builtin_popcountll(uint64_t(i & j)) & 1) ? -norm : norm;
-  std::vector<double> tmp(static_cast<size_t>(r));
-  for (int64_t i = 0; i < rows; ++i) {
-    float *row = f.u.data() + i * r;
-    for (int64_t j = 0; j < r; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < r; ++k)
-        s += double(row[k]) * q[size_t(k * r + j)];
-      tmp[size_t(j)] = s;
-    }
-    for (int64_t j = 0; j < r; ++j)
-      row[j] = float(tmp[size_t(j)]);
+  return q;
+}
+
+/// Folds the orthogonal part of the transform into the factors.
+void applyTransform(Factors &f, int64_t rows, int64_t cols,
+                    const TwinQuantParams &p) {
+  int64_t r = p.rank;
+  if (p.transform == TwinTransform::Hadamard)
+    detail::rotateFactors(f.u, f.v, rows, cols, r, hadamardMatrix(r));
+  if (p.transform == TwinTransform::Learned) {
+    auto codec = createCodec(factorKind(p));
+    detail::FactorRotation q =
+        detail::learnFactorRotation(f.u, f.v, rows, cols, r, *codec);
+    detail::rotateFactors(f.u, f.v, rows, cols, r, q.q);
   }
-  std::vector<float> v(f.v.size(), 0.0f);
-  for (int64_t j = 0; j < r; ++j)
-    for (int64_t k = 0; k < r; ++k) {
-      float qjk = float(q[size_t(j * r + k)]);
-      for (int64_t c = 0; c < cols; ++c)
-        v[size_t(j * cols + c)] += qjk * f.v[size_t(k * cols + c)];
-    }
-  f.v = std::move(v);
 }
 
 /// Scales column j of U by s_j and row j of V by 1/s_j so that both hold
@@ -219,7 +216,9 @@ std::string describeTwinQuant(const TwinQuantParams &p) {
   std::ostringstream os;
   os << "twinquant r=" << p.rank << " f" << p.factorBits
      << (p.rotateResidual ? " q4r" : " q4")
-     << (p.transform == TwinTransform::Hadamard ? " hadamard" : "")
+     << (p.transform == TwinTransform::Hadamard  ? " hadamard"
+         : p.transform == TwinTransform::Learned ? " learned"
+                                                  : "")
      << (p.balance ? "" : " unbalanced");
   return os.str();
 }
@@ -264,8 +263,7 @@ Status encodeTwinQuant(const float *w, int64_t rows, int64_t cols,
   Factors f;
   if (Status s = lowRankFactors(w, rows, cols, p, o, f); !s)
     return s;
-  if (p.transform == TwinTransform::Hadamard)
-    applyHadamard(f, rows, cols, p.rank);
+  applyTransform(f, rows, cols, p);
   if (p.balance)
     balanceRanges(f, rows, cols, p.rank);
   packed.assign(size_t(layout.totalBytes()), 0);

@@ -273,11 +273,12 @@ static Status applyTwinOption(const std::string &key, const std::string &value,
     if (*end || value.empty())
       return Status::error("twinquant: seed must be an integer, not '" + value + "'");
   } else if (key == "transform") {
-    if (value != "none" && value != "hadamard")
-      return Status::error("twinquant: transform is none or hadamard, not '" +
-                           value + "'");
+    if (value != "none" && value != "hadamard" && value != "learned")
+      return Status::error("twinquant: transform is none, hadamard or learned, "
+                           "not '" + value + "'");
     out.params.transform = value == "hadamard" ? format::TwinTransform::Hadamard
-                                               : format::TwinTransform::None;
+                           : value == "learned" ? format::TwinTransform::Learned
+                                                : format::TwinTransform::None;
   } else if (key == "iters") {
     out.params.powerIterations = int(std::strtol(value.c_str(), &end, 10));
     if (*end || value.empty() || out.params.powerIterations < 0)

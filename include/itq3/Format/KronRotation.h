@@ -78,6 +78,10 @@ double orthogonalityError(const std::vector<float> &q, int64_t n);
 std::vector<double> skewGenerator(const std::vector<double> &q,
                                   const std::vector<double> &grad, int64_t n);
 
+/// The Frobenius norm of skewGenerator(q, grad, n).
+double skewNorm(const std::vector<double> &q, const std::vector<double> &grad,
+                int64_t n);
+
 /// One Cayley step of the n x n orthogonal q along the Euclidean gradient
 /// `grad` (of a loss to lower) with step tau: (I + tau/2 A)^-1 (I - tau/2 A) q,
 /// A = grad q^T - q grad^T. The result is orthogonal up to rounding.

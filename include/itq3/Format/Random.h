@@ -10,10 +10,31 @@
 
 #include "itq3/Format/FWHT.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
+#include <vector>
 
 namespace itq3::format {
+
+/// `count` distinct indices of [0, n) in increasing order, seeded (all of
+/// them if fewer): a partial Fisher-Yates shuffle of splitmix64 numbers.
+inline std::vector<int64_t> sampleIndices(int64_t n, int64_t count,
+                                          uint64_t seed) {
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  if (n <= count)
+    return idx;
+  for (int64_t i = 0; i < count; ++i) {
+    uint64_t z = splitmix64(seed + uint64_t(i));
+    int64_t j = i + int64_t(z % uint64_t(n - i));
+    std::swap(idx[size_t(i)], idx[size_t(j)]);
+  }
+  idx.resize(size_t(count));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
 
 class RandomStream {
 public:

@@ -21,9 +21,9 @@
 //
 // The transforms of the factors are folded into them before they are
 // quantized, so the kernel never sees them: U V = (U T)(T^-1 V) for an
-// invertible r x r T = Q diag(s), Q orthogonal (identity or the Sylvester
-// Hadamard: TwinTransform) and s the per-channel balance of the
-// two factors' ranges.
+// invertible r x r T = Q diag(s), Q orthogonal (identity, the Sylvester
+// Hadamard, or learned on the orthogonal group: TwinTransform) and s the
+// per-channel balance of the two factors' ranges.
 //
 // decodeTwinQuant returns R^ + U^ V^ in the weight domain (the rotation of
 // the residual undone), the float product of the decoded components that
@@ -45,6 +45,8 @@ namespace itq3::format {
 enum class TwinTransform : uint8_t {
   None,     // Q = I
   Hadamard, // Q = the normalized Sylvester Hadamard (r a power of two)
+  Learned,  // Q from Cayley steps that lower the factors' coding error
+            // (lib/Format/TwinTransform.h), starting from I
 };
 
 struct TwinQuantParams {

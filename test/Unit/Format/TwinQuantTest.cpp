@@ -3,9 +3,11 @@
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
 #include "itq3/Format/LowRank.h"
+#include "itq3/Format/KronRotation.h"
 #include "itq3/Format/TwinQuant.h"
 
 #include "TestUtil.h"
+#include "TwinTransform.h"
 
 #include <gtest/gtest.h>
 
@@ -172,7 +174,8 @@ TEST(TwinQuant, RankForBudgetIsTheLargestThatFits) {
 TEST(TwinQuant, DecodeIsTheFloatProductOfTheDecodedComponents) {
   std::vector<float> w = noisyLowRank(96, 512);
   for (bool rotated : {false, true})
-    for (TwinTransform t : {TwinTransform::None, TwinTransform::Hadamard})
+    for (TwinTransform t : {TwinTransform::None, TwinTransform::Hadamard,
+                            TwinTransform::Learned})
       for (int bits : {4, 8}) {
         TwinQuantParams p;
         p.rank = 16;
@@ -195,6 +198,66 @@ TEST(TwinQuant, DecodeIsTheFloatProductOfTheDecodedComponents) {
         for (size_t i = 0; i < back.size(); ++i)
           ASSERT_NEAR(back[i], expect[i], 1e-6) << describeTwinQuant(p) << " at " << i;
       }
+}
+
+/// u [rows x r] whose rows each hold one spike (8x the rest) in a column of
+/// their own: every 32-block of a column of u is ruled by a few spikes,
+/// which a rotation of the r columns spreads over the whole row.
+std::vector<float> spikyColumns(int64_t rows, int64_t r) {
+  std::vector<float> u = gaussian(rows * r, 21, 0.01f);
+  for (int64_t i = 0; i < rows; ++i)
+    u[size_t(i * r + (i * 7) % r)] *= 8.0f;
+  return u;
+}
+
+TEST(TwinTransform, LearnedRotationIsOrthogonalAndLowersTheCodingError) {
+  const int64_t rows = 256, cols = 512, r = 16;
+  std::vector<float> u = spikyColumns(rows, r), v = gaussian(r * cols, 22, 0.01f);
+  auto q4 = createCodec(FormatKind::Q4);
+  detail::FactorRotation q = detail::learnFactorRotation(u, v, rows, cols, r, *q4);
+  EXPECT_LT(orthogonalityError(q.q.data(), r), 1e-9);
+  EXPECT_GT(q.accepted, 0);
+  // The spikes ruled U's blocks: spread, its error drops by a fifth or more.
+  EXPECT_LT(q.learnedLoss, 0.8 * q.startLoss) << q.startLoss;
+  // The folded factors keep the product (up to rounding) and code better.
+  std::vector<float> ru = u, rv = v;
+  detail::rotateFactors(ru, rv, rows, cols, r, q.q);
+  std::vector<double> before = product(u, v, rows, cols, r),
+                      after = product(ru, rv, rows, cols, r);
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    diff += (after[i] - before[i]) * (after[i] - before[i]);
+    norm += before[i] * before[i];
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 1e-5);
+  auto codingError = [&](const std::vector<float> &x, int64_t n, int64_t k) {
+    std::vector<uint8_t> bytes(size_t(q4->matrixBytes(n, k)));
+    EXPECT_TRUE(q4->encodeRows(x.data(), n, k, bytes.data()).ok());
+    std::vector<float> back(x.size());
+    EXPECT_TRUE(q4->decodeRows(bytes.data(), n, k, back.data()).ok());
+    return relativeError(x, back);
+  };
+  auto columnsOf = [&](const std::vector<float> &m) { // u^T: columns as rows
+    std::vector<float> t(m.size());
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < r; ++j)
+        t[size_t(j * rows + i)] = m[size_t(i * r + j)];
+    return t;
+  };
+  EXPECT_LT(codingError(columnsOf(ru), r, rows),
+            0.9 * codingError(columnsOf(u), r, rows));
+}
+
+TEST(TwinTransform, LearnedFactorsGiveAWholeTwinNoWorseThanNone) {
+  const int64_t rows = 256, cols = 512;
+  std::vector<float> w = noisyLowRank(rows, cols);
+  TwinQuantParams p;
+  p.rank = 16;
+  p.factorBits = 4;
+  double none = relativeError(w, roundTrip(w, rows, cols, p));
+  p.transform = TwinTransform::Learned;
+  EXPECT_EQ(describeTwinQuant(p), "twinquant r=16 f4 q4 learned");
+  EXPECT_LE(relativeError(w, roundTrip(w, rows, cols, p)), none * 1.01);
 }
 
 TEST(TwinQuant, ResidualAbsorbsTheFactorsCodingError) {

@@ -127,6 +127,14 @@ void gemmAccumulate(int64_t m, int64_t n, int64_t k, float alpha,
   gemmKernel(m, n, k, alpha, a, lda, b, ldb, c, ldc);
 }
 
+std::vector<float> transposed(const float *in, int64_t rows, int64_t cols) {
+  std::vector<float> out(size_t(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out[size_t(c * rows + r)] = in[r * cols + c];
+  return out;
+}
+
 void parallelRanges(int64_t n, unsigned threads,
                     const std::function<void(int64_t, int64_t)> &fn) {
   if (threads == 0)

@@ -151,48 +151,27 @@ KotmsResult learnKronRotation(const float *w, int64_t rows,
     }
   if (!(norm > 0))
     norm = 1;
-  Factors f{start.l, start.r, std::vector<double>(start.c.begin(), start.c.end()),
-            std::vector<double>(start.b.begin(), start.b.end())};
+  // B and C learned together: qs = {B, C}.
+  OrthogonalSet qs = {std::vector<double>(start.b.begin(), start.b.end()),
+                      std::vector<double>(start.c.begin(), start.c.end())};
+  OrthogonalLoss loss = [&](const OrthogonalSet &q, OrthogonalSet &grads) {
+    grads.assign(2, {});
+    return lossAndGradient({start.l, start.r, q[1], q[0]}, sample, count, fit,
+                           &grads[0], &grads[1]) /
+           norm;
+  };
+  CayleyResult search =
+      cayleyDescent(qs, {start.r, start.l}, loss,
+                    {o.steps, o.initialAngle, o.maxHalvings});
   KotmsResult out;
-  std::vector<double> gb, gc;
-  double loss = lossAndGradient(f, sample, count, fit, &gb, &gc) / norm;
-  out.startLoss = loss;
-  out.evaluations = 1;
-  double angle = o.initialAngle;
-  for (int step = 0; step < o.steps; ++step) {
-    double nb = skewNorm(f.b, gb, f.r), nc = skewNorm(f.c, gc, f.l);
-    if (!(nb > 0) && !(nc > 0))
-      break; // stationary
-    bool kept = false;
-    for (int half = 0; half <= o.maxHalvings && !kept; ++half) {
-      Factors trial = f;
-      if (nb > 0)
-        trial.b = cayleyStep(f.b, gb, f.r, angle / nb);
-      if (nc > 0)
-        trial.c = cayleyStep(f.c, gc, f.l, angle / nc);
-      std::vector<double> tb, tc;
-      double l2 = lossAndGradient(trial, sample, count, fit, &tb, &tc) / norm;
-      ++out.evaluations;
-      if (l2 < loss) {
-        f = std::move(trial);
-        gb = std::move(tb);
-        gc = std::move(tc);
-        loss = l2;
-        kept = true;
-        ++out.accepted;
-        angle *= 1.2;
-      } else {
-        angle *= 0.5;
-      }
-    }
-    if (!kept)
-      break; // no descent left at the smallest angle tried
-  }
-  out.learnedLoss = loss;
-  out.rotation.l = f.l;
-  out.rotation.r = f.r;
-  out.rotation.c.assign(f.c.begin(), f.c.end());
-  out.rotation.b.assign(f.b.begin(), f.b.end());
+  out.startLoss = search.startLoss;
+  out.learnedLoss = search.loss;
+  out.accepted = search.accepted;
+  out.evaluations = search.evaluations;
+  out.rotation.l = start.l;
+  out.rotation.r = start.r;
+  out.rotation.b.assign(qs[0].begin(), qs[0].end());
+  out.rotation.c.assign(qs[1].begin(), qs[1].end());
   return out;
 }
 

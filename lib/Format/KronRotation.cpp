@@ -264,4 +264,46 @@ std::vector<double> cayleyStep(const std::vector<double> &q,
   return rhs;
 }
 
+CayleyResult cayleyDescent(OrthogonalSet &qs, const std::vector<int64_t> &sizes,
+                           const OrthogonalLoss &loss, const CayleySearch &s) {
+  CayleyResult out;
+  OrthogonalSet grads;
+  out.loss = out.startLoss = loss(qs, grads);
+  out.evaluations = 1;
+  double angle = s.initialAngle;
+  for (int step = 0; step < s.steps; ++step) {
+    std::vector<double> norms;
+    bool moving = false;
+    for (size_t i = 0; i < qs.size(); ++i) {
+      norms.push_back(skewNorm(qs[i], grads[i], sizes[i]));
+      moving |= norms.back() > 0;
+    }
+    if (!moving)
+      break; // stationary
+    bool kept = false;
+    for (int half = 0; half <= s.maxHalvings && !kept; ++half) {
+      OrthogonalSet trial = qs;
+      for (size_t i = 0; i < qs.size(); ++i)
+        if (norms[i] > 0)
+          trial[i] = cayleyStep(qs[i], grads[i], sizes[i], angle / norms[i]);
+      OrthogonalSet trialGrads;
+      double l2 = loss(trial, trialGrads);
+      ++out.evaluations;
+      if (l2 < out.loss) {
+        qs = std::move(trial);
+        grads = std::move(trialGrads);
+        out.loss = l2;
+        kept = true;
+        ++out.accepted;
+        angle *= 1.2;
+      } else {
+        angle *= 0.5;
+      }
+    }
+    if (!kept)
+      break; // no descent left at the smallest angle tried
+  }
+  return out;
+}
+
 } // namespace itq3::format

@@ -37,15 +37,6 @@ void quantizeTokenAsymmetric(const float *x, int64_t k, int bits, float clip,
 
 namespace {
 
-/// W^T [k x n] once, so that every product is one gemm over the samples.
-std::vector<float> transposedWeights(const float *w, int64_t n, int64_t k) {
-  std::vector<float> wt(static_cast<size_t>(k * n));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < k; ++j)
-      wt[size_t(j * n + i)] = w[i * k + j];
-  return wt;
-}
-
 /// sum ||W e||^2 over the samples, e = x - x^ (or e = x when bits == 0).
 double outputEnergy(const float *samples, int64_t count, int64_t k,
                     const std::vector<float> &wt, int64_t n, int bits,
@@ -78,7 +69,7 @@ double outputEnergy(const float *samples, int64_t count, int64_t k,
 double activationOutputError(const float *samples, int64_t count, int64_t k,
                              const float *w, int64_t n, int bits, float clip,
                              unsigned threads) {
-  std::vector<float> wt = transposedWeights(w, n, k);
+  std::vector<float> wt = transposed(w, n, k);
   double ref = outputEnergy(samples, count, k, wt, n, 0, 1.0f, threads);
   double err = outputEnergy(samples, count, k, wt, n, bits, clip, threads);
   return ref > 0 ? err / ref : 0.0;
@@ -88,7 +79,7 @@ ClipChoice searchClipRatio(const float *samples, int64_t count, int64_t k,
                            const float *w, int64_t n, int bits,
                            const std::vector<float> &candidates,
                            unsigned threads) {
-  std::vector<float> wt = transposedWeights(w, n, k);
+  std::vector<float> wt = transposed(w, n, k);
   double ref = outputEnergy(samples, count, k, wt, n, 0, 1.0f, threads);
   ClipChoice best{1.0f, INFINITY};
   for (float c : candidates) {

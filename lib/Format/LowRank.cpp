@@ -26,14 +26,10 @@ namespace itq3::format {
 
 namespace {
 
-/// out[cols x rows] = in[rows x cols]^T.
+/// transposed() of a whole matrix held in a vector.
 std::vector<float> transpose(const std::vector<float> &in, int64_t rows,
                              int64_t cols) {
-  std::vector<float> out(in.size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out[size_t(c * rows + r)] = in[size_t(r * cols + c)];
-  return out;
+  return transposed(in.data(), rows, cols);
 }
 
 /// sum a[c] b[c] in double, in 8 independent lanes so that the compiler

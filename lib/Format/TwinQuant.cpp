@@ -47,15 +47,6 @@ Status shapeError(int64_t rows, int64_t cols, const TwinQuantParams &p,
   return Status::error(os.str());
 }
 
-/// out[cols x rows] = in[rows x cols]^T.
-std::vector<float> transposed(const float *in, int64_t rows, int64_t cols) {
-  std::vector<float> out(size_t(rows * cols));
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out[size_t(c * rows + r)] = in[r * cols + c];
-  return out;
-}
-
 /// dst[rows x cols] += u[rows x rank] v[rank x cols], rows over threads.
 void addProduct(const std::vector<float> &u, const std::vector<float> &v,
                 int64_t rows, int64_t cols, int64_t rank, float *dst,

@@ -14,16 +14,6 @@ namespace {
 
 constexpr int64_t kBlock = 32;
 
-/// out[cols x rows] = in[rows x cols]^T.
-std::vector<float> transpose(const std::vector<float> &in, int64_t rows,
-                             int64_t cols) {
-  std::vector<float> out(in.size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out[size_t(c * rows + r)] = in[size_t(r * cols + c)];
-  return out;
-}
-
 /// Seeded whole blocks of 32 of [0, n): their indices, in order.
 std::vector<int64_t> sampledBlocks(int64_t n, int64_t sample, uint64_t seed) {
   std::vector<int64_t> out;
@@ -65,8 +55,8 @@ public:
     vNorm = std::max(squaredNorm(vs), 1e-30);
   }
 
-  /// L(q); with `grad`, also G (r x r) with the codes held fixed.
-  double operator()(const std::vector<double> &q, std::vector<double> *grad) {
+  /// L(q), and in grad G (r x r) with the codes held fixed.
+  double operator()(const std::vector<double> &q, std::vector<double> &grad) {
     std::vector<float> qf(q.begin(), q.end()), qt(size_t(r * r));
     for (int64_t i = 0; i < r; ++i)
       for (int64_t j = 0; j < r; ++j)
@@ -74,29 +64,23 @@ public:
     // U Q [nu x r], coded by columns: as rows of its transpose.
     std::vector<float> uq(size_t(nu * r), 0.0f);
     gemmAccumulate(nu, r, r, 1.0f, us.data(), r, qf.data(), r, uq.data(), r);
-    std::vector<float> eu = codingError(transpose(uq, nu, r), r, nu); // r x nu
+    std::vector<float> eu = codingError(transposed(uq.data(), nu, r), r, nu); // r x nu
     // Q^T V [r x kv], coded by rows.
     std::vector<float> vq(size_t(r * kv), 0.0f);
     gemmAccumulate(r, kv, r, 1.0f, qt.data(), r, vs.data(), kv, vq.data(), kv);
     std::vector<float> ev = codingError(vq, r, kv); // r x kv
-    double loss = squaredNorm(eu) / uNorm + squaredNorm(ev) / vNorm;
-    if (grad) {
-      // G = 2 U^T E_U / |U|^2 + 2 V E_V^T / |V|^2, E_U = eu^T.
-      std::vector<float> gu(size_t(r * r), 0.0f), gv(size_t(r * r), 0.0f);
-      gemmAccumulate(r, r, nu, 1.0f, eu.data(), nu, us.data(), r, gu.data(), r);
-      std::vector<float> evt = transpose(ev, r, kv); // kv x r
-      gemmAccumulate(r, r, kv, 1.0f, vs.data(), kv, evt.data(), r, gv.data(), r);
-      grad->assign(size_t(r * r), 0.0);
-      for (int64_t i = 0; i < r; ++i)
-        for (int64_t j = 0; j < r; ++j) // gu holds (U^T E_U)^T
-          (*grad)[size_t(i * r + j)] = 2.0 * gu[size_t(j * r + i)] / uNorm +
-                                       2.0 * gv[size_t(i * r + j)] / vNorm;
-    }
-    ++evaluations;
-    return loss;
+    // G = 2 U^T E_U / |U|^2 + 2 V E_V^T / |V|^2, E_U = eu^T.
+    std::vector<float> gu(size_t(r * r), 0.0f), gv(size_t(r * r), 0.0f);
+    gemmAccumulate(r, r, nu, 1.0f, eu.data(), nu, us.data(), r, gu.data(), r);
+    std::vector<float> evt = transposed(ev.data(), r, kv); // kv x r
+    gemmAccumulate(r, r, kv, 1.0f, vs.data(), kv, evt.data(), r, gv.data(), r);
+    grad.assign(size_t(r * r), 0.0);
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < r; ++j) // gu holds (U^T E_U)^T
+        grad[size_t(i * r + j)] = 2.0 * gu[size_t(j * r + i)] / uNorm +
+                                  2.0 * gv[size_t(i * r + j)] / vNorm;
+    return squaredNorm(eu) / uNorm + squaredNorm(ev) / vNorm;
   }
-
-  int evaluations = 0;
 
 private:
   /// x - decode(encode(x)) of `rows` rows of `cols` with the factor codec;
@@ -127,39 +111,22 @@ FactorRotation learnFactorRotation(const std::vector<float> &u,
                                    int64_t cols, int64_t r, const Codec &codec,
                                    const FactorRotationOptions &o) {
   SampledLoss lossOf(u, v, rows, cols, r, codec, o);
-  FactorRotation out;
-  out.q.assign(size_t(r * r), 0.0);
+  OrthogonalSet qs(1, std::vector<double>(size_t(r * r), 0.0));
   for (int64_t i = 0; i < r; ++i)
-    out.q[size_t(i * r + i)] = 1.0;
-  std::vector<double> grad;
-  double loss = lossOf(out.q, &grad);
-  out.startLoss = loss;
-  double angle = o.initialAngle;
-  for (int step = 0; step < o.steps; ++step) {
-    double norm = skewNorm(out.q, grad, r);
-    if (!(norm > 0))
-      break; // stationary
-    bool kept = false;
-    for (int half = 0; half <= o.maxHalvings && !kept; ++half) {
-      std::vector<double> trial = cayleyStep(out.q, grad, r, angle / norm);
-      std::vector<double> trialGrad;
-      double trialLoss = lossOf(trial, &trialGrad);
-      if (trialLoss < loss) {
-        out.q = std::move(trial);
-        grad = std::move(trialGrad);
-        loss = trialLoss;
-        kept = true;
-        ++out.accepted;
-        angle *= 1.2;
-      } else {
-        angle *= 0.5;
-      }
-    }
-    if (!kept)
-      break; // no descent left at the smallest angle tried
-  }
-  out.learnedLoss = loss;
-  out.evaluations = lossOf.evaluations;
+    qs[0][size_t(i * r + i)] = 1.0;
+  CayleyResult search = cayleyDescent(
+      qs, {r},
+      [&](const OrthogonalSet &q, OrthogonalSet &grads) {
+        grads.assign(1, {});
+        return lossOf(q[0], grads[0]);
+      },
+      {o.steps, o.initialAngle, o.maxHalvings});
+  FactorRotation out;
+  out.q = std::move(qs[0]);
+  out.startLoss = search.startLoss;
+  out.learnedLoss = search.loss;
+  out.accepted = search.accepted;
+  out.evaluations = search.evaluations;
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace itq3::format {
 
@@ -24,6 +25,9 @@ namespace itq3::format {
 void gemmAccumulate(int64_t m, int64_t n, int64_t k, float alpha,
                     const float *a, int64_t lda, const float *b, int64_t ldb,
                     float *c, int64_t ldc);
+
+/// out[cols x rows] = in[rows x cols]^T (row-major).
+std::vector<float> transposed(const float *in, int64_t rows, int64_t cols);
 
 /// Runs fn(begin, end) over contiguous ranges covering [0, n) on up to
 /// `threads` threads (0 = hardware concurrency); fn must not fail.

@@ -24,6 +24,7 @@
 #define ITQ3_FORMAT_KRONROTATION_H
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace itq3::format {
@@ -88,6 +89,33 @@ double skewNorm(const std::vector<double> &q, const std::vector<double> &grad,
 std::vector<double> cayleyStep(const std::vector<double> &q,
                                const std::vector<double> &grad, int64_t n,
                                double tau);
+
+/// Orthogonal matrices learned together: qs[i] is sizes[i] x sizes[i].
+using OrthogonalSet = std::vector<std::vector<double>>;
+/// The loss at qs, and its Euclidean gradient per matrix (same shapes) in
+/// grads.
+using OrthogonalLoss =
+    std::function<double(const OrthogonalSet &qs, OrthogonalSet &grads)>;
+
+struct CayleySearch {
+  int steps = 24;
+  /// The first trial step, in radians of each skew generator's norm.
+  double initialAngle = 0.05;
+  int maxHalvings = 6;
+};
+
+struct CayleyResult {
+  double startLoss = 0, loss = 0;
+  int accepted = 0, evaluations = 0;
+};
+
+/// Descent on a product of orthogonal groups: each step moves every matrix
+/// by a Cayley step of the same angle along its gradient; a trial that does
+/// not lower the loss is halved (at most maxHalvings times), an accepted
+/// one lengthens the next by 1.2x. Stops after `steps`, at a stationary
+/// point, or when no trial descends. qs holds the start and the result.
+CayleyResult cayleyDescent(OrthogonalSet &qs, const std::vector<int64_t> &sizes,
+                           const OrthogonalLoss &loss, const CayleySearch &s);
 
 } // namespace itq3::format
 

@@ -201,6 +201,26 @@ Status decodeFactors(const uint8_t *src, int64_t rows, int64_t cols,
   return codec->decodeRows(src + layout.uBytes, r, cols, v.data(), threads);
 }
 
+/// Codes the residual (already rotated for the rotated residual) with q4:
+/// rounded to nearest, or calibrated against H (rotated alike).
+Status codeResidual(const std::vector<float> &residual, int64_t rows,
+                    int64_t cols, const TwinQuantParams &p,
+                    const TwinEncodeOptions &o, uint8_t *dst) {
+  auto q4 = createCodec(FormatKind::Q4);
+  if (!o.secondMoment) {
+    EncodeOptions eo;
+    eo.threads = o.threads;
+    return q4->encodeRows(residual.data(), rows, cols, dst, eo);
+  }
+  std::vector<float> h(o.secondMoment, o.secondMoment + cols * cols);
+  if (p.rotateResidual)
+    rotateSecondMoment(h.data(), cols, p.signSeed, o.threads);
+  CalibratedOptions co = o.calibration;
+  co.threads = o.threads;
+  return encodeRowsCalibrated(*q4, residual.data(), rows, cols, h.data(), co,
+                              dst);
+}
+
 } // namespace
 
 std::string describeTwinQuant(const TwinQuantParams &p) {
@@ -275,11 +295,7 @@ Status encodeTwinQuant(const float *w, int64_t rows, int64_t cols,
   if (p.rotateResidual)
     for (int64_t r = 0; r < rows; ++r)
       rotateRow(residual.data() + r * cols, cols, p.signSeed);
-  EncodeOptions eo;
-  eo.threads = o.threads;
-  if (Status s = createCodec(FormatKind::Q4)->encodeRows(
-          residual.data(), rows, cols, packed.data(), eo);
-      !s)
+  if (Status s = codeResidual(residual, rows, cols, p, o, packed.data()); !s)
     return Status::error("twinquant residual: " + s.message());
   return Status::success();
 }

@@ -288,10 +288,12 @@ static Status applyTwinOption(const std::string &key, const std::string &value,
     return onOff(out.params.balance);
   } else if (key == "importance") {
     return onOff(out.importance);
+  } else if (key == "cal") {
+    return onOff(out.calibrated);
   } else {
     return Status::error("twinquant: unknown option '" + key +
                          "' (rank, budget, factor, residual, seed, transform, "
-                         "iters, balance, importance)");
+                         "iters, balance, importance, cal)");
   }
   return Status::success();
 }
@@ -326,8 +328,8 @@ static std::vector<float> diagonal(const std::vector<float> &h, int64_t k) {
 /// Encodes t with twinquant and decodes it back in place; false in `fits`
 /// (and nothing done) when the format cannot hold it.
 static Status twinRoundTrip(const TwinQuantization &twin, Tensor &t,
-                            const float *importance, unsigned threads,
-                            TensorReport &tr, bool &fits) {
+                            const float *importance, const float *h,
+                            unsigned threads, TensorReport &tr, bool &fits) {
   int64_t rows = t.rows(), cols = t.cols();
   format::TwinQuantParams p = twinParamsFor(twin, rows, cols);
   format::TwinQuantLayout layout;
@@ -336,6 +338,7 @@ static Status twinRoundTrip(const TwinQuantization &twin, Tensor &t,
     return Status::success();
   format::TwinEncodeOptions eo;
   eo.importance = importance;
+  eo.secondMoment = h;
   eo.threads = threads;
   std::vector<uint8_t> packed;
   if (Status s = format::encodeTwinQuant(t.data.data(), rows, cols, p, eo, packed); !s)
@@ -358,6 +361,9 @@ Status quantizeModelTwin(Model &m, const TwinQuantization &twin,
                          const CalibrationStats *stats) {
   report = QuantReport();
   report.format = "twinquant";
+  if (twin.calibrated && !stats)
+    return Status::error("twinquant cal=on codes the residual against the "
+                         "calibration statistics: give them (--calib-stats)");
   std::set<std::string> linears = linearSet(m);
   int64_t total = 0;
   for (const std::string &name : linears)
@@ -369,7 +375,8 @@ Status quantizeModelTwin(Model &m, const TwinQuantization &twin,
       std::string name = layerTensor(l, what);
       Tensor &t = *m.find(name);
       bool weighted = stats && twin.importance;
-      if (weighted && calibrationInput(name) != loadedInput) {
+      bool calibrated = stats && twin.calibrated;
+      if ((weighted || calibrated) && calibrationInput(name) != loadedInput) {
         loadedInput = calibrationInput(name);
         if (Status s = stats->load(loadedInput, h); !s)
           return s;
@@ -381,7 +388,8 @@ Status quantizeModelTwin(Model &m, const TwinQuantization &twin,
       TensorReport tr{name, "", t.numel(), 0, false};
       bool fits;
       if (Status s = twinRoundTrip(twin, t, weighted ? importance.data() : nullptr,
-                                   threads, tr, fits);
+                                   calibrated ? h.data() : nullptr, threads, tr,
+                                   fits);
           !s)
         return Status::error(name + ": " + s.message());
       if (!fits) {

@@ -66,7 +66,9 @@ const char *usage =
     "                per weight of the factors, default 0.5), factor\n"
     "                (4|8), residual (auto|q4|q4r), seed, transform\n"
     "                (none|hadamard|learned), iters, balance, importance\n"
-    "                (off|on: SVD weighted by diag H of --calib-stats)\n"
+    "                (off|on: SVD weighted by diag H of --calib-stats),\n"
+    "                cal (off|on: the residual coded against H of\n"
+    "                --calib-stats, GPTQ/LDLQ)\n"
     "                or twla[:KEY=VALUE,...]: ternary weights in groups\n"
     "                (mu + alpha t) under a Kronecker rotation, needs\n"
     "                --calib-stats or --calibrate; keys rotation\n"
@@ -289,9 +291,10 @@ QuantReport quantizeTwin(Model &m, const Options &o) {
                              o.calib.stats.empty() ? nullptr : &stats);
   });
   if (!o.calib.stats.empty())
-    std::printf("twinquant SVD weighted by sqrt(diag H) of %lld calibration "
-                "positions: %s\n",
-                (long long)stats.tokens(), twin.importance ? "yes" : "no");
+    std::printf("twinquant with %lld calibration positions: SVD weighted by "
+                "sqrt(diag H): %s; residual calibrated: %s\n",
+                (long long)stats.tokens(), twin.importance ? "yes" : "no",
+                twin.calibrated ? "yes" : "no");
   return r;
 }
 

@@ -33,6 +33,7 @@
 #ifndef ITQ3_FORMAT_TWINQUANT_H
 #define ITQ3_FORMAT_TWINQUANT_H
 
+#include "itq3/Format/Calibrated.h"
 #include "itq3/Format/Status.h"
 
 #include <cstdint>
@@ -91,6 +92,12 @@ struct TwinEncodeOptions {
   /// the input's second moment: the SVD is then of W diag(sqrt(importance)),
   /// so that the low-rank part captures what the layer's output sees.
   const float *importance = nullptr;
+  /// Optional second moment H [K x K] of the layer's input (weight domain):
+  /// the residual is then coded by the calibrated encoder (Calibrated.h,
+  /// `calibration`'s mode; in the rotated domain for the rotated residual),
+  /// so its error is fed back through H instead of rounded to nearest.
+  const float *secondMoment = nullptr;
+  CalibratedOptions calibration;
   unsigned threads = 0;
 };
 

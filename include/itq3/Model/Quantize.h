@@ -84,6 +84,9 @@ struct TwinQuantization {
   bool importance = false;
   /// The rotated residual wherever K is a multiple of 256, q4 elsewhere.
   bool rotateWhereFits = true;
+  /// Code the residual with the calibrated encoder against H of the
+  /// calibration statistics (key cal=on; needs them).
+  bool calibrated = false;
   TwinQuantization() { params.factorBits = 4; }
 };
 
@@ -102,9 +105,9 @@ Status parseOnOff(const std::string &name, const std::string &key,
 /// Parses "twinquant" or "twinquant:KEY=VALUE,..." with keys rank (a
 /// number), budget (bits per weight, used without a rank), factor (8 or
 /// 4, default 4), residual (q4, q4r or auto, the default: q4r where K is a
-/// multiple of 256), seed (of q4r's signs), transform (none or
-/// hadamard), iters (power iterations of the SVD), balance (on or off),
-/// importance (on or off).
+/// multiple of 256), seed (of q4r's signs), transform (none, hadamard or
+/// learned), iters (power iterations of the SVD), balance (on or off),
+/// importance (on or off), cal (on or off).
 Status parseTwinQuantization(const std::string &spec, TwinQuantization &out);
 /// The parameters of one N x K linear: its rank (fixed, capped at
 /// min(N, K), or from the budget; 0 when not even rank 1 fits) and, with
@@ -117,8 +120,9 @@ bool isTwinQuantSpec(const std::string &spec);
 /// quantizeModel for twinquant: each linear encoded and decoded back in
 /// place; a linear the format cannot hold (N or K not a multiple of 32, K
 /// of 256 for q4r, or a budget too small for rank 1) falls back to q8 (or
-/// f16), reported as such. With stats (and importance on), the SVD of each
-/// linear is weighted by its input's sqrt(diag H).
+/// f16), reported as such. With stats, importance on weights the SVD of
+/// each linear by its input's sqrt(diag H), and cal on codes its residual
+/// against that H (cal on without stats is an error).
 Status quantizeModelTwin(
     Model &m, const TwinQuantization &twin, unsigned threads,
     QuantReport &report,

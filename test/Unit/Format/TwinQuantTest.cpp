@@ -1,5 +1,6 @@
 //===- TwinQuantTest.cpp - twinquant and its truncated SVD ----------------===//
 
+#include "itq3/Format/Calibrated.h"
 #include "itq3/Format/Codec.h"
 #include "itq3/Format/FWHT.h"
 #include "itq3/Format/LowRank.h"
@@ -258,6 +259,31 @@ TEST(TwinTransform, LearnedFactorsGiveAWholeTwinNoWorseThanNone) {
   p.transform = TwinTransform::Learned;
   EXPECT_EQ(describeTwinQuant(p), "twinquant r=16 f4 q4 learned");
   EXPECT_LE(relativeError(w, roundTrip(w, rows, cols, p)), none * 1.01);
+}
+
+TEST(TwinQuant, CalibratedResidualLowersTheOutputError) {
+  // Correlated inputs: error feedback through H lowers tr(E H E^T) of the
+  // whole twin well below the round-to-nearest residual's, both residuals.
+  const int64_t rows = 64, cols = 512;
+  std::vector<float> w = noisyLowRank(rows, cols);
+  std::vector<float> h = test::correlatedSecondMoment(cols, 2048, 43);
+  for (bool rotated : {false, true}) {
+    TwinQuantParams p;
+    p.rank = 8;
+    p.factorBits = 4;
+    p.rotateResidual = rotated;
+    p.signSeed = rotated ? 5 : 0;
+    std::vector<float> nearest = roundTrip(w, rows, cols, p);
+    TwinEncodeOptions o;
+    o.secondMoment = h.data();
+    std::vector<uint8_t> packed;
+    ASSERT_TRUE(encodeTwinQuant(w.data(), rows, cols, p, o, packed).ok());
+    std::vector<float> calibrated(w.size());
+    ASSERT_TRUE(decodeTwinQuant(packed.data(), rows, cols, p, calibrated.data()).ok());
+    double before = outputError(w.data(), nearest.data(), rows, cols, h.data());
+    double after = outputError(w.data(), calibrated.data(), rows, cols, h.data());
+    EXPECT_LT(after, 0.2 * before) << "rotated " << rotated;
+  }
 }
 
 TEST(TwinQuant, ResidualAbsorbsTheFactorsCodingError) {

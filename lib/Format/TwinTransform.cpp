@@ -120,7 +120,7 @@ FactorRotation learnFactorRotation(const std::vector<float> &u,
         grads.assign(1, {});
         return lossOf(q[0], grads[0]);
       },
-      {o.steps, o.initialAngle, o.maxHalvings});
+      o.search);
   FactorRotation out;
   out.q = std::move(qs[0]);
   out.startLoss = search.startLoss;

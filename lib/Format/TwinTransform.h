@@ -22,6 +22,7 @@
 #define ITQ3_LIB_FORMAT_TWINTRANSFORM_H
 
 #include "itq3/Format/Codec.h"
+#include "itq3/Format/KronRotation.h"
 
 #include <cstdint>
 #include <vector>
@@ -29,12 +30,9 @@
 namespace itq3::format::detail {
 
 struct FactorRotationOptions {
-  int steps = 64;
+  CayleySearch search{/*steps=*/64, /*initialAngle=*/0.05, /*maxHalvings=*/5};
   /// Rows of U and columns of V in the loss (rounded up to blocks of 32).
   int64_t sample = 512;
-  /// The first trial step, in radians of the skew generator's norm.
-  double initialAngle = 0.05;
-  int maxHalvings = 5;
   uint64_t seed = 11;
 };
 

@@ -1,6 +1,7 @@
 //===- ITQ3Attrs.cpp - itq3 attributes ------------------------------------===//
 #include "itq3/Dialect/ITQ3/IR/FormatBridge.h"
 #include "itq3/Dialect/ITQ3/IR/ITQ3Dialect.h"
+#include "itq3/Format/FWHT.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -39,7 +40,7 @@ int64_t FormatAttr::getRotationBlock() const {
 }
 IntegerAttr FormatAttr::getRotationBlockAttr() const {
   int64_t block = getRotationBlock();
-  if (block == 0 || block == 256)
+  if (block == 0 || block == ::itq3::format::kFwhtSize)
     return {};
   return IntegerAttr::get(IntegerType::get(getContext(), 64), block);
 }

@@ -1,6 +1,7 @@
 //===- ITQ3Ops.cpp - itq3 operations: verifiers and folders ---------------===//
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.h"
 #include "itq3/Dialect/ITQ3/IR/FormatBridge.h"
+#include "itq3/Format/FWHT.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -14,8 +15,7 @@ using namespace mlir::itq3;
 #define GET_OP_CLASSES
 #include "itq3/Dialect/ITQ3/IR/ITQ3Ops.cpp.inc"
 
-/// The FWHT sizes of the rotated formats (itq3::format::isFwhtSize).
-static bool isRotationBlock(int64_t n) { return n == 64 || n == 256; }
+using ::itq3::format::isFwhtSize;
 static constexpr int64_t kActivationBlock = 32;
 
 /// A dimension as diagnostics print it: `?` when dynamic.
@@ -71,7 +71,7 @@ LogicalResult FWHTOp::verify() {
   if (type.getRank() < 1)
     return emitOpError("expects a tensor of rank at least 1");
   int64_t block = getRotationBlock();
-  if (!isRotationBlock(block))
+  if (!isFwhtSize(block))
     return emitOpError("block must be 64 or 256, got ") << block;
   int64_t last = type.getShape().back();
   if (ShapedType::isDynamic(last) || last % block != 0)
@@ -198,7 +198,7 @@ static LogicalResult verifyActivationQuantizer(OpTy op) {
   if (op.getBlock() && !rotate)
     return op->emitOpError("block(n) needs rotate");
   int64_t block = rotate ? op.getRotationBlock() : kActivationBlock;
-  if (rotate && !isRotationBlock(block))
+  if (rotate && !isFwhtSize(block))
     return op->emitOpError("block must be 64 or 256, got ") << block;
   if (ShapedType::isDynamic(x[1]) || x[1] % block != 0)
     return op->emitOpError("K must be a static multiple of ")
@@ -502,7 +502,7 @@ LogicalResult MmaOp::verify() {
 
 LogicalResult StageFWHTOp::verify() {
   MemRefType type = getBuffer().getType();
-  if (type.isDynamicDim(1) || !isRotationBlock(type.getDimSize(1)))
+  if (type.isDynamicDim(1) || !isFwhtSize(type.getDimSize(1)))
     return emitOpError("rows must be 64 or 256 wide, got ") << type;
   return success();
 }

@@ -109,7 +109,10 @@ public:
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
     if (integer && vectorized && !mmaRows) {
-      registerBlockedTile();
+      if (usesPanels())
+        panelsOrRows();
+      else
+        registerBlockedTile();
       op.erase();
       return;
     }
@@ -537,6 +540,301 @@ private:
         storeResult(sum, ValueRange{mIdx, row});
       });
     });
+  }
+
+  /// i32 lanes of a 512-bit vpdpbusd: weight rows per panel vector.
+  static constexpr int64_t kPanelLanes = 16;
+  /// Accumulator vectors of a panel block: rows x vectors, kept in
+  /// registers (with as many i32 ones) beside the weights.
+  static constexpr int64_t kPanelAccumulators = 8;
+  /// Activation rows from which panels beat register blocking.
+  static constexpr int64_t kPanelMinRows = 4;
+
+  /// Prefill tiles (at least 16 activation rows, a static N of whole panel
+  /// vectors) with VNNI run as panels: one decode of a weight feeds so many
+  /// rows that the product, not the decode, is the cost, and the product
+  /// as outer products has no reductions.
+  bool usesPanels() {
+    std::optional<int64_t> rows = staticBound(op.getResult(), 0);
+    return vnni && rows && *rows >= kPanelMinRows && tileRows % kPanelLanes == 0;
+  }
+
+  /// Panels from kPanelMinRows activation rows, register blocking below,
+  /// chosen per call: M is known only then.
+  void panelsOrRows() {
+    Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, m,
+                                         index(kPanelMinRows));
+    auto choice = scf::IfOp::create(b, loc, enough, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(choice.thenBlock()->getTerminator());
+    panelTile();
+    b.setInsertionPoint(choice.elseBlock()->getTerminator());
+    registerBlockedTile();
+  }
+
+  /// The CPU's int8 prefill tile as panels (VNNI): per chunk, the tile's
+  /// weight codes are decoded once into a stage in vpdpbusd's layout (per
+  /// group of 32 and quad of 4 columns, the quads of all tile rows side by
+  /// side: a 512-bit load holds one quad of 16 rows), with their scales
+  /// and their bias (see vnniBias) per (group, row). Then per block of
+  /// activation rows, per group: one vpdpbusd per (activation row, vector
+  /// of 16 weight rows) and quad, the activation row's 4 bytes broadcast,
+  /// into i32 lanes that start from the bias; each group's i32 sums times
+  /// the weight and activation scales added to f32 lanes that live in
+  /// registers over the chunk and in a stage between chunks. Rows of an
+  /// edge tile past N are zero in the stages; past M, blocks read the last
+  /// row again and never store it.
+  void panelTile() {
+    int64_t groups = chunk / kActivationBlock;
+    int64_t quads = kActivationBlock / 4;
+    int64_t vectors = tileRows / kPanelLanes;
+    int64_t blockRows = std::max<int64_t>(1, kPanelAccumulators / vectors);
+    int64_t staticM = *staticBound(op.getResult(), 0);
+    int64_t paddedM = (staticM + blockRows - 1) / blockRows * blockRows;
+    Type i32 = b.getI32Type(), f32Type = b.getF32Type();
+    Value rowCodes = zeroedStage(tileRows, chunk, b.getI8Type());
+    Value codes = stage(groups * quads, tileRows, i32);
+    Value scales = zeroedStage(groups, tileRows, f32Type);
+    Value biases = stage(groups, tileRows, i32);
+    Value acc = zeroedStage(paddedM, tileRows, f32Type);
+    Value activations = biasedActivations();
+    auto chunks = scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(chunks.getBody());
+      Value first = mul(chunks.getInductionVar(), index(chunk));
+      decodeRows(rowCodes, scales, first, groups);
+      interleavePanel(rowCodes, codes, biases, groups);
+      Value blocks = arith::CeilDivUIOp::create(b, loc, m, index(blockRows));
+      loop(blocks, [&](Value block) {
+        panelBlock(codes, scales, biases, acc, activations, first,
+                   mul(block, index(blockRows)), blockRows, groups);
+      });
+    }
+    parallel({m, n}, [&](ValueRange iv) {
+      storeResult(memref::LoadOp::create(b, loc, acc, iv), iv);
+    });
+  }
+
+  /// The chunk's codes of every tile row, row by row ([row, column], one
+  /// vector store per group), and the groups' scales, [group, row].
+  void decodeRows(Value rowCodes, Value scales, Value first, int64_t groups) {
+    parallel({n}, [&](ValueRange iv) {
+      Value row = iv[0];
+      for (int64_t g = 0; g < groups; ++g) {
+        Value col = index(g * kActivationBlock);
+        vector::StoreOp::create(b, loc,
+                                decoder->vectorCodes(row, add(first, col)),
+                                rowCodes, ValueRange{row, col});
+      }
+      Value chunkScale = chunkScales(row, first, groups);
+      for (int64_t g = 0; g < groups; ++g)
+        memref::StoreOp::create(b, loc,
+                                vector::ExtractOp::create(b, loc, chunkScale, g),
+                                scales, ValueRange{index(g), row});
+    });
+  }
+
+  /// The row-major codes into vpdpbusd's layout, per (group, 16 rows):
+  /// the 16 rows' 8 quads (i32) transposed by shuffles into 8 vectors of one
+  /// quad of 16 rows, stored at [group * 8 + quad, rows]; and the rows'
+  /// biases, -128 times the group's codes summed, where the i32 lanes that
+  /// take (x + 128) w start (see vnniBias).
+  void interleavePanel(Value rowCodes, Value codes, Value biases,
+                       int64_t groups) {
+    int64_t quads = kActivationBlock / 4;
+    auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    auto words = VectorType::get({quads}, b.getI32Type());
+    auto v16i32 = VectorType::get({kPanelLanes}, b.getI32Type());
+    auto v64i8 = VectorType::get({4 * kPanelLanes}, b.getI8Type());
+    parallel({index(groups), index(tileRows / kPanelLanes)}, [&](ValueRange iv) {
+      Value row0 = mul(iv[1], index(kPanelLanes));
+      Value col = mul(iv[0], index(kActivationBlock));
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < kPanelLanes; ++r)
+        rows.push_back(vector::BitCastOp::create(
+            b, loc, words,
+            vector::LoadOp::create(b, loc, v32i8, rowCodes,
+                                   ValueRange{add(row0, index(r)), col})));
+      SmallVector<Value> byQuad = transposeQuads(rows);
+      Value zero =
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v16i32, 0));
+      Value bias = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(v64i8, int8_t(-128)));
+      Value sum = zero;
+      for (int64_t q = 0; q < quads; ++q) {
+        vector::StoreOp::create(
+            b, loc, byQuad[q], codes,
+            ValueRange{add(mul(iv[0], index(quads)), index(q)), row0});
+        sum = dotPanel(sum, bias,
+                       vector::BitCastOp::create(b, loc, v64i8, byQuad[q]));
+      }
+      vector::StoreOp::create(b, loc, arith::SubIOp::create(b, loc, zero, sum),
+                              biases, ValueRange{iv[0], row0});
+    });
+  }
+
+  /// 16 rows of 8 quads (vector<8xi32> each) as 8 vectors of 16 rows, one
+  /// per quad: pairs of rows merged into 16 lanes, then three levels of
+  /// two-source shuffles, each splitting its quads in halves and doubling
+  /// the rows (32 shuffles in all, about one vpermt2d each, against 128
+  /// extracts and stores). Every vector tracks its lanes as (quad, row), sorted, and each
+  /// mask comes from them.
+  SmallVector<Value> transposeQuads(ArrayRef<Value> rows) {
+    using Lane = std::pair<int64_t, int64_t>; // (quad, row)
+    struct Part {
+      Value value;
+      SmallVector<Lane> lanes;
+    };
+    int64_t quads = kActivationBlock / 4;
+    // x's and y's lanes with quads in [from, from + count), sorted.
+    auto merge = [&](const Part &x, const Part &y, int64_t from,
+                     int64_t count) {
+      SmallVector<std::pair<Lane, int64_t>> picked; // lane, source index
+      for (auto [i, lane] : llvm::enumerate(x.lanes))
+        picked.push_back({lane, int64_t(i)});
+      for (auto [i, lane] : llvm::enumerate(y.lanes))
+        picked.push_back({lane, int64_t(x.lanes.size() + i)});
+      llvm::erase_if(picked, [&](auto &p) {
+        return p.first.first < from || p.first.first >= from + count;
+      });
+      llvm::sort(picked);
+      Part out;
+      SmallVector<int64_t> mask;
+      for (auto [lane, source] : picked) {
+        out.lanes.push_back(lane);
+        mask.push_back(source);
+      }
+      out.value = shuffle(x.value, y.value, mask);
+      return out;
+    };
+    SmallVector<Part> parts;
+    for (size_t r = 0; r < rows.size(); r += 2) {
+      Part x{rows[r], {}}, y{rows[r + 1], {}};
+      for (int64_t q = 0; q < quads; ++q) {
+        x.lanes.push_back({q, int64_t(r)});
+        y.lanes.push_back({q, int64_t(r + 1)});
+      }
+      parts.push_back(merge(x, y, 0, quads));
+    }
+    for (int64_t span = quads; span > 1; span /= 2) {
+      SmallVector<Part> next(parts.size());
+      size_t half = parts.size() / 2;
+      for (size_t p = 0; p < half; ++p) {
+        const Part &x = parts[2 * p], &y = parts[2 * p + 1];
+        int64_t from = x.lanes.front().first;
+        next[p] = merge(x, y, from, span / 2);
+        next[half + p] = merge(x, y, from + span / 2, span / 2);
+      }
+      parts = std::move(next);
+    }
+    SmallVector<Value> byQuad(quads);
+    for (Part &part : parts)
+      byQuad[part.lanes.front().first] = part.value;
+    return byQuad;
+  }
+
+  /// The panel's 16 weight rows from `row` at `quadRow` as vpdpbusd's
+  /// signed operand.
+  Value panelWeights(Value codes, Value quadRow, Value row) {
+    auto v16i32 = VectorType::get({kPanelLanes}, b.getI32Type());
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({4 * kPanelLanes}, b.getI8Type()),
+        vector::LoadOp::create(b, loc, v16i32, codes, ValueRange{quadRow, row}));
+  }
+
+  /// acc + vpdpbusd(unsigned bytes u, signed bytes s), 16 i32 lanes.
+  Value dotPanel(Value acc, Value u, Value s) {
+    return intrinsic("llvm.x86.avx512.vpdpbusd.512", acc.getType(), {acc, u, s});
+  }
+
+  /// Activation row `row`'s 4 bytes from `col` in all 64 byte lanes.
+  Value broadcastQuad(Value activations, Value row, Value col) {
+    Value quad = vector::LoadOp::create(
+        b, loc, VectorType::get({4}, b.getI8Type()), activations,
+        ValueRange{row, col});
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  quad),
+        0);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({4 * kPanelLanes}, b.getI8Type()),
+        vector::BroadcastOp::create(
+            b, loc, VectorType::get({kPanelLanes}, b.getI32Type()), word));
+  }
+
+  /// One block of `rows` activation rows from `row0` over the chunk: the
+  /// f32 lanes of its rows x vectors loaded from `acc`, every group's
+  /// products added, stored back.
+  void panelBlock(Value codes, Value scales, Value biases, Value acc,
+                  Value activations, Value first, Value row0, int64_t rows,
+                  int64_t groups) {
+    int64_t quads = kActivationBlock / 4;
+    int64_t vectors = tileRows / kPanelLanes;
+    auto v16f32 = VectorType::get({kPanelLanes}, b.getF32Type());
+    auto v16i32 = VectorType::get({kPanelLanes}, b.getI32Type());
+    // Rows past M read the last row: its scales are finite, its lanes
+    // are never stored.
+    Value lastRow = arith::SubIOp::create(b, loc, m, index(1));
+    SmallVector<Value> xRows, sums;
+    for (int64_t i = 0; i < rows; ++i) {
+      Value r = add(row0, index(i));
+      xRows.push_back(arith::MinSIOp::create(b, loc, r, lastRow));
+      for (int64_t j = 0; j < vectors; ++j)
+        sums.push_back(vector::LoadOp::create(
+            b, loc, v16f32, acc, ValueRange{r, index(j * kPanelLanes)}));
+    }
+    Value firstGroup =
+        arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
+    auto groupLoop = scf::ForOp::create(b, loc, index(0), index(groups),
+                                        index(1), sums);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(groupLoop.getBody());
+      Value g = groupLoop.getInductionVar();
+      Value col = add(first, mul(g, index(kActivationBlock)));
+      SmallVector<Value> dots;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < vectors; ++j)
+          dots.push_back(vector::LoadOp::create(
+              b, loc, v16i32, biases, ValueRange{g, index(j * kPanelLanes)}));
+      for (int64_t q = 0; q < quads; ++q) {
+        Value quadRow = add(mul(g, index(quads)), index(q));
+        SmallVector<Value> w;
+        for (int64_t j = 0; j < vectors; ++j)
+          w.push_back(panelWeights(codes, quadRow, index(j * kPanelLanes)));
+        for (int64_t i = 0; i < rows; ++i) {
+          Value x = broadcastQuad(activations, xRows[i], add(col, index(4 * q)));
+          for (int64_t j = 0; j < vectors; ++j)
+            dots[i * vectors + j] = dotPanel(dots[i * vectors + j], x, w[j]);
+        }
+      }
+      SmallVector<Value> updated;
+      for (int64_t i = 0; i < rows; ++i) {
+        Value xs = memref::LoadOp::create(b, loc, op.getInputScales(),
+                                          ValueRange{xRows[i], add(firstGroup, g)});
+        Value xsLanes = vector::BroadcastOp::create(b, loc, v16f32, xs);
+        for (int64_t j = 0; j < vectors; ++j) {
+          Value ws = vector::LoadOp::create(
+              b, loc, v16f32, scales, ValueRange{g, index(j * kPanelLanes)});
+          Value total = arith::SIToFPOp::create(b, loc, v16f32,
+                                                dots[i * vectors + j]);
+          Value term = arith::MulFOp::create(
+              b, loc, total, arith::MulFOp::create(b, loc, ws, xsLanes),
+              contract());
+          updated.push_back(arith::AddFOp::create(
+              b, loc, groupLoop.getRegionIterArg(i * vectors + j), term,
+              contract()));
+        }
+      }
+      scf::YieldOp::create(b, loc, updated);
+    }
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < vectors; ++j)
+        vector::StoreOp::create(
+            b, loc, groupLoop.getResult(i * vectors + j), acc,
+            ValueRange{add(row0, index(i)), index(j * kPanelLanes)});
   }
 
   /// `body(m)` for every activation row m of the tile, in an scf.for.

@@ -20,12 +20,26 @@
 // AVX2: llvm.shufflevector %{{.*}}, %{{.*}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>
 // AVX2-LABEL: llvm.func @_mlir_ciface_q8
 
-// With AVX512-VNNI (and VL): once per tile, x + 128 (xor 0x80) into a
-// stage; per weight group, once, the lanes' initial values -128 * (sum of
-// their 4 codes); per activation row, one vpdpbusd of the staged bytes from
-// those initial values.
+// With AVX512-VNNI (and VL), from 4 activation rows per call: panels. Once
+// per tile x + 128 (xor 0x80) into a stage; per chunk the codes decoded row
+// by row, then per 16 rows and group transposed by shuffles (the first
+// level merges two rows' 8 quads) into one vector per quad of 16 rows, and
+// their biases, -128 * (sum of their 4 codes) per lane, from vpdpbusd of
+// 0x80 bytes; per row of activations and quad one 512-bit vpdpbusd per
+// vector of 16 weight rows.
 // VNNI-LABEL: llvm.func @q8
 // VNNI-NOT: llvm.x86.avx2.pmadd.ub.sw
+// VNNI: %[[ROWS:.*]] = llvm.mlir.constant(4 : index) : i64
+// VNNI: llvm.icmp "uge" %{{.*}}, %[[ROWS]] : i64
+// VNNI: llvm.xor %{{.*}}, %{{.*}} : vector<32xi8>
+// VNNI: llvm.shufflevector %{{.*}}, %{{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi32>
+// VNNI: %[[PANEL_SUM:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[BYTES_128:.*]], %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[PANEL_SUM]], %[[BYTES_128]], %{{.*}})
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: llvm.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// Fewer rows: register blocking. Per weight group, once, the lanes'
+// initial values -128 * (sum of their 4 codes); per activation row, one
+// 256-bit vpdpbusd of the staged bytes from those initial values.
 // VNNI: %[[X:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<32xi8>
 // VNNI: %[[U:.*]] = llvm.xor %[[X]], %[[SIGN:.*]] : vector<32xi8>
 // VNNI: llvm.store %[[U]], %{{.*}} : vector<32xi8>, !llvm.ptr
@@ -38,7 +52,8 @@
 
 // ZNVER4-LABEL: q8:
 // ZNVER4-NOT: vpmaddubsw
-// ZNVER4: vpdpbusd {{.*}}%ymm
+// ZNVER4-DAG: vpdpbusd {{.*}}%zmm
+// ZNVER4-DAG: vpdpbusd {{.*}}%ymm
 // ZNVER4-NOT: vpmaddubsw
 // ZNVER4-LABEL: _mlir_ciface_q8:
 

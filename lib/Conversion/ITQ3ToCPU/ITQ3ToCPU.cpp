@@ -79,13 +79,16 @@ void lowerMma(MmaOp op) {
   op.erase();
 }
 
-/// On the CPU tiles run as loop iterations, so a tile's stage buffers must
-/// go back to the stack when the tile ends. (memref.alloca_scope would say
+/// On the CPU tiles run as loop iterations, so a tile's stage buffers
+/// (also those of a branch of the tile) must go back to the stack when the
+/// tile ends. (memref.alloca_scope would say
 /// the same, but it must stay one block, which the later scf-to-cf lowering
 /// of the loops inside it breaks.)
 void releaseTileStack(scf::ForallOp forall) {
   Block *body = forall.getBody();
-  if (body->getOps<memref::AllocaOp>().empty())
+  bool allocates = false;
+  forall.walk([&](memref::AllocaOp) { allocates = true; });
+  if (!allocates)
     return;
   Location loc = forall.getLoc();
   OpBuilder b = OpBuilder::atBlockBegin(body);

@@ -171,6 +171,18 @@ std::vector<Case> allCases() {
   // 256 x 3 tiles, each with a 32 KiB stage: more than a default 8 MiB stack
   // unless every tile releases its stage.
   cases.push_back({F::ITQ3S, false, 8192, 256, 0, {24}});
+  // 512 tiles of the int8 panels (from 4 rows with VNNI) whose stages (about
+  // 26 KiB) are allocated in a branch of the tile: released all the same.
+  cases.push_back({F::Q8, true, 16384, 1024, 0, {8}});
+#if defined(__x86_64__)
+  // 64-row tiles on a CPU without VNNI: register blocking, no panels.
+  for (F format : {F::ITQ3S, F::Q4}) {
+    Case c{format, true, 100, 512, 0, {40, 130}};
+    c.tileM = 64;
+    c.cpu = "haswell";
+    cases.push_back(c);
+  }
+#endif
   return cases;
 }
 
@@ -193,21 +205,22 @@ double int8Error(const Case &c, const CpuMatmulKernel &kernel, int64_t m) {
 
 using Mutation = std::function<int(mlir::Operation *)>;
 
-/// The int8 kernel of `c` is within 1e-5 of the reference on M = 8, and
+/// The int8 kernel of `c` is within 1e-5 of the reference on `m` rows, and
 /// with `mutate` applied to its lowered module (which must change at least
-/// one op) it is not.
-void expectCaught(const Case &c, const Mutation &mutate) {
+/// one op) it is not. With VNNI, 3 rows run the register-blocked tile, 4
+/// and more the panels.
+void expectCaught(const Case &c, const Mutation &mutate, int64_t m = 3) {
   std::string error;
   auto intact = CpuMatmulKernel::compile(c.spec(), error);
   ASSERT_TRUE(intact) << error;
-  ASSERT_LT(int8Error(c, *intact, 8), 1e-5);
+  ASSERT_LT(int8Error(c, *intact, m), 1e-5);
   mlir::itq3::MatmulKernelSpec spec = c.spec();
   int changed = 0;
   spec.mutate = [&](mlir::Operation *module) { changed = mutate(module); };
   auto broken = CpuMatmulKernel::compile(spec, error);
   ASSERT_TRUE(broken) << error;
   ASSERT_GT(changed, 0) << "the mutation found nothing to change";
-  EXPECT_GT(int8Error(c, *broken, 8), 1e-5) << "mutation not caught";
+  EXPECT_GT(int8Error(c, *broken, m), 1e-5) << "mutation not caught";
 }
 
 /// vpsignb(x, w) instead of vpsignb(w, x): the weights' signs are lost.
@@ -275,7 +288,7 @@ TEST(CpuMatmulKernelMutation, WrongSignInAvx2ProductIsCaught) {
 int swapVnniOperands(mlir::Operation *module) {
   int changed = 0;
   module->walk([&](mlir::LLVM::CallIntrinsicOp call) {
-    if (call.getIntrin() != "llvm.x86.avx512.vpdpbusd.256")
+    if (!call.getIntrin().starts_with("llvm.x86.avx512.vpdpbusd."))
       return;
     mlir::Value acc = call.getOperand(0), u = call.getOperand(1),
                 s = call.getOperand(2);
@@ -292,6 +305,12 @@ TEST(CpuMatmulKernelMutation, WrongOperandsInVnniProductAreCaught) {
   for (F format : {F::Q8, F::ITQ3S, F::TWLA})
     expectCaught({format, true, 100, format == F::TWLA ? 576 : 512},
                  swapVnniOperands);
+  // The panels (from 4 rows): their products and the weights' biases.
+  for (int64_t m : {4, 40}) {
+    Case panels{F::Q4, true, 100, 512};
+    panels.tileM = 64;
+    expectCaught(panels, swapVnniOperands, m);
+  }
 }
 
 #if defined(__x86_64__)

@@ -549,14 +549,20 @@ private:
   static constexpr int64_t kPanelAccumulators = 8;
   /// Activation rows from which panels beat register blocking.
   static constexpr int64_t kPanelMinRows = 4;
+  /// The widest tile N of panels: its stages stay in L1 and its
+  /// accumulators in registers (wider tiles, such as TwinQuant's fused
+  /// kernel's, stream row by row).
+  static constexpr int64_t kPanelMaxColumns = 64;
 
-  /// Prefill tiles (at least 16 activation rows, a static N of whole panel
-  /// vectors) with VNNI run as panels: one decode of a weight feeds so many
-  /// rows that the product, not the decode, is the cost, and the product
-  /// as outer products has no reductions.
+  /// Tiles of at least kPanelMinRows activation rows and a static N of
+  /// whole panel vectors (at most kPanelMaxColumns) run as panels with
+  /// VNNI: one decode of a weight feeds enough rows that the product, not
+  /// the decode, is the cost, and the product as outer products has no
+  /// reductions.
   bool usesPanels() {
     std::optional<int64_t> rows = staticBound(op.getResult(), 0);
-    return vnni && rows && *rows >= kPanelMinRows && tileRows % kPanelLanes == 0;
+    return vnni && rows && *rows >= kPanelMinRows &&
+           tileRows % kPanelLanes == 0 && tileRows <= kPanelMaxColumns;
   }
 
   /// Panels from kPanelMinRows activation rows, register blocking below,

@@ -170,7 +170,8 @@ std::string describeInt8Products(const std::string &cpu) {
   std::string target = "compiled for " + (cpu.empty() ? "this host" : cpu);
   switch (products) {
   case Int8Products::Vnni:
-    return target + ": int8 products with vpdpbusd (AVX512-VNNI, 256-bit)";
+    return target + ": int8 products with vpdpbusd (AVX512-VNNI): 256-bit "
+                    "below 4 activation rows, 512-bit panels from 4";
   case Int8Products::Avx2:
     return target + ": int8 products with vpmaddubsw + vpmaddwd (AVX2)";
   case Int8Products::Generic:

@@ -520,18 +520,9 @@ Value BlockDecoder::vectorCodes(Value row, Value col) {
   case FormatKind::Q8: // the 32 int8 codes after the scale
     return v.load(weight, kVectorColumns, row,
                   arith::AddIOp::create(b, loc, base, constant(2)));
-  case FormatKind::Q4: { // low nibbles are columns 0..15, high ones 16..31
-    Value bytes = v.load(weight, 16, row,
-                         arith::AddIOp::create(b, loc, base, constant(2)));
-    Value low = arith::AndIOp::create(b, loc, bytes, v.splat8(16, 15));
-    Value high = arith::ShRUIOp::create(b, loc, bytes, v.splat8(16, 4));
-    SmallVector<int64_t> concat;
-    for (int64_t j = 0; j < kVectorColumns; ++j)
-      concat.push_back(j);
-    Value nibbles = vector::ShuffleOp::create(b, loc, low, high, concat);
-    return arith::SubIOp::create(b, loc, nibbles,
-                                 v.splat8(kVectorColumns, 8));
-  }
+  case FormatKind::Q4:
+    return arith::SubIOp::create(b, loc, vectorNibbles(row, base),
+                                 v.splat8(kVectorColumns, codeOffset()));
   case FormatKind::IQ3:
   case FormatKind::ITQ3S:
   case FormatKind::ITQ3S64:
@@ -543,6 +534,27 @@ Value BlockDecoder::vectorCodes(Value row, Value col) {
   default:
     llvm_unreachable("no vector decode for this format");
   }
+}
+
+Value BlockDecoder::vectorNibbles(Value row, Value base) {
+  Vec v{b, loc};
+  Value bytes = v.load(weight, 16, row,
+                       arith::AddIOp::create(b, loc, base, constant(2)));
+  Value low = arith::AndIOp::create(b, loc, bytes, v.splat8(16, 15));
+  Value high = arith::ShRUIOp::create(b, loc, bytes, v.splat8(16, 4));
+  SmallVector<int64_t> concat;
+  for (int64_t j = 0; j < kVectorColumns; ++j)
+    concat.push_back(j);
+  return vector::ShuffleOp::create(b, loc, low, high, concat);
+}
+
+int64_t BlockDecoder::codeOffset() const {
+  return format.getKind() == FormatKind::Q4 ? 8 : 0;
+}
+
+Value BlockDecoder::vectorOffsetCodes(Value row, Value col) {
+  assert(codeOffset() != 0 && "codes not stored with an offset");
+  return vectorNibbles(row, locate(col).first);
 }
 
 int64_t BlockDecoder::vectorScaleGroups() const {

@@ -483,8 +483,15 @@ private:
     Value acc = memref::AllocaOp::create(
         b, loc, MemRefType::get({ShapedType::kDynamic, groups}, b.getF32Type()),
         ValueRange{m});
-    // VNNI: the tile's activations made unsigned once, not per weight row.
-    Value activations = vnni ? biasedActivations() : op.getInput();
+    // VNNI: the tile's activations made unsigned once, not per weight row;
+    // or, where the codes are stored unsigned (q4's nibbles, w + offset),
+    // the codes are vpdpbusd's unsigned operand and x stays signed, and the
+    // offset's products, offset * (sum of x over the group), come off once
+    // per (activation row, group).
+    int64_t offset = vnni ? decoder->codeOffset() : 0;
+    Value activations =
+        vnni && !offset ? biasedActivations() : op.getInput();
+    Value offsetProducts = offset ? activationSums(offset) : Value();
     parallel({n}, [&](ValueRange iv) {
       Value row = iv[0];
       Value zero = arith::ConstantOp::create(
@@ -500,9 +507,11 @@ private:
         Value first = mul(chunks.getInductionVar(), index(chunk));
         SmallVector<Value> codes, initial;
         for (int64_t g = 0; g < groups; ++g) {
-          codes.push_back(decoder->vectorCodes(
-              row, add(first, index(g * kActivationBlock))));
-          initial.push_back(vnni ? vnniBias(codes.back()) : Value());
+          Value col = add(first, index(g * kActivationBlock));
+          codes.push_back(offset ? decoder->vectorOffsetCodes(row, col)
+                                 : decoder->vectorCodes(row, col));
+          initial.push_back(vnni && !offset ? vnniBias(codes.back())
+                                            : Value());
         }
         Value weightScales = chunkScales(row, first, groups);
         Value firstGroup =
@@ -513,14 +522,23 @@ private:
             Value x = vector::LoadOp::create(
                 b, loc, v32i8, activations,
                 ValueRange{mIdx, add(first, index(g * kActivationBlock))});
-            sums.push_back(vnni ? dotBytes(initial[g], x, codes[g])
-                                : int8PairSums(codes[g], x));
+            if (offset)
+              sums.push_back(dotBytes(zeroLanes(), codes[g], x));
+            else
+              sums.push_back(vnni ? dotBytes(initial[g], x, codes[g])
+                                  : int8PairSums(codes[g], x));
           }
           Value xs = vector::LoadOp::create(b, loc, laneType,
                                             op.getInputScales(),
                                             ValueRange{mIdx, firstGroup});
-          Value total =
-              arith::SIToFPOp::create(b, loc, laneType, groupSums(sums));
+          Value dots = groupSums(sums);
+          if (offset)
+            dots = arith::SubIOp::create(
+                b, loc, dots,
+                vector::LoadOp::create(
+                    b, loc, VectorType::get({groups}, b.getI32Type()),
+                    offsetProducts, ValueRange{mIdx, firstGroup}));
+          Value total = arith::SIToFPOp::create(b, loc, laneType, dots);
           Value term = arith::MulFOp::create(
               b, loc, arith::MulFOp::create(b, loc, total, weightScales), xs,
               contract());
@@ -954,6 +972,34 @@ private:
     });
     return biased;
   }
+  /// `offset` times the sum of each group of 32 of the tile's activations,
+  /// [M, K / 32] in i32, in a stage written once per tile.
+  Value activationSums(int64_t offset) {
+    auto v32i8 = VectorType::get({kActivationBlock}, b.getI8Type());
+    auto v32i32 = VectorType::get({kActivationBlock}, b.getI32Type());
+    int64_t groups = k / kActivationBlock;
+    Value sums = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic, groups}, b.getI32Type()),
+        ValueRange{m});
+    Value factor = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset));
+    parallel({m, index(groups)}, [&](ValueRange iv) {
+      Value x = vector::LoadOp::create(
+          b, loc, v32i8, op.getInput(),
+          ValueRange{iv[0], mul(iv[1], index(kActivationBlock))});
+      Value sum = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD,
+          arith::ExtSIOp::create(b, loc, v32i32, x));
+      memref::StoreOp::create(b, loc, arith::MulIOp::create(b, loc, sum, factor),
+                              sums, iv);
+    });
+    return sums;
+  }
+  Value zeroLanes() {
+    auto v8i32 = VectorType::get({8}, b.getI32Type());
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v8i32, 0));
+  }
+
   /// acc + vpdpbusd(unsigned bytes u, signed bytes s), 8 i32 lanes.
   Value dotBytes(Value acc, Value u, Value s) {
     auto v8i32 = VectorType::get({8}, b.getI32Type());

@@ -63,9 +63,18 @@ public:
   /// group.
   Value vectorScales(Value row, Value col);
 
+  /// What the stored codes of this format are offset by, where they are
+  /// stored as unsigned numbers (q4: 8, its nibbles); 0 where they are not.
+  int64_t codeOffset() const;
+  /// The codes of vectorCodes() plus codeOffset(), as stored (unsigned
+  /// bytes); only where codeOffset() is not 0.
+  Value vectorOffsetCodes(Value row, Value col);
+
 private:
   Value constant(int64_t value);
   Value vectorGrid(Value row, Value base, Value e);
+  /// q4's 32 nibbles of the group at `base` (low nibbles are columns 0..15).
+  Value vectorNibbles(Value row, Value base);
   /// Byte `offset` of `row`, zero-extended to i32.
   Value byteAt(Value row, Value offset);
   /// The little-endian fp16 at byte `offset` of `row`, as f32.

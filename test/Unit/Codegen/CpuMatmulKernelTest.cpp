@@ -302,7 +302,8 @@ TEST(CpuMatmulKernelMutation, WrongOperandsInVnniProductAreCaught) {
   if (mlir::itq3::int8ProductsFor(mlir::itq3::cpuFeatures("native")) !=
       mlir::itq3::Int8Products::Vnni)
     GTEST_SKIP() << "this host has no AVX512-VNNI";
-  for (F format : {F::Q8, F::ITQ3S, F::TWLA})
+  // q4's nibbles are the unsigned operand and x the signed one.
+  for (F format : {F::Q8, F::Q4, F::ITQ3S, F::TWLA})
     expectCaught({format, true, 100, format == F::TWLA ? 576 : 512},
                  swapVnniOperands);
   // The panels (from 4 rows): their products and the weights' biases.

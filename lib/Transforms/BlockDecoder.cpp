@@ -549,12 +549,28 @@ Value BlockDecoder::vectorNibbles(Value row, Value base) {
 }
 
 int64_t BlockDecoder::codeOffset() const {
-  return format.getKind() == FormatKind::Q4 ? 8 : 0;
+  switch (format.getKind()) {
+  case FormatKind::Q4:
+    return 8;
+  case FormatKind::Q8:
+    return 128;
+  default:
+    return 0;
+  }
 }
 
 Value BlockDecoder::vectorOffsetCodes(Value row, Value col) {
   assert(codeOffset() != 0 && "codes not stored with an offset");
-  return vectorNibbles(row, locate(col).first);
+  Value base = locate(col).first;
+  if (format.getKind() == FormatKind::Q4)
+    return vectorNibbles(row, base);
+  // q8: w + 128 is w with its sign bit flipped.
+  Vec v{b, loc};
+  return arith::XOrIOp::create(
+      b, loc,
+      v.load(weight, kVectorColumns, row,
+             arith::AddIOp::create(b, loc, base, constant(2))),
+      v.splat8(kVectorColumns, int8_t(-128)));
 }
 
 int64_t BlockDecoder::vectorScaleGroups() const {

@@ -484,10 +484,12 @@ private:
         b, loc, MemRefType::get({ShapedType::kDynamic, groups}, b.getF32Type()),
         ValueRange{m});
     // VNNI: the tile's activations made unsigned once, not per weight row;
-    // or, where the codes are stored unsigned (q4's nibbles, w + offset),
-    // the codes are vpdpbusd's unsigned operand and x stays signed, and the
-    // offset's products, offset * (sum of x over the group), come off once
-    // per (activation row, group).
+    // or, where the codes are unsigned bytes w + offset at no or one op's
+    // cost (q4's stored nibbles, q8's sign bit flipped), the codes are
+    // vpdpbusd's unsigned operand and x stays signed, and the offset's
+    // products, offset * (sum of x over the group), come off once per
+    // (activation row, group) instead of a bias per weight group. No lane
+    // overflows: w + offset <= 255 and |x| <= 128.
     int64_t offset = vnni ? decoder->codeOffset() : 0;
     Value activations =
         vnni && !offset ? biasedActivations() : op.getInput();

@@ -63,11 +63,12 @@ public:
   /// group.
   Value vectorScales(Value row, Value col);
 
-  /// What the stored codes of this format are offset by, where they are
-  /// stored as unsigned numbers (q4: 8, its nibbles); 0 where they are not.
+  /// The offset that makes this format's codes unsigned bytes where that
+  /// is free or one op (q4: 8, its stored nibbles; q8: 128, the sign bit
+  /// flipped); 0 for the other formats.
   int64_t codeOffset() const;
-  /// The codes of vectorCodes() plus codeOffset(), as stored (unsigned
-  /// bytes); only where codeOffset() is not 0.
+  /// The codes of vectorCodes() plus codeOffset(), as unsigned bytes; only
+  /// where codeOffset() is not 0.
   Value vectorOffsetCodes(Value row, Value col);
 
 private:

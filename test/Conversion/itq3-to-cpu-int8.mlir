@@ -37,16 +37,16 @@
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[PANEL_SUM]], %[[BYTES_128]], %{{.*}})
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI: llvm.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
-// Fewer rows: register blocking. Per weight group, once, the lanes'
-// initial values -128 * (sum of their 4 codes); per activation row, one
-// 256-bit vpdpbusd of the staged bytes from those initial values.
-// VNNI: %[[X:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<32xi8>
-// VNNI: %[[U:.*]] = llvm.xor %[[X]], %[[SIGN:.*]] : vector<32xi8>
-// VNNI: llvm.store %[[U]], %{{.*}} : vector<32xi8>, !llvm.ptr
-// VNNI: %[[W:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<32xi8>
-// VNNI: %[[BIAS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO:.*]], %[[SIGN]], %[[W]]) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
-// VNNI: %[[INIT:.*]] = llvm.sub %[[ZERO]], %[[BIAS]] : vector<8xi32>
-// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[INIT]], %{{[0-9]+}}, %[[W]])
+// Fewer rows: register blocking. q8's codes with the sign bit flipped
+// (w + 128) are the unsigned operand of one 256-bit vpdpbusd per activation
+// row and group, x the signed one; 128 * (the sum of x over the group),
+// computed once per tile, comes off each group's sum.
+// VNNI: %[[SUM:.*]] = "llvm.intr.vector.reduce.add"(%{{.*}}) : (vector<32xi32>) -> i32
+// VNNI: llvm.mul %[[SUM]], %{{.*}} : i32
+// VNNI: %[[W:.*]] = llvm.xor %{{.*}}, %{{.*}} : vector<32xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %[[W]], %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI: %[[DOTS:.*]] = llvm.sub %{{.*}}, %{{.*}} : vector<8xi32>
+// VNNI: llvm.sitofp %[[DOTS]] : vector<8xi32> to vector<8xf32>
 // VNNI-NOT: llvm.x86.avx2.pmadd.ub.sw
 // VNNI-LABEL: llvm.func @_mlir_ciface_q8
 
@@ -78,5 +78,25 @@
 func.func @q8(%x: memref<?x256xi8>, %w: memref<64x272xi8>, %y: memref<?x64xf32>, %s: memref<?x8xf32>) attributes {llvm.emit_c_interface} {
   itq3.matmul_into %x, %w into %y scales %s format<q8> rotation<none>
     : memref<?x256xi8>, memref<64x272xi8>, memref<?x64xf32>, memref<?x8xf32>
+  return
+}
+
+// The grid formats' codes are signed: below 4 rows, x + 128 (xor 0x80) is
+// staged once per tile and is the unsigned operand; per weight group, once,
+// the lanes' initial values -128 * (sum of their 4 codes); per activation
+// row, one vpdpbusd of the staged bytes from those initial values.
+// VNNI-LABEL: llvm.func @iq3
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: %[[X:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<32xi8>
+// VNNI: %[[U:.*]] = llvm.xor %[[X]], %[[SIGN:.*]] : vector<32xi8>
+// VNNI: llvm.store %[[U]], %{{.*}} : vector<32xi8>, !llvm.ptr
+// VNNI: %[[W:.*]] = llvm.select %{{.*}}, %{{.*}}, %{{.*}} : vector<32xi1>, vector<32xi8>
+// VNNI: %[[BIAS:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[ZERO:.*]], %[[SIGN]], %[[W]]) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI: %[[INIT:.*]] = llvm.sub %[[ZERO]], %[[BIAS]] : vector<8xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[INIT]], %{{[0-9]+}}, %[[W]])
+// VNNI-LABEL: llvm.func @_mlir_ciface_iq3
+func.func @iq3(%x: memref<?x256xi8>, %w: memref<64x110xi8>, %y: memref<?x64xf32>, %s: memref<?x8xf32>) attributes {llvm.emit_c_interface} {
+  itq3.matmul_into %x, %w into %y scales %s format<iq3> rotation<none>
+    : memref<?x256xi8>, memref<64x110xi8>, memref<?x64xf32>, memref<?x8xf32>
   return
 }

@@ -36,14 +36,15 @@ static void addBufferization(OpPassManager &pm, const std::string &rotation) {
   pm.addPass(createITQ3Bufferize());
 }
 
-/// The target-independent part: tiles, then staged loops (`avx2` and
-/// `vnni` let the CPU's vector code use AVX2 and AVX512-VNNI intrinsics).
+/// The target-independent part: tiles, then staged loops (`avx2`, `vnni`
+/// and `vbmi` let the CPU's vector code use AVX2, AVX512-VNNI and
+/// AVX512-VBMI intrinsics).
 static void addStagedTiles(OpPassManager &pm, int64_t tileM, int64_t tileN,
                            bool mma, bool vectorDecode, bool avx2 = false,
-                           bool vnni = false) {
+                           bool vnni = false, bool vbmi = false) {
   pm.addPass(createITQ3Tile(ITQ3TileOptions{tileM, tileN}));
   pm.addPass(createITQ3StageTiles(
-      ITQ3StageTilesOptions{mma, vectorDecode, avx2, vnni}));
+      ITQ3StageTilesOptions{mma, vectorDecode, avx2, vnni, vbmi}));
   pm.addPass(createITQ3FuseInverseFWHT());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -97,7 +98,9 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
   Int8Products products = int8ProductsFor(options.targetFeatures);
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
                  options.vectorDecode, products != Int8Products::Generic,
-                 products == Int8Products::Vnni);
+                 products == Int8Products::Vnni,
+                 enablesFeature(options.targetFeatures, "avx512vbmi") &&
+                     enablesFeature(options.targetFeatures, "avx512bw"));
   pm.addPass(createConvertITQ3ToCPU());
   if (options.openmp) {
     // One thread per tile: the phases inside a tile run in order.

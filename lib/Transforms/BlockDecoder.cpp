@@ -6,6 +6,7 @@
 #include "itq3/Format/GridCodec.h"
 #include "itq3/Format/PtqtpLayout.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -24,9 +25,11 @@ static constexpr int64_t kQ3Bytes = 14;
 static constexpr int64_t kTwlaScaleBytes = 4;
 
 BlockDecoder::BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
-                           Value weight, Value gridTable, Value gridWords)
+                           Value weight, Value gridTable, Value gridWords,
+                           Value gridPositions)
     : b(builder), loc(loc), format(format), weight(weight),
-      gridTable(gridTable), gridWords(gridWords) {}
+      gridTable(gridTable), gridWords(gridWords),
+      gridPositions(gridPositions) {}
 
 Value BlockDecoder::constant(int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -548,6 +551,82 @@ Value BlockDecoder::vectorNibbles(Value row, Value base) {
   return vector::ShuffleOp::create(b, loc, low, high, concat);
 }
 
+bool BlockDecoder::hasBlockCodes() const {
+  return isGridFormat(format.getKind()) && gridPositions &&
+         gridLayout(format).weights == kBlockColumns;
+}
+
+SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col) {
+  assert(hasBlockCodes() && "no block decode for this format");
+  Vec v{b, loc};
+  Type i1 = b.getI1Type(), i8 = b.getI8Type();
+  constexpr int64_t tuples = kBlockColumns / 4, segment = 128;
+  ::itq3::format::GridLayout layout = gridLayout(format);
+  Value base = locate(col).first;
+  auto at = [&](int64_t field) {
+    return arith::AddIOp::create(b, loc, base, constant(field));
+  };
+  auto masks = [&](Value bytes, int64_t n) {
+    return vector::BitCastOp::create(b, loc, VectorType::get({n}, i1), bytes);
+  };
+  Value low = v.load(weight, tuples, row, at(layout.qs()));
+  Value high = masks(v.load(weight, tuples / 8, row, at(layout.qh())), tuples);
+  Value bit7 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, low,
+                                     v.splat8(tuples, 0));
+  auto v64i8 = VectorType::get({tuples}, i8);
+  // byte p of the 64 tuples' entries
+  SmallVector<Value> bytesAt;
+  for (int64_t p = 0; p < 4; ++p) {
+    SmallVector<Value> segments;
+    for (int64_t s = 0; s < 4; ++s) {
+      auto half = [&](int64_t h) {
+        return vector::LoadOp::create(
+            b, loc, v64i8, gridPositions,
+            ValueRange{constant(p), constant(s * segment + h * tuples)});
+      };
+      segments.push_back(LLVM::CallIntrinsicOp::create(
+                             b, loc, v64i8,
+                             b.getStringAttr("llvm.x86.avx512.vpermi2var.qi.512"),
+                             ValueRange{half(0), low, half(1)})
+                             ->getResult(0));
+    }
+    auto pick = [&](Value mask, Value x, Value y) {
+      return arith::SelectOp::create(b, loc, mask, x, y).getResult();
+    };
+    bytesAt.push_back(pick(high, pick(bit7, segments[3], segments[2]),
+                           pick(bit7, segments[1], segments[0])));
+  }
+  // column 4t + p is byte p of tuple t: interleave bytes, then pairs
+  SmallVector<int64_t> zip(2 * tuples);
+  for (int64_t t = 0; t < tuples; ++t) {
+    zip[2 * t] = t;
+    zip[2 * t + 1] = tuples + t;
+  }
+  auto zipped = [&](Value x, Value y) {
+    return vector::ShuffleOp::create(b, loc, x, y, zip).getResult();
+  };
+  auto pairs = VectorType::get({tuples}, b.getI16Type());
+  Value bytePairs01 =
+      vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[0], bytesAt[1]));
+  Value bytePairs23 =
+      vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[2], bytesAt[3]));
+  Value magnitudes = vector::BitCastOp::create(
+      b, loc, VectorType::get({kBlockColumns}, i8),
+      zipped(bytePairs01, bytePairs23));
+  Value signs = masks(v.load(weight, kBlockColumns / 8, row, at(layout.signs())),
+                      kBlockColumns);
+  Value codes = arith::SelectOp::create(
+      b, loc, signs,
+      arith::SubIOp::create(b, loc, v.splat8(kBlockColumns, 0), magnitudes),
+      magnitudes);
+  SmallVector<Value> groups;
+  for (int64_t g = 0; g < kBlockColumns / kVectorColumns; ++g)
+    groups.push_back(vector::ExtractStridedSliceOp::create(
+        b, loc, codes, ArrayRef<int64_t>{g * kVectorColumns},
+        ArrayRef<int64_t>{kVectorColumns}, ArrayRef<int64_t>{1}));
+  return groups;
+}
+
 int64_t BlockDecoder::codeOffset() const {
   switch (format.getKind()) {
   case FormatKind::Q4:
@@ -659,6 +738,21 @@ memref::GlobalOp mlir::itq3::getOrCreateGridWordTable(Operation *moduleOp) {
       words.push_back(int32_t(word));
     }
     return DenseElementsAttr::get(t, ArrayRef<int32_t>(words));
+  });
+}
+
+memref::GlobalOp mlir::itq3::getOrCreateGridPositionTable(Operation *moduleOp) {
+  MLIRContext *ctx = moduleOp->getContext();
+  const auto &grid = ::itq3::format::builtinGrid();
+  int64_t entries = int64_t(grid.size());
+  auto type = MemRefType::get({4, entries}, IntegerType::get(ctx, 8));
+  return getOrCreateGlobal(moduleOp, "__itq3_grid_positions", type,
+                           [&](RankedTensorType t) {
+    SmallVector<int8_t> values;
+    for (int p = 0; p < 4; ++p)
+      for (const auto &entry : grid)
+        values.push_back(entry[p]);
+    return DenseElementsAttr::get(t, ArrayRef<int8_t>(values));
   });
 }
 

@@ -88,23 +88,28 @@ public:
   /// intrinsics (the target has them); otherwise they stay generic.
   /// `vnni` (with `avx2`): they may use vpdpbusd (AVX512-VNNI, AVX512VL).
   TileLowering(MatmulIntoOp op, int64_t tileRows, int64_t mmaRows,
-               bool vectorDecode, bool avx2, bool vnni, ModuleOp module)
+               bool vectorDecode, bool avx2, bool vnni, bool vbmi,
+               ModuleOp module)
       : PhaseBuilder(op), op(op), format(op.getFormat()),
         k(op.getInput().getType().getDimSize(1)), chunk(chunkSize(op)),
         tileRows(tileRows), mmaRows(mmaRows), vectorDecode(vectorDecode),
-        avx2(avx2), vnni(avx2 && vnni), module(module) {}
+        avx2(avx2), vnni(avx2 && vnni), vbmi(vbmi), module(module) {}
 
   void run() {
     bool integer = op.getInput().getType().getElementType().isInteger(8);
-    Value grid, gridWords;
+    Value grid, gridWords, gridPositions;
     bool isGrid = BlockDecoder::isGridFormat(format.getKind());
     bool vectorChunks =
         vectorDecode && chunk % BlockDecoder::kVectorColumns == 0;
     if (isGrid && vectorChunks)
       gridWords = loadGlobal(b, loc, getOrCreateGridWordTable(module));
+    if (isGrid && vectorChunks && vbmi && chunk == BlockDecoder::kBlockColumns)
+      gridPositions =
+          loadGlobal(b, loc, getOrCreateGridPositionTable(module));
     else if (isGrid)
       grid = loadGlobal(b, loc, getOrCreateGridTable(module));
-    decoder.emplace(b, loc, format, op.getWeight(), grid, gridWords);
+    decoder.emplace(b, loc, format, op.getWeight(), grid, gridWords,
+                    gridPositions);
     vectorized = vectorChunks && decoder->hasVectorCodes();
     m = dim(op.getResult(), 0);
     n = dim(op.getResult(), 1);
@@ -507,14 +512,10 @@ private:
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(chunks.getBody());
         Value first = mul(chunks.getInductionVar(), index(chunk));
-        SmallVector<Value> codes, initial;
-        for (int64_t g = 0; g < groups; ++g) {
-          Value col = add(first, index(g * kActivationBlock));
-          codes.push_back(offset ? decoder->vectorOffsetCodes(row, col)
-                                 : decoder->vectorCodes(row, col));
-          initial.push_back(vnni && !offset ? vnniBias(codes.back())
-                                            : Value());
-        }
+        SmallVector<Value> codes = chunkCodes(row, first, offset != 0);
+        SmallVector<Value> initial;
+        for (Value w : codes)
+          initial.push_back(vnni && !offset ? vnniBias(w) : Value());
         Value weightScales = chunkScales(row, first, groups);
         Value firstGroup =
             arith::DivUIOp::create(b, loc, first, index(kActivationBlock));
@@ -647,12 +648,9 @@ private:
   void decodeRows(Value rowCodes, Value scales, Value first, int64_t groups) {
     parallel({n}, [&](ValueRange iv) {
       Value row = iv[0];
-      for (int64_t g = 0; g < groups; ++g) {
-        Value col = index(g * kActivationBlock);
-        vector::StoreOp::create(b, loc,
-                                decoder->vectorCodes(row, add(first, col)),
-                                rowCodes, ValueRange{row, col});
-      }
+      for (auto [g, w] : llvm::enumerate(chunkCodes(row, first, false)))
+        vector::StoreOp::create(b, loc, w, rowCodes,
+                                ValueRange{row, index(g * kActivationBlock)});
       Value chunkScale = chunkScales(row, first, groups);
       for (int64_t g = 0; g < groups; ++g)
         memref::StoreOp::create(b, loc,
@@ -863,6 +861,22 @@ private:
             ValueRange{add(row0, index(i)), index(j * kPanelLanes)});
   }
 
+  /// The codes of the chunk's groups of 32 from column `first` of `row`,
+  /// one vector<32xi8> each: one block decode where the decoder has it
+  /// (chunks are then one block), else one vector decode per group (plus
+  /// the format's offset where `offset`).
+  SmallVector<Value> chunkCodes(Value row, Value first, bool offset) {
+    if (decoder->hasBlockCodes())
+      return decoder->blockCodes(row, first);
+    SmallVector<Value> codes;
+    for (int64_t g = 0; g < chunk / kActivationBlock; ++g) {
+      Value col = add(first, index(g * kActivationBlock));
+      codes.push_back(offset ? decoder->vectorOffsetCodes(row, col)
+                             : decoder->vectorCodes(row, col));
+    }
+    return codes;
+  }
+
   /// `body(m)` for every activation row m of the tile, in an scf.for.
   void forEachRow(function_ref<void(Value)> body) { loop(m, body); }
 
@@ -1060,7 +1074,7 @@ private:
   MatmulIntoOp op;
   FormatAttr format;
   int64_t k, chunk, tileRows, mmaRows;
-  bool vectorDecode, avx2, vnni;
+  bool vectorDecode, avx2, vnni, vbmi;
   ModuleOp module;
   std::optional<BlockDecoder> decoder;
   /// Whether the decode phases use vectorCodes().
@@ -1474,7 +1488,7 @@ struct StageTilesPass
                      "run --itq3-tile first");
         return signalPassFailure();
       }
-      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, avx2, vnni,
+      TileLowering(op, *rows, mmaRows(op, *rows), vectorDecode, avx2, vnni, vbmi,
                    getOperation())
           .run();
     }

@@ -2,6 +2,7 @@
 // RUN: itq3-opt %s --itq3-to-cpu-llvm | FileCheck %s --check-prefix=GENERIC
 // RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma,+avx512vnni,+avx512vl" | FileCheck %s --check-prefix=VNNI
 // RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma,+avx512vnni,+avx512vl" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver4 | FileCheck %s --check-prefix=ZNVER4
+// RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma,+avx512vnni,+avx512vl,+avx512bw,+avx512vbmi" | FileCheck %s --check-prefix=VBMI
 // RUN: itq3-opt %s --itq3-to-cpu-llvm="target-features=+avx2,+fma" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver3 | FileCheck %s --check-prefix=ZNVER3
 // RUN: itq3-opt %s --itq3-to-cpu-llvm | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=x86-64 | FileCheck %s --check-prefix=X86-64
 
@@ -95,6 +96,19 @@ func.func @q8(%x: memref<?x256xi8>, %w: memref<64x272xi8>, %y: memref<?x64xf32>,
 // VNNI: %[[INIT:.*]] = llvm.sub %[[ZERO]], %[[BIAS]] : vector<8xi32>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[INIT]], %{{[0-9]+}}, %[[W]])
 // VNNI-LABEL: llvm.func @_mlir_ciface_iq3
+
+// With AVX512-VBMI, a block of 256 weights decodes without gathers: per byte
+// position of the tuples, 4 vpermi2b over 128 entries of the grid each, the
+// segment chosen by bit 7 of the index byte and the high index bit.
+// VBMI-LABEL: llvm.func @iq3
+// VBMI-NOT: llvm.intr.masked.gather
+// VBMI: %[[LOW:.*]] = llvm.load %{{.*}} : !llvm.ptr -> vector<64xi8>
+// VBMI: llvm.call_intrinsic "llvm.x86.avx512.vpermi2var.qi.512"(%{{.*}}, %[[LOW]], %{{.*}}) : (vector<64xi8>, vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// VBMI: llvm.select %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi1>, vector<64xi8>
+// VBMI: llvm.shufflevector %{{.*}}, %{{.*}} [0, 64, 1, 65
+// VBMI: llvm.select %{{.*}}, %{{.*}}, %{{.*}} : vector<256xi1>, vector<256xi8>
+// VBMI-NOT: llvm.intr.masked.gather
+// VBMI-LABEL: llvm.func @_mlir_ciface_iq3
 func.func @iq3(%x: memref<?x256xi8>, %w: memref<64x110xi8>, %y: memref<?x64xf32>, %s: memref<?x8xf32>) attributes {llvm.emit_c_interface} {
   itq3.matmul_into %x, %w into %y scales %s format<iq3> rotation<none>
     : memref<?x256xi8>, memref<64x110xi8>, memref<?x64xf32>, memref<?x8xf32>

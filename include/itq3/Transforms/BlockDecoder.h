@@ -23,7 +23,8 @@ public:
   /// `weight` is the packed bytes [rows, rowBytes]. Grid formats need the
   /// module to hold the grid table: see getOrCreateGridTable.
   BlockDecoder(OpBuilder &builder, Location loc, FormatAttr format,
-               Value weight, Value gridTable, Value gridWords = {});
+               Value weight, Value gridTable, Value gridWords = {},
+               Value gridPositions = {});
 
   /// Whether `kind` is stored in the grid container (iq3, itq3_s, itq3_s64).
   static bool isGridFormat(FormatKind kind);
@@ -43,6 +44,8 @@ public:
 
   /// Columns vectorCodes() decodes together.
   static constexpr int64_t kVectorColumns = 32;
+  /// Columns blockCodes() decodes together.
+  static constexpr int64_t kBlockColumns = 256;
   /// Whether vectorCodes() decodes this format: q8, q4, ptqtp, twla and the grid
   /// formats (the grid ones need `gridWords`).
   bool hasVectorCodes() const;
@@ -62,6 +65,18 @@ public:
   /// multiple of the block) as one vector of f32; equal to scale() group by
   /// group.
   Value vectorScales(Value row, Value col);
+
+  /// Whether blockCodes() decodes this format: the grid formats of 256
+  /// weights per block, given `gridPositions`.
+  bool hasBlockCodes() const;
+  /// The codes of the 256 columns from `col` (a multiple of 256) as 8
+  /// vector<32xi8>, equal to vectorCodes() group by group, with in-register
+  /// table lookups instead of gathers (AVX512-VBMI): the 64 low index bytes
+  /// of the block in one vector, and per byte position of the grid's
+  /// 4-tuples, 4 two-source byte permutes (vpermi2b, 128 entries each) over
+  /// that position's 512 entries, chosen by bit 7 of the index byte and the
+  /// high index bit (the block's 64 of them, one mask).
+  SmallVector<Value> blockCodes(Value row, Value col);
 
   /// The offset that makes this format's codes unsigned bytes where that
   /// is free or one op (q4: 8, its stored nibbles; q8: 128, the sign bit
@@ -104,6 +119,7 @@ private:
   Value weight;
   Value gridTable;
   Value gridWords;
+  Value gridPositions;
 };
 
 /// A private constant memref.global with the 512x4 grid of lib/Format
@@ -113,6 +129,11 @@ memref::GlobalOp getOrCreateGridTable(Operation *moduleOp);
 /// The same grid as one little-endian i32 per entry (memref<512xi32>), the
 /// table vectorCodes() gathers from, created once per module.
 memref::GlobalOp getOrCreateGridWordTable(Operation *moduleOp);
+
+/// The same grid by byte position of its 4-tuples (memref<4x512xi8>: row p
+/// holds byte p of every entry), the tables blockCodes() permutes, created
+/// once per module.
+memref::GlobalOp getOrCreateGridPositionTable(Operation *moduleOp);
 
 /// A private constant memref.global of the +-1 signs of columns 0..cols-1 for
 /// a seed (memref<cols x f32>), created once per (seed, cols).

@@ -159,6 +159,10 @@ def ITQ3StageTiles : Pass<"itq3-stage-tiles", "::mlir::ModuleOp"> {
            "With avx2, the int8 products use vpdpbusd on 256-bit vectors "
            "(x biased to unsigned, the bias's products subtracted once per "
            "weight group); only for targets with AVX512-VNNI and AVX512VL">,
+    Option<"vbmi", "vbmi", "bool", /*default=*/"false",
+           "With vector-decode, the grid formats of 256-weight blocks look "
+           "their entries up with byte permutes (vpermi2b) instead of "
+           "gathers; only for targets with AVX512-VBMI and AVX512BW">,
   ];
 }
 

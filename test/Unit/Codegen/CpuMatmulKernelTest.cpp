@@ -175,6 +175,13 @@ std::vector<Case> allCases() {
   // 26 KiB) are allocated in a branch of the tile: released all the same.
   cases.push_back({F::Q8, true, 16384, 1024, 0, {8}});
 #if defined(__x86_64__)
+  // AVX512-VNNI without VBMI (Cascade Lake): panels and register blocking
+  // with the gather of grid entries instead of the byte permutes.
+  for (F format : {F::ITQ3S, F::IQ3}) {
+    Case c{format, true, 100, 512, 0, {1, 3, 8}};
+    c.cpu = "cascadelake";
+    cases.push_back(c);
+  }
   // 64-row tiles on a CPU without VNNI: register blocking, no panels.
   for (F format : {F::ITQ3S, F::Q4}) {
     Case c{format, true, 100, 512, 0, {40, 130}};
@@ -311,6 +318,31 @@ TEST(CpuMatmulKernelMutation, WrongOperandsInVnniProductAreCaught) {
     Case panels{F::Q4, true, 100, 512};
     panels.tileM = 64;
     expectCaught(panels, swapVnniOperands, m);
+  }
+}
+
+/// vpermi2b(b, idx, a) instead of vpermi2b(a, idx, b): the two halves of
+/// each 128-entry segment of the grid swapped.
+int swapGridTableHalves(mlir::Operation *module) {
+  int changed = 0;
+  module->walk([&](mlir::LLVM::CallIntrinsicOp call) {
+    if (call.getIntrin() != "llvm.x86.avx512.vpermi2var.qi.512")
+      return;
+    call->setOperands({call.getOperand(2), call.getOperand(1),
+                       call.getOperand(0)});
+    ++changed;
+  });
+  return changed;
+}
+
+TEST(CpuMatmulKernelMutation, WrongGridLookupInBlockDecodeIsCaught) {
+  std::string host = mlir::itq3::cpuFeatures("native");
+  if (!mlir::itq3::enablesFeature(host, "avx512vbmi"))
+    GTEST_SKIP() << "this host has no AVX512-VBMI";
+  for (F format : {F::ITQ3S, F::IQ3}) {
+    expectCaught({format, true, 100, 512}, swapGridTableHalves);     // rows
+    Case panels{format, true, 100, 512};
+    expectCaught(panels, swapGridTableHalves, 8);                    // panels
   }
 }
 

@@ -12,6 +12,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::itq3;
 
@@ -551,30 +553,68 @@ Value BlockDecoder::vectorNibbles(Value row, Value base) {
   return vector::ShuffleOp::create(b, loc, low, high, concat);
 }
 
-bool BlockDecoder::hasBlockCodes() const {
-  return isGridFormat(format.getKind()) && gridPositions &&
-         gridLayout(format).weights == kBlockColumns;
+bool BlockDecoder::hasBlockCodes(int64_t columns) const {
+  if (!isGridFormat(format.getKind()) || !gridPositions)
+    return false;
+  int64_t block = gridLayout(format).weights;
+  return columns % block == 0 && columns <= kBlockColumns;
 }
 
-SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col) {
-  assert(hasBlockCodes() && "no block decode for this format");
+/// `parts` (1-D vectors of one element type) one after the other, then
+/// zeros up to `width` elements.
+static Value concatenate(OpBuilder &b, Location loc, ArrayRef<Value> parts,
+                         int64_t width) {
+  auto widthOf = [](Value v) {
+    return cast<VectorType>(v.getType()).getNumElements();
+  };
+  Value whole = parts.front();
+  for (Value part : parts.drop_front()) {
+    SmallVector<int64_t> mask(widthOf(whole) + widthOf(part));
+    std::iota(mask.begin(), mask.end(), 0);
+    whole = vector::ShuffleOp::create(b, loc, whole, part, mask);
+  }
+  int64_t have = widthOf(whole);
+  if (have == width)
+    return whole;
+  auto type = VectorType::get({width - have},
+                              cast<VectorType>(whole.getType()).getElementType());
+  Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+  SmallVector<int64_t> mask(width);
+  std::iota(mask.begin(), mask.end(), 0);
+  return vector::ShuffleOp::create(b, loc, whole, zeros, mask);
+}
+
+SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col,
+                                            int64_t columns) {
+  assert(hasBlockCodes(columns) && "no block decode for these columns");
   Vec v{b, loc};
   Type i1 = b.getI1Type(), i8 = b.getI8Type();
-  constexpr int64_t tuples = kBlockColumns / 4, segment = 128;
+  constexpr int64_t lanes = kBlockColumns / 4, segment = 128;
   ::itq3::format::GridLayout layout = gridLayout(format);
-  Value base = locate(col).first;
-  auto at = [&](int64_t field) {
-    return arith::AddIOp::create(b, loc, base, constant(field));
+  int64_t tuplesPerBlock = layout.weights / 4;
+  // the fields of each block, one after the other
+  SmallVector<Value> lowParts, highParts, signParts;
+  for (int64_t first = 0; first < columns; first += layout.weights) {
+    Value base = locate(arith::AddIOp::create(b, loc, col, constant(first))).first;
+    auto field = [&](int64_t offset, int64_t n) {
+      return v.load(weight, n, row,
+                    arith::AddIOp::create(b, loc, base, constant(offset)));
+    };
+    lowParts.push_back(field(layout.qs(), tuplesPerBlock));
+    highParts.push_back(field(layout.qh(), tuplesPerBlock / 8));
+    signParts.push_back(field(layout.signs(), layout.weights / 8));
+  }
+  auto masks = [&](Value bytes) {
+    int64_t n = cast<VectorType>(bytes.getType()).getNumElements();
+    return vector::BitCastOp::create(b, loc, VectorType::get({8 * n}, i1),
+                                     bytes);
   };
-  auto masks = [&](Value bytes, int64_t n) {
-    return vector::BitCastOp::create(b, loc, VectorType::get({n}, i1), bytes);
-  };
-  Value low = v.load(weight, tuples, row, at(layout.qs()));
-  Value high = masks(v.load(weight, tuples / 8, row, at(layout.qh())), tuples);
+  Value low = concatenate(b, loc, lowParts, lanes);
+  Value high = masks(concatenate(b, loc, highParts, lanes / 8));
   Value bit7 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, low,
-                                     v.splat8(tuples, 0));
-  auto v64i8 = VectorType::get({tuples}, i8);
-  // byte p of the 64 tuples' entries
+                                     v.splat8(lanes, 0));
+  auto v64i8 = VectorType::get({lanes}, i8);
+  // byte p of the tuples' entries
   SmallVector<Value> bytesAt;
   for (int64_t p = 0; p < 4; ++p) {
     SmallVector<Value> segments;
@@ -582,7 +622,7 @@ SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col) {
       auto half = [&](int64_t h) {
         return vector::LoadOp::create(
             b, loc, v64i8, gridPositions,
-            ValueRange{constant(p), constant(s * segment + h * tuples)});
+            ValueRange{constant(p), constant(s * segment + h * lanes)});
       };
       segments.push_back(LLVM::CallIntrinsicOp::create(
                              b, loc, v64i8,
@@ -597,15 +637,15 @@ SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col) {
                            pick(bit7, segments[1], segments[0])));
   }
   // column 4t + p is byte p of tuple t: interleave bytes, then pairs
-  SmallVector<int64_t> zip(2 * tuples);
-  for (int64_t t = 0; t < tuples; ++t) {
+  SmallVector<int64_t> zip(2 * lanes);
+  for (int64_t t = 0; t < lanes; ++t) {
     zip[2 * t] = t;
-    zip[2 * t + 1] = tuples + t;
+    zip[2 * t + 1] = lanes + t;
   }
   auto zipped = [&](Value x, Value y) {
     return vector::ShuffleOp::create(b, loc, x, y, zip).getResult();
   };
-  auto pairs = VectorType::get({tuples}, b.getI16Type());
+  auto pairs = VectorType::get({lanes}, b.getI16Type());
   Value bytePairs01 =
       vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[0], bytesAt[1]));
   Value bytePairs23 =
@@ -613,14 +653,13 @@ SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col) {
   Value magnitudes = vector::BitCastOp::create(
       b, loc, VectorType::get({kBlockColumns}, i8),
       zipped(bytePairs01, bytePairs23));
-  Value signs = masks(v.load(weight, kBlockColumns / 8, row, at(layout.signs())),
-                      kBlockColumns);
+  Value signs = masks(concatenate(b, loc, signParts, kBlockColumns / 8));
   Value codes = arith::SelectOp::create(
       b, loc, signs,
       arith::SubIOp::create(b, loc, v.splat8(kBlockColumns, 0), magnitudes),
       magnitudes);
   SmallVector<Value> groups;
-  for (int64_t g = 0; g < kBlockColumns / kVectorColumns; ++g)
+  for (int64_t g = 0; g < columns / kVectorColumns; ++g)
     groups.push_back(vector::ExtractStridedSliceOp::create(
         b, loc, codes, ArrayRef<int64_t>{g * kVectorColumns},
         ArrayRef<int64_t>{kVectorColumns}, ArrayRef<int64_t>{1}));

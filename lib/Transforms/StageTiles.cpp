@@ -103,7 +103,7 @@ public:
         vectorDecode && chunk % BlockDecoder::kVectorColumns == 0;
     if (isGrid && vectorChunks)
       gridWords = loadGlobal(b, loc, getOrCreateGridWordTable(module));
-    if (isGrid && vectorChunks && vbmi && chunk == BlockDecoder::kBlockColumns)
+    if (isGrid && vectorChunks && vbmi)
       gridPositions =
           loadGlobal(b, loc, getOrCreateGridPositionTable(module));
     else if (isGrid)
@@ -862,12 +862,12 @@ private:
   }
 
   /// The codes of the chunk's groups of 32 from column `first` of `row`,
-  /// one vector<32xi8> each: one block decode where the decoder has it
-  /// (chunks are then one block), else one vector decode per group (plus
-  /// the format's offset where `offset`).
+  /// one vector<32xi8> each: one decode of the chunk's blocks where the
+  /// decoder has it, else one vector decode per group (plus the format's
+  /// offset where `offset`).
   SmallVector<Value> chunkCodes(Value row, Value first, bool offset) {
-    if (decoder->hasBlockCodes())
-      return decoder->blockCodes(row, first);
+    if (decoder->hasBlockCodes(chunk))
+      return decoder->blockCodes(row, first, chunk);
     SmallVector<Value> codes;
     for (int64_t g = 0; g < chunk / kActivationBlock; ++g) {
       Value col = add(first, index(g * kActivationBlock));

@@ -66,17 +66,18 @@ public:
   /// group.
   Value vectorScales(Value row, Value col);
 
-  /// Whether blockCodes() decodes this format: the grid formats of 256
-  /// weights per block, given `gridPositions`.
-  bool hasBlockCodes() const;
-  /// The codes of the 256 columns from `col` (a multiple of 256) as 8
-  /// vector<32xi8>, equal to vectorCodes() group by group, with in-register
-  /// table lookups instead of gathers (AVX512-VBMI): the 64 low index bytes
-  /// of the block in one vector, and per byte position of the grid's
+  /// Whether blockCodes() decodes `columns` columns of this format: the
+  /// grid formats, given `gridPositions`, whole blocks of at most 256
+  /// columns (one 256-block, or up to four 64-blocks).
+  bool hasBlockCodes(int64_t columns) const;
+  /// The codes of `columns` columns from `col` (the start of a block) as
+  /// vector<32xi8>s, equal to vectorCodes() group by group, with in-register
+  /// table lookups instead of gathers (AVX512-VBMI): the blocks' index bytes
+  /// (up to 64) in one vector, and per byte position of the grid's
   /// 4-tuples, 4 two-source byte permutes (vpermi2b, 128 entries each) over
   /// that position's 512 entries, chosen by bit 7 of the index byte and the
-  /// high index bit (the block's 64 of them, one mask).
-  SmallVector<Value> blockCodes(Value row, Value col);
+  /// high index bit (one mask for all the tuples).
+  SmallVector<Value> blockCodes(Value row, Value col, int64_t columns);
 
   /// The offset that makes this format's codes unsigned bytes where that
   /// is free or one op (q4: 8, its stored nibbles; q8: 128, the sign bit

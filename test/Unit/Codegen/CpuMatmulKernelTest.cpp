@@ -339,10 +339,11 @@ TEST(CpuMatmulKernelMutation, WrongGridLookupInBlockDecodeIsCaught) {
   std::string host = mlir::itq3::cpuFeatures("native");
   if (!mlir::itq3::enablesFeature(host, "avx512vbmi"))
     GTEST_SKIP() << "this host has no AVX512-VBMI";
-  for (F format : {F::ITQ3S, F::IQ3}) {
-    expectCaught({format, true, 100, 512}, swapGridTableHalves);     // rows
-    Case panels{format, true, 100, 512};
-    expectCaught(panels, swapGridTableHalves, 8);                    // panels
+  // itq3_s64 at K = 576: chunks of three 64-blocks decoded together.
+  for (F format : {F::ITQ3S, F::IQ3, F::ITQ3S64}) {
+    Case c{format, true, 100, format == F::ITQ3S64 ? 576 : 512};
+    expectCaught(c, swapGridTableHalves);    // register blocking
+    expectCaught(c, swapGridTableHalves, 8); // panels
   }
 }
 

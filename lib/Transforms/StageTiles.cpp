@@ -138,6 +138,13 @@ public:
     std::optional<MmaStages> mma;
     if (mmaRows)
       mma = integer ? integerMmaStages(values) : floatMmaStages();
+    // The CPU's float product of rotation<weight> rotates the activations
+    // of each chunk instead of every staged weight row (see floatChunk).
+    if (!integer && !mmaRows && vectorized &&
+        op.getRotation() == Rotation::Weight)
+      rotatedActivations = memref::AllocaOp::create(
+          b, loc, MemRefType::get({ShapedType::kDynamic, chunk}, b.getF32Type()),
+          ValueRange{m});
     auto chunks = scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
     {
       OpBuilder::InsertionGuard guard(b);
@@ -305,45 +312,95 @@ private:
     parallel({n}, [&](ValueRange iv) {
       Value v = vector::LoadOp::create(b, loc, type, buffer,
                                        ValueRange{iv[0], index(0)});
-      for (int64_t half = 1; half < chunk; half *= 2) {
-        SmallVector<int64_t> los, his, merge(chunk);
-        for (int64_t pair = 0; pair < chunk / 2; ++pair) {
-          int64_t lo = pair / half * 2 * half + pair % half;
-          los.push_back(lo);
-          his.push_back(lo + half);
-          // sums are the first chunk/2 lanes of the merge's inputs,
-          // differences the rest
-          merge[lo] = pair;
-          merge[lo + half] = chunk / 2 + pair;
-        }
-        Value u = vector::ShuffleOp::create(b, loc, v, v, los);
-        Value w = vector::ShuffleOp::create(b, loc, v, v, his);
-        v = vector::ShuffleOp::create(b, loc,
-                                      arith::AddFOp::create(b, loc, u, w),
-                                      arith::SubFOp::create(b, loc, u, w),
-                                      merge);
-      }
-      vector::StoreOp::create(b, loc, v, buffer, ValueRange{iv[0], index(0)});
+      vector::StoreOp::create(b, loc, butterflies(v), buffer,
+                              ValueRange{iv[0], index(0)});
     });
+  }
+
+  /// The chunk's values (code * scale, f32) of every tile row into
+  /// `buffer`, a row at a time: its codes as chunkCodes() decodes them, its
+  /// scales as one vector.
+  void decodeValueRows(Value buffer, Value first) {
+    int64_t groups = chunk / kActivationBlock;
+    auto v32f32 = VectorType::get({kActivationBlock}, b.getF32Type());
+    parallel({n}, [&](ValueRange iv) {
+      Value row = iv[0];
+      Value scales = chunkScales(row, first, groups);
+      for (auto [g, codes] : llvm::enumerate(chunkCodes(row, first, false))) {
+        Value scale = vector::BroadcastOp::create(
+            b, loc, v32f32, vector::ExtractOp::create(b, loc, scales, g));
+        Value values = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, v32f32, codes), scale);
+        vector::StoreOp::create(b, loc, values, buffer,
+                                ValueRange{row, index(g * kActivationBlock)});
+      }
+    });
+  }
+
+  /// Each activation row's chunk from column `first`, times the signs,
+  /// through the same butterflies into rotatedActivations.
+  void rotateActivations(Value first, Value signs) {
+    auto type = VectorType::get({chunk}, b.getF32Type());
+    parallel({m}, [&](ValueRange iv) {
+      Value x = vector::LoadOp::create(b, loc, type, op.getInput(),
+                                       ValueRange{iv[0], first});
+      if (signs)
+        x = arith::MulFOp::create(
+            b, loc, x, vector::LoadOp::create(b, loc, type, signs, first));
+      vector::StoreOp::create(b, loc, butterflies(x), rotatedActivations,
+                              ValueRange{iv[0], index(0)});
+    });
+  }
+
+  /// The unnormalized FWHT of a vector of `chunk` f32: log2(chunk) stages
+  /// of u + v, u - v at stride 2^s on shuffles.
+  Value butterflies(Value v) {
+    for (int64_t half = 1; half < chunk; half *= 2) {
+      SmallVector<int64_t> los, his, merge(chunk);
+      for (int64_t pair = 0; pair < chunk / 2; ++pair) {
+        int64_t lo = pair / half * 2 * half + pair % half;
+        los.push_back(lo);
+        his.push_back(lo + half);
+        // sums are the first chunk/2 lanes of the merge's inputs,
+        // differences the rest
+        merge[lo] = pair;
+        merge[lo + half] = chunk / 2 + pair;
+      }
+      Value u = vector::ShuffleOp::create(b, loc, v, v, los);
+      Value w = vector::ShuffleOp::create(b, loc, v, v, his);
+      v = vector::ShuffleOp::create(b, loc, arith::AddFOp::create(b, loc, u, w),
+                                    arith::SubFOp::create(b, loc, u, w), merge);
+    }
+    return v;
   }
 
   void floatChunk(Value first, Value buffer, std::optional<MmaStages> mma) {
     if (vectorized)
-      vectorDecodePhase(buffer, first, [&](Value row, Value col, Value) {
-        return decoder->vectorValues(row, col);
-      });
+      decodeValueRows(buffer, first);
     else
       decodePhase(buffer, first, [&](Value row, Value col) {
         return decoder->values(row, col);
       });
     bool unrotate = op.getRotation() == Rotation::Weight;
+    auto signTable = [&] {
+      return unrotate && format.getSeed() != 0
+                 ? loadGlobal(b, loc,
+                              getOrCreateSignTable(module, format.getSeed(), k))
+                 : Value();
+    };
+    if (rotatedActivations) {
+      // H is symmetric: x (D H q)^T = (H D x) q^T, so the chunk's H goes
+      // onto the tile's few activation rows, not its weight rows.
+      rotateActivations(first, signTable());
+      vectorFloatProduct(first, buffer, /*signs=*/{}, f32(fwhtScale(chunk)),
+                         rotatedActivations, index(0));
+      return;
+    }
     if (unrotate && vectorized)
       vectorFWHT(buffer);
     else if (unrotate)
       StageFWHTOp::create(b, loc, buffer, n);
-    Value signs;
-    if (unrotate && format.getSeed() != 0)
-      signs = loadGlobal(b, loc, getOrCreateSignTable(module, format.getSeed(), k));
+    Value signs = signTable();
     // w = D H q: the 1/sqrt(chunk) of H and the signs D go onto the
     // activations.
     auto hScale = [&] { return unrotate ? f32(fwhtScale(chunk)) : Value(); };
@@ -370,7 +427,7 @@ private:
       return;
     }
     if (vectorized) {
-      vectorFloatProduct(first, buffer, signs, hScale());
+      vectorFloatProduct(first, buffer, signs, hScale(), op.getInput(), first);
       return;
     }
     parallel({m, n}, [&](ValueRange iv) {
@@ -385,10 +442,12 @@ private:
   }
 
   /// The float product in vector form (CPU): per (m, n), w * x (times the
-  /// signs) in 8 f32 lanes over the chunk, one reduction, times `factor`.
+  /// signs) in 16 f32 lanes (one AVX-512 vector, two AVX2 ones) over the
+  /// chunk, one reduction, times `factor`;
+  /// the chunk's x are the columns from `xFirst` of `activations`.
   void vectorFloatProduct(Value first, Value buffer, Value signs,
-                          Value factor) {
-    constexpr int64_t lanes = 8;
+                          Value factor, Value activations, Value xFirst) {
+    constexpr int64_t lanes = 16;
     auto type = VectorType::get({lanes}, b.getF32Type());
     parallel({m, n}, [&](ValueRange iv) {
       Value zero = arith::ConstantOp::create(
@@ -400,8 +459,8 @@ private:
         b.setInsertionPointToStart(loop.getBody());
         Value e = loop.getInductionVar();
         Value col = add(first, e);
-        Value x = vector::LoadOp::create(b, loc, type, op.getInput(),
-                                         ValueRange{iv[0], col});
+        Value x = vector::LoadOp::create(b, loc, type, activations,
+                                         ValueRange{iv[0], add(xFirst, e)});
         if (signs)
           x = arith::MulFOp::create(
               b, loc, x,
@@ -1079,6 +1138,9 @@ private:
   std::optional<BlockDecoder> decoder;
   /// Whether the decode phases use vectorCodes().
   bool vectorized = false;
+  /// [M, chunk] f32: the chunk's activations rotated (rotation<weight> on
+  /// the CPU's float product); null otherwise.
+  Value rotatedActivations;
   Value m, n;
 };
 

@@ -584,12 +584,60 @@ static Value concatenate(OpBuilder &b, Location loc, ArrayRef<Value> parts,
   return vector::ShuffleOp::create(b, loc, whole, zeros, mask);
 }
 
+// Byte p of the grid entries of 64 tuples: index byte `low` (bit 7 also as
+// the mask `bit7`) and high index bit `high` pick one of four 128-entry
+// segments of position p's table; vpermi2b looks each up with bits 6..0.
+Value BlockDecoder::gridBytesAt(int64_t p, Value low, Value bit7, Value high) {
+  constexpr int64_t lanes = kBlockColumns / 4, segment = 128;
+  auto v64i8 = VectorType::get({lanes}, b.getI8Type());
+  SmallVector<Value> segments;
+  for (int64_t s = 0; s < 4; ++s) {
+    auto half = [&](int64_t h) {
+      return vector::LoadOp::create(
+          b, loc, v64i8, gridPositions,
+          ValueRange{constant(p), constant(s * segment + h * lanes)});
+    };
+    segments.push_back(
+        LLVM::CallIntrinsicOp::create(
+            b, loc, v64i8, b.getStringAttr("llvm.x86.avx512.vpermi2var.qi.512"),
+            ValueRange{half(0), low, half(1)})
+            ->getResult(0));
+  }
+  auto pick = [&](Value mask, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, mask, x, y).getResult();
+  };
+  return pick(high, pick(bit7, segments[3], segments[2]),
+              pick(bit7, segments[1], segments[0]));
+}
+
+// The 4 bytes of 64 tuples in column order (column 4t + p is byte p of tuple
+// t): bytes interleaved, then pairs of them.
+Value BlockDecoder::interleaveTuples(ArrayRef<Value> bytesAt) {
+  constexpr int64_t lanes = kBlockColumns / 4;
+  SmallVector<int64_t> zip(2 * lanes);
+  for (int64_t t = 0; t < lanes; ++t) {
+    zip[2 * t] = t;
+    zip[2 * t + 1] = lanes + t;
+  }
+  auto zipped = [&](Value x, Value y) {
+    return vector::ShuffleOp::create(b, loc, x, y, zip).getResult();
+  };
+  auto pairs = VectorType::get({lanes}, b.getI16Type());
+  Value bytePairs01 =
+      vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[0], bytesAt[1]));
+  Value bytePairs23 =
+      vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[2], bytesAt[3]));
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({kBlockColumns}, b.getI8Type()),
+      zipped(bytePairs01, bytePairs23));
+}
+
 SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col,
                                             int64_t columns) {
   assert(hasBlockCodes(columns) && "no block decode for these columns");
   Vec v{b, loc};
-  Type i1 = b.getI1Type(), i8 = b.getI8Type();
-  constexpr int64_t lanes = kBlockColumns / 4, segment = 128;
+  Type i1 = b.getI1Type();
+  constexpr int64_t lanes = kBlockColumns / 4;
   ::itq3::format::GridLayout layout = gridLayout(format);
   int64_t tuplesPerBlock = layout.weights / 4;
   // the fields of each block, one after the other
@@ -613,46 +661,10 @@ SmallVector<Value> BlockDecoder::blockCodes(Value row, Value col,
   Value high = masks(concatenate(b, loc, highParts, lanes / 8));
   Value bit7 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, low,
                                      v.splat8(lanes, 0));
-  auto v64i8 = VectorType::get({lanes}, i8);
-  // byte p of the tuples' entries
   SmallVector<Value> bytesAt;
-  for (int64_t p = 0; p < 4; ++p) {
-    SmallVector<Value> segments;
-    for (int64_t s = 0; s < 4; ++s) {
-      auto half = [&](int64_t h) {
-        return vector::LoadOp::create(
-            b, loc, v64i8, gridPositions,
-            ValueRange{constant(p), constant(s * segment + h * lanes)});
-      };
-      segments.push_back(LLVM::CallIntrinsicOp::create(
-                             b, loc, v64i8,
-                             b.getStringAttr("llvm.x86.avx512.vpermi2var.qi.512"),
-                             ValueRange{half(0), low, half(1)})
-                             ->getResult(0));
-    }
-    auto pick = [&](Value mask, Value x, Value y) {
-      return arith::SelectOp::create(b, loc, mask, x, y).getResult();
-    };
-    bytesAt.push_back(pick(high, pick(bit7, segments[3], segments[2]),
-                           pick(bit7, segments[1], segments[0])));
-  }
-  // column 4t + p is byte p of tuple t: interleave bytes, then pairs
-  SmallVector<int64_t> zip(2 * lanes);
-  for (int64_t t = 0; t < lanes; ++t) {
-    zip[2 * t] = t;
-    zip[2 * t + 1] = lanes + t;
-  }
-  auto zipped = [&](Value x, Value y) {
-    return vector::ShuffleOp::create(b, loc, x, y, zip).getResult();
-  };
-  auto pairs = VectorType::get({lanes}, b.getI16Type());
-  Value bytePairs01 =
-      vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[0], bytesAt[1]));
-  Value bytePairs23 =
-      vector::BitCastOp::create(b, loc, pairs, zipped(bytesAt[2], bytesAt[3]));
-  Value magnitudes = vector::BitCastOp::create(
-      b, loc, VectorType::get({kBlockColumns}, i8),
-      zipped(bytePairs01, bytePairs23));
+  for (int64_t p = 0; p < 4; ++p)
+    bytesAt.push_back(gridBytesAt(p, low, bit7, high));
+  Value magnitudes = interleaveTuples(bytesAt);
   Value signs = masks(concatenate(b, loc, signParts, kBlockColumns / 8));
   Value codes = arith::SelectOp::create(
       b, loc, signs,

@@ -92,6 +92,8 @@ private:
   Value vectorGrid(Value row, Value base, Value e);
   /// q4's 32 nibbles of the group at `base` (low nibbles are columns 0..15).
   Value vectorNibbles(Value row, Value base);
+  Value gridBytesAt(int64_t p, Value low, Value bit7, Value high);
+  Value interleaveTuples(ArrayRef<Value> bytesAt);
   /// Byte `offset` of `row`, zero-extended to i32.
   Value byteAt(Value row, Value offset);
   /// The little-endian fp16 at byte `offset` of `row`, as f32.

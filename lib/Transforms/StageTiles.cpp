@@ -658,11 +658,11 @@ private:
     registerBlockedTile();
   }
 
-  /// The CPU's int8 prefill tile as panels (VNNI): per chunk, the tile's
-  /// weight codes are decoded once into a stage in vpdpbusd's layout (per
-  /// group of 32 and quad of 4 columns, the quads of all tile rows side by
-  /// side: a 512-bit load holds one quad of 16 rows), with their scales
-  /// and their bias (see vnniBias) per (group, row). Then per block of
+  /// The CPU's int8 tile as panels (VNNI): per chunk, the tile's weight
+  /// codes are decoded once, row by row, then transposed into a stage in
+  /// vpdpbusd's layout (per group of 32 and quad of 4 columns, the quads of
+  /// all tile rows side by side: a 512-bit load holds one quad of 16 rows),
+  /// with their scales and their bias (see vnniBias) per (group, row). Then per block of
   /// activation rows, per group: one vpdpbusd per (activation row, vector
   /// of 16 weight rows) and quad, the activation row's 4 bytes broadcast,
   /// into i32 lanes that start from the bias; each group's i32 sums times

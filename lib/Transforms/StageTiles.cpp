@@ -629,20 +629,19 @@ private:
   static constexpr int64_t kPanelAccumulators = 8;
   /// Activation rows from which panels beat register blocking.
   static constexpr int64_t kPanelMinRows = 4;
-  /// The widest tile N of panels: its stages stay in L1 and its
-  /// accumulators in registers (wider tiles, such as TwinQuant's fused
-  /// kernel's, stream row by row).
+  /// Weight rows of a panel slice, at most: its stages stay in L1 and its
+  /// accumulators in registers; wider tiles (TwinQuant's fused kernel's)
+  /// run slice after slice.
   static constexpr int64_t kPanelMaxColumns = 64;
 
   /// Tiles of at least kPanelMinRows activation rows and a static N of
-  /// whole panel vectors (at most kPanelMaxColumns) run as panels with
-  /// VNNI: one decode of a weight feeds enough rows that the product, not
+  /// whole panel vectors run as panels with VNNI: one decode of a weight feeds enough rows that the product, not
   /// the decode, is the cost, and the product as outer products has no
   /// reductions.
   bool usesPanels() {
     std::optional<int64_t> rows = staticBound(op.getResult(), 0);
     return vnni && rows && *rows >= kPanelMinRows &&
-           tileRows % kPanelLanes == 0 && tileRows <= kPanelMaxColumns;
+           tileRows % kPanelLanes == 0;
   }
 
   /// Panels from kPanelMinRows activation rows, register blocking below,
@@ -667,54 +666,73 @@ private:
   /// of 16 weight rows) and quad, the activation row's 4 bytes broadcast,
   /// into i32 lanes that start from the bias; each group's i32 sums times
   /// the weight and activation scales added to f32 lanes that live in
-  /// registers over the chunk and in a stage between chunks. Rows of an
-  /// edge tile past N are zero in the stages; past M, blocks read the last
-  /// row again and never store it.
+  /// registers over the chunk and in a stage between chunks. A tile wider
+  /// than kPanelMaxColumns runs as slices of that many weight rows, one
+  /// after the other. Past N (and past M) the last row is read again and
+  /// never stored.
   void panelTile() {
     int64_t groups = chunk / kActivationBlock;
     int64_t quads = kActivationBlock / 4;
-    int64_t vectors = tileRows / kPanelLanes;
+    int64_t vectors = panelWidth / kPanelLanes;
     int64_t blockRows = std::max<int64_t>(1, kPanelAccumulators / vectors);
     int64_t staticM = *staticBound(op.getResult(), 0);
     int64_t paddedM = (staticM + blockRows - 1) / blockRows * blockRows;
     Type i32 = b.getI32Type(), f32Type = b.getF32Type();
-    Value rowCodes = zeroedStage(tileRows, chunk, b.getI8Type());
-    Value codes = stage(groups * quads, tileRows, i32);
-    Value scales = zeroedStage(groups, tileRows, f32Type);
-    Value biases = stage(groups, tileRows, i32);
-    Value acc = zeroedStage(paddedM, tileRows, f32Type);
+    Value rowCodes = stage(panelWidth, chunk, b.getI8Type());
+    Value codes = stage(groups * quads, panelWidth, i32);
+    Value scales = stage(groups, panelWidth, f32Type);
+    Value biases = stage(groups, panelWidth, i32);
+    Value acc = stage(paddedM, panelWidth, f32Type);
     Value activations = biasedActivations();
-    auto chunks = scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(chunks.getBody());
-      Value first = mul(chunks.getInductionVar(), index(chunk));
-      decodeRows(rowCodes, scales, first, groups);
-      interleavePanel(rowCodes, codes, biases, groups);
-      Value blocks = arith::CeilDivUIOp::create(b, loc, m, index(blockRows));
-      loop(blocks, [&](Value block) {
-        panelBlock(codes, scales, biases, acc, activations, first,
-                   mul(block, index(blockRows)), blockRows, groups);
+    Value slices = arith::CeilDivUIOp::create(b, loc, n, index(panelWidth));
+    loop(slices, [&](Value slice) {
+      Value sliceRow = mul(slice, index(panelWidth));
+      zeroFill(acc);
+      auto chunks =
+          scf::ForOp::create(b, loc, index(0), index(k / chunk), index(1));
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(chunks.getBody());
+        Value first = mul(chunks.getInductionVar(), index(chunk));
+        decodeRows(rowCodes, scales, first, groups, sliceRow);
+        interleavePanel(rowCodes, codes, biases, groups);
+        Value blocks = arith::CeilDivUIOp::create(b, loc, m, index(blockRows));
+        loop(blocks, [&](Value block) {
+          panelBlock(codes, scales, biases, acc, activations, first,
+                     mul(block, index(blockRows)), blockRows, groups);
+        });
+      }
+      parallel({m, index(panelWidth)}, [&](ValueRange iv) {
+        Value col = add(sliceRow, iv[1]);
+        Value inside =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, n);
+        auto store = scf::IfOp::create(b, loc, inside);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(store.thenBlock()->getTerminator());
+        storeResult(memref::LoadOp::create(b, loc, acc, iv),
+                    ValueRange{iv[0], col});
       });
-    }
-    parallel({m, n}, [&](ValueRange iv) {
-      storeResult(memref::LoadOp::create(b, loc, acc, iv), iv);
     });
   }
 
-  /// The chunk's codes of every tile row, row by row ([row, column], one
-  /// vector store per group), and the groups' scales, [group, row].
-  void decodeRows(Value rowCodes, Value scales, Value first, int64_t groups) {
-    parallel({n}, [&](ValueRange iv) {
-      Value row = iv[0];
+  /// The chunk's codes of the slice's weight rows from `sliceRow`, row by
+  /// row ([row, column], one vector store per group), and the groups'
+  /// scales, [group, row]. Rows past N decode the last row again: their
+  /// lanes are never stored.
+  void decodeRows(Value rowCodes, Value scales, Value first, int64_t groups,
+                  Value sliceRow) {
+    Value lastRow = arith::SubIOp::create(b, loc, n, index(1));
+    parallel({index(panelWidth)}, [&](ValueRange iv) {
+      Value slot = iv[0];
+      Value row = arith::MinSIOp::create(b, loc, add(sliceRow, slot), lastRow);
       for (auto [g, w] : llvm::enumerate(chunkCodes(row, first, false)))
         vector::StoreOp::create(b, loc, w, rowCodes,
-                                ValueRange{row, index(g * kActivationBlock)});
+                                ValueRange{slot, index(g * kActivationBlock)});
       Value chunkScale = chunkScales(row, first, groups);
       for (int64_t g = 0; g < groups; ++g)
         memref::StoreOp::create(b, loc,
                                 vector::ExtractOp::create(b, loc, chunkScale, g),
-                                scales, ValueRange{index(g), row});
+                                scales, ValueRange{index(g), slot});
     });
   }
 
@@ -730,7 +748,7 @@ private:
     auto words = VectorType::get({quads}, b.getI32Type());
     auto v16i32 = VectorType::get({kPanelLanes}, b.getI32Type());
     auto v64i8 = VectorType::get({4 * kPanelLanes}, b.getI8Type());
-    parallel({index(groups), index(tileRows / kPanelLanes)}, [&](ValueRange iv) {
+    parallel({index(groups), index(panelWidth / kPanelLanes)}, [&](ValueRange iv) {
       Value row0 = mul(iv[1], index(kPanelLanes));
       Value col = mul(iv[0], index(kActivationBlock));
       SmallVector<Value> rows;
@@ -854,7 +872,7 @@ private:
                   Value activations, Value first, Value row0, int64_t rows,
                   int64_t groups) {
     int64_t quads = kActivationBlock / 4;
-    int64_t vectors = tileRows / kPanelLanes;
+    int64_t vectors = panelWidth / kPanelLanes;
     auto v16f32 = VectorType::get({kPanelLanes}, b.getF32Type());
     auto v16i32 = VectorType::get({kPanelLanes}, b.getI32Type());
     // Rows past M read the last row: its scales are finite, its lanes
@@ -1138,6 +1156,8 @@ private:
   std::optional<BlockDecoder> decoder;
   /// Whether the decode phases use vectorCodes().
   bool vectorized = false;
+  /// Weight rows of a panel slice (panelTile).
+  int64_t panelWidth = std::min(tileRows, kPanelMaxColumns);
   /// [M, chunk] f32: the chunk's activations rotated (rotation<weight> on
   /// the CPU's float product); null otherwise.
   Value rotatedActivations;

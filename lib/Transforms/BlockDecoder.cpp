@@ -691,16 +691,11 @@ int64_t BlockDecoder::codeOffset() const {
 
 Value BlockDecoder::vectorOffsetCodes(Value row, Value col) {
   assert(codeOffset() != 0 && "codes not stored with an offset");
-  Value base = locate(col).first;
   if (format.getKind() == FormatKind::Q4)
-    return vectorNibbles(row, base);
+    return vectorNibbles(row, locate(col).first);
   // q8: w + 128 is w with its sign bit flipped.
-  Vec v{b, loc};
-  return arith::XOrIOp::create(
-      b, loc,
-      v.load(weight, kVectorColumns, row,
-             arith::AddIOp::create(b, loc, base, constant(2))),
-      v.splat8(kVectorColumns, int8_t(-128)));
+  return arith::XOrIOp::create(b, loc, vectorCodes(row, col),
+                               Vec{b, loc}.splat8(kVectorColumns, int8_t(-128)));
 }
 
 int64_t BlockDecoder::vectorScaleGroups() const {

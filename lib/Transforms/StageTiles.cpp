@@ -101,13 +101,14 @@ public:
     bool isGrid = BlockDecoder::isGridFormat(format.getKind());
     bool vectorChunks =
         vectorDecode && chunk % BlockDecoder::kVectorColumns == 0;
-    if (isGrid && vectorChunks)
+    if (isGrid && vectorChunks) {
       gridWords = loadGlobal(b, loc, getOrCreateGridWordTable(module));
-    if (isGrid && vectorChunks && vbmi)
-      gridPositions =
-          loadGlobal(b, loc, getOrCreateGridPositionTable(module));
-    else if (isGrid)
+      if (vbmi)
+        gridPositions =
+            loadGlobal(b, loc, getOrCreateGridPositionTable(module));
+    } else if (isGrid) {
       grid = loadGlobal(b, loc, getOrCreateGridTable(module));
+    }
     decoder.emplace(b, loc, format, op.getWeight(), grid, gridWords,
                     gridPositions);
     vectorized = vectorChunks && decoder->hasVectorCodes();
@@ -635,9 +636,9 @@ private:
   static constexpr int64_t kPanelMaxColumns = 64;
 
   /// Tiles of at least kPanelMinRows activation rows and a static N of
-  /// whole panel vectors run as panels with VNNI: one decode of a weight feeds enough rows that the product, not
-  /// the decode, is the cost, and the product as outer products has no
-  /// reductions.
+  /// whole panel vectors run as panels with VNNI: one decode of a weight
+  /// feeds enough rows that the product, not the decode, is the cost, and
+  /// the product as outer products has no reductions.
   bool usesPanels() {
     std::optional<int64_t> rows = staticBound(op.getResult(), 0);
     return vnni && rows && *rows >= kPanelMinRows &&
@@ -661,9 +662,10 @@ private:
   /// codes are decoded once, row by row, then transposed into a stage in
   /// vpdpbusd's layout (per group of 32 and quad of 4 columns, the quads of
   /// all tile rows side by side: a 512-bit load holds one quad of 16 rows),
-  /// with their scales and their bias (see vnniBias) per (group, row). Then per block of
-  /// activation rows, per group: one vpdpbusd per (activation row, vector
-  /// of 16 weight rows) and quad, the activation row's 4 bytes broadcast,
+  /// with their scales and their bias (see vnniBias) per (group, row).
+  /// Then per block of activation rows, per group: one vpdpbusd per
+  /// (activation row, vector of 16 weight rows) and quad, the activation
+  /// row's 4 bytes broadcast,
   /// into i32 lanes that start from the bias; each group's i32 sums times
   /// the weight and activation scales added to f32 lanes that live in
   /// registers over the chunk and in a stage between chunks. A tile wider
@@ -767,7 +769,7 @@ private:
         vector::StoreOp::create(
             b, loc, byQuad[q], codes,
             ValueRange{add(mul(iv[0], index(quads)), index(q)), row0});
-        sum = dotPanel(sum, bias,
+        sum = dotBytes(sum, bias,
                        vector::BitCastOp::create(b, loc, v64i8, byQuad[q]));
       }
       vector::StoreOp::create(b, loc, arith::SubIOp::create(b, loc, zero, sum),
@@ -779,8 +781,8 @@ private:
   /// per quad: pairs of rows merged into 16 lanes, then three levels of
   /// two-source shuffles, each splitting its quads in halves and doubling
   /// the rows (32 shuffles in all, about one vpermt2d each, against 128
-  /// extracts and stores). Every vector tracks its lanes as (quad, row), sorted, and each
-  /// mask comes from them.
+  /// extracts and stores). Every vector tracks its lanes as (quad, row),
+  /// sorted, and each mask comes from them.
   SmallVector<Value> transposeQuads(ArrayRef<Value> rows) {
     using Lane = std::pair<int64_t, int64_t>; // (quad, row)
     struct Part {
@@ -844,11 +846,6 @@ private:
         vector::LoadOp::create(b, loc, v16i32, codes, ValueRange{quadRow, row}));
   }
 
-  /// acc + vpdpbusd(unsigned bytes u, signed bytes s), 16 i32 lanes.
-  Value dotPanel(Value acc, Value u, Value s) {
-    return intrinsic("llvm.x86.avx512.vpdpbusd.512", acc.getType(), {acc, u, s});
-  }
-
   /// Activation row `row`'s 4 bytes from `col` in all 64 byte lanes.
   Value broadcastQuad(Value activations, Value row, Value col) {
     Value quad = vector::LoadOp::create(
@@ -895,11 +892,14 @@ private:
       b.setInsertionPointToStart(groupLoop.getBody());
       Value g = groupLoop.getInductionVar();
       Value col = add(first, mul(g, index(kActivationBlock)));
-      SmallVector<Value> dots;
+      SmallVector<Value> bias, ws, dots;
+      for (int64_t j = 0; j < vectors; ++j) {
+        SmallVector<Value, 2> at{g, index(j * kPanelLanes)};
+        bias.push_back(vector::LoadOp::create(b, loc, v16i32, biases, at));
+        ws.push_back(vector::LoadOp::create(b, loc, v16f32, scales, at));
+      }
       for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < vectors; ++j)
-          dots.push_back(vector::LoadOp::create(
-              b, loc, v16i32, biases, ValueRange{g, index(j * kPanelLanes)}));
+        dots.append(bias);
       for (int64_t q = 0; q < quads; ++q) {
         Value quadRow = add(mul(g, index(quads)), index(q));
         SmallVector<Value> w;
@@ -908,7 +908,7 @@ private:
         for (int64_t i = 0; i < rows; ++i) {
           Value x = broadcastQuad(activations, xRows[i], add(col, index(4 * q)));
           for (int64_t j = 0; j < vectors; ++j)
-            dots[i * vectors + j] = dotPanel(dots[i * vectors + j], x, w[j]);
+            dots[i * vectors + j] = dotBytes(dots[i * vectors + j], x, w[j]);
         }
       }
       SmallVector<Value> updated;
@@ -917,12 +917,10 @@ private:
                                           ValueRange{xRows[i], add(firstGroup, g)});
         Value xsLanes = vector::BroadcastOp::create(b, loc, v16f32, xs);
         for (int64_t j = 0; j < vectors; ++j) {
-          Value ws = vector::LoadOp::create(
-              b, loc, v16f32, scales, ValueRange{g, index(j * kPanelLanes)});
           Value total = arith::SIToFPOp::create(b, loc, v16f32,
                                                 dots[i * vectors + j]);
           Value term = arith::MulFOp::create(
-              b, loc, total, arith::MulFOp::create(b, loc, ws, xsLanes),
+              b, loc, total, arith::MulFOp::create(b, loc, ws[j], xsLanes),
               contract());
           updated.push_back(arith::AddFOp::create(
               b, loc, groupLoop.getRegionIterArg(i * vectors + j), term,
@@ -943,8 +941,10 @@ private:
   /// decoder has it, else one vector decode per group (plus the format's
   /// offset where `offset`).
   SmallVector<Value> chunkCodes(Value row, Value first, bool offset) {
-    if (decoder->hasBlockCodes(chunk))
+    if (decoder->hasBlockCodes(chunk)) {
+      assert(!offset && "the grid formats' codes have no offset form");
       return decoder->blockCodes(row, first, chunk);
+    }
     SmallVector<Value> codes;
     for (int64_t g = 0; g < chunk / kActivationBlock; ++g) {
       Value col = add(first, index(g * kActivationBlock));
@@ -1093,10 +1093,13 @@ private:
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(v8i32, 0));
   }
 
-  /// acc + vpdpbusd(unsigned bytes u, signed bytes s), 8 i32 lanes.
+  /// acc + vpdpbusd(unsigned bytes u, signed bytes s), in acc's 8 (256-bit)
+  /// or 16 (512-bit) i32 lanes.
   Value dotBytes(Value acc, Value u, Value s) {
-    auto v8i32 = VectorType::get({8}, b.getI32Type());
-    return intrinsic("llvm.x86.avx512.vpdpbusd.256", v8i32, {acc, u, s});
+    int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
+    return intrinsic(lanes == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                                 : "llvm.x86.avx512.vpdpbusd.256",
+                     acc.getType(), {acc, u, s});
   }
 
   /// `count` lane numbers from `from` in steps of `step`.

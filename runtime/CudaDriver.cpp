@@ -1,6 +1,7 @@
 //===- CudaDriver.cpp - the CUDA driver API, opened at run time -----------===//
 #include "itq3/Runtime/CudaDriver.h"
 
+#include <cstdlib>
 #include <dlfcn.h>
 
 namespace itq3::rt {
@@ -13,6 +14,12 @@ using CUmodule = void *;
 using CUfunction = void *;
 using CUevent = void *;
 using CUstream = void *;
+using CUgraph = void *;
+using CUgraphExec = void *;
+
+// From cuda.h.
+constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
+constexpr int kCaptureModeRelaxed = 2;
 
 struct CudaDriver::Api {
   CUresult (*init)(unsigned);
@@ -38,6 +45,22 @@ struct CudaDriver::Api {
   CUresult (*eventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*eventDestroy)(CUevent);
   CUresult (*getErrorString)(CUresult, const char **);
+  // The CUDA backend of whole models (GpuModel, GpuShim).
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*moduleUnload)(CUmodule);
+  CUresult (*streamCreate)(CUstream *, unsigned);
+  CUresult (*streamDestroy)(CUstream);
+  CUresult (*streamSynchronize)(CUstream);
+  CUresult (*memcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*memcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  // CUDA graphs: optional (a driver without them runs every step eagerly).
+  CUresult (*streamBeginCapture)(CUstream, int);
+  CUresult (*streamEndCapture)(CUstream, CUgraph *);
+  CUresult (*graphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*graphExecUpdate)(CUgraphExec, CUgraph, void *);
+  CUresult (*graphLaunch)(CUgraphExec, CUstream);
+  CUresult (*graphDestroy)(CUgraph);
+  CUresult (*graphExecDestroy)(CUgraphExec);
 };
 
 namespace {
@@ -79,15 +102,44 @@ bool resolveAll(void *lib, CudaDriver::Api &a, std::string &why) {
          resolve(lib, a.eventElapsedTime,
                  {"cuEventElapsedTime_v2", "cuEventElapsedTime"}, why) &&
          resolve(lib, a.eventDestroy, {"cuEventDestroy_v2"}, why) &&
-         resolve(lib, a.getErrorString, {"cuGetErrorString"}, why);
+         resolve(lib, a.getErrorString, {"cuGetErrorString"}, why) &&
+         resolve(lib, a.deviceGetAttribute, {"cuDeviceGetAttribute"}, why) &&
+         resolve(lib, a.moduleUnload, {"cuModuleUnload"}, why) &&
+         resolve(lib, a.streamCreate, {"cuStreamCreate"}, why) &&
+         resolve(lib, a.streamDestroy, {"cuStreamDestroy_v2"}, why) &&
+         resolve(lib, a.streamSynchronize, {"cuStreamSynchronize"}, why) &&
+         resolve(lib, a.memcpyHtoDAsync, {"cuMemcpyHtoDAsync_v2"}, why) &&
+         resolve(lib, a.memcpyDtoHAsync, {"cuMemcpyDtoHAsync_v2"}, why);
+}
+
+/// The graph calls, all or none.
+bool resolveGraphs(void *lib, CudaDriver::Api &a) {
+  std::string why;
+  bool all =
+      resolve(lib, a.streamBeginCapture, {"cuStreamBeginCapture_v2"}, why) &&
+      resolve(lib, a.streamEndCapture, {"cuStreamEndCapture"}, why) &&
+      resolve(lib, a.graphInstantiate, {"cuGraphInstantiateWithFlags"},
+              why) &&
+      resolve(lib, a.graphExecUpdate, {"cuGraphExecUpdate_v2"}, why) &&
+      resolve(lib, a.graphLaunch, {"cuGraphLaunch"}, why) &&
+      resolve(lib, a.graphDestroy, {"cuGraphDestroy"}, why) &&
+      resolve(lib, a.graphExecDestroy, {"cuGraphExecDestroy"}, why);
+  if (!all)
+    a.streamBeginCapture = nullptr;
+  return all;
 }
 
 } // namespace
 
 std::unique_ptr<CudaDriver> CudaDriver::open(std::string &why) {
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  // ITQ3_CUDA_DRIVER names another driver library: the tests' stand-in
+  // that runs the kernels emulated on the CPU (test/Unit/Runtime/FakeCuda).
+  const char *path = std::getenv("ITQ3_CUDA_DRIVER");
+  if (!path || !*path)
+    path = "libcuda.so.1";
+  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!library) {
-    why = "no CUDA driver (libcuda.so.1 not found)";
+    why = std::string("no CUDA driver (") + path + " not found)";
     return nullptr;
   }
   std::unique_ptr<CudaDriver> driver(new CudaDriver());
@@ -95,6 +147,7 @@ std::unique_ptr<CudaDriver> CudaDriver::open(std::string &why) {
   driver->api = std::make_unique<Api>();
   if (!resolveAll(library, *driver->api, why))
     return nullptr;
+  resolveGraphs(library, *driver->api);
   Api &a = *driver->api;
   int count = 0;
   if (!driver->check(a.init(0), "cuInit", why) ||
@@ -201,12 +254,79 @@ bool CudaDriver::launch(void *function, unsigned gridX, unsigned gridY,
 bool CudaDriver::timeOnDefaultStream(
     const std::function<bool(std::string &)> &work, float &milliseconds,
     std::string &error) {
+  return timeOnStream(nullptr, work, milliseconds, error);
+}
+
+bool CudaDriver::computeCapability(int &major, int &minor,
+                                   std::string &error) {
+  return check(api->deviceGetAttribute(&major, kComputeCapabilityMajor,
+                                       device),
+               "cuDeviceGetAttribute", error) &&
+         check(api->deviceGetAttribute(&minor, kComputeCapabilityMinor,
+                                       device),
+               "cuDeviceGetAttribute", error);
+}
+
+bool CudaDriver::loadImage(const void *image, void *&module,
+                           std::string &error) {
+  return check(api->moduleLoadData(&module, image), "cuModuleLoadData", error);
+}
+
+void CudaDriver::unloadModule(void *module) {
+  if (module)
+    api->moduleUnload(module);
+}
+
+bool CudaDriver::function(void *module, const char *name, void *&fn,
+                          std::string &error) {
+  return check(api->moduleGetFunction(&fn, module, name),
+               "cuModuleGetFunction", error);
+}
+
+bool CudaDriver::createStream(void *&stream, std::string &error) {
+  return check(api->streamCreate(&stream, 0), "cuStreamCreate", error);
+}
+
+void CudaDriver::destroyStream(void *stream) {
+  if (stream)
+    api->streamDestroy(stream);
+}
+
+bool CudaDriver::synchronize(void *stream, std::string &error) {
+  return check(api->streamSynchronize(stream), "cuStreamSynchronize", error);
+}
+
+bool CudaDriver::copyToDeviceAsync(CUdeviceptr dst, const void *src,
+                                   size_t bytes, void *stream,
+                                   std::string &error) {
+  return check(api->memcpyHtoDAsync(dst, src, bytes, stream),
+               "cuMemcpyHtoDAsync", error);
+}
+
+bool CudaDriver::copyToHostAsync(void *dst, CUdeviceptr src, size_t bytes,
+                                 void *stream, std::string &error) {
+  return check(api->memcpyDtoHAsync(dst, src, bytes, stream),
+               "cuMemcpyDtoHAsync", error);
+}
+
+bool CudaDriver::launchOn(void *stream, void *fn, const unsigned grid[3],
+                          const unsigned block[3], unsigned sharedBytes,
+                          void **params, std::string &error) {
+  return check(api->launchKernel(fn, grid[0], grid[1], grid[2], block[0],
+                                 block[1], block[2], sharedBytes, stream,
+                                 params, nullptr),
+               "cuLaunchKernel", error);
+}
+
+bool CudaDriver::timeOnStream(void *stream,
+                              const std::function<bool(std::string &)> &work,
+                              float &milliseconds, std::string &error) {
   CUevent start = nullptr, stop = nullptr;
   bool ok = check(api->eventCreate(&start, 0), "cuEventCreate", error) &&
             check(api->eventCreate(&stop, 0), "cuEventCreate", error) &&
-            check(api->eventRecord(start, nullptr), "cuEventRecord", error) &&
+            check(api->eventRecord(start, stream), "cuEventRecord", error) &&
             work(error) &&
-            check(api->eventRecord(stop, nullptr), "cuEventRecord", error) &&
+            check(api->eventRecord(stop, stream), "cuEventRecord", error) &&
             check(api->eventSynchronize(stop), "cuEventSynchronize", error) &&
             check(api->eventElapsedTime(&milliseconds, start, stop),
                   "cuEventElapsedTime", error);
@@ -214,6 +334,48 @@ bool CudaDriver::timeOnDefaultStream(
     if (e)
       api->eventDestroy(e);
   return ok;
+}
+
+bool CudaDriver::hasGraphs() const { return api->streamBeginCapture; }
+
+bool CudaDriver::beginCapture(void *stream, std::string &error) {
+  // Relaxed: the host code may allocate (cuMemAlloc) while it is captured,
+  // when the step's arena grows.
+  return check(api->streamBeginCapture(stream, kCaptureModeRelaxed),
+               "cuStreamBeginCapture", error);
+}
+
+bool CudaDriver::endCapture(void *stream, void *&graph, std::string &error) {
+  return check(api->streamEndCapture(stream, &graph), "cuStreamEndCapture",
+               error);
+}
+
+bool CudaDriver::instantiate(void *graph, void *&exec, std::string &error) {
+  return check(api->graphInstantiate(&exec, graph, 0), "cuGraphInstantiate",
+               error);
+}
+
+bool CudaDriver::update(void *exec, void *graph) {
+  // CUgraphExecUpdateResultInfo: a result code and two node handles.
+  struct {
+    int result;
+    void *errorNode, *errorFromNode;
+  } info = {};
+  return api->graphExecUpdate(exec, graph, &info) == 0;
+}
+
+bool CudaDriver::launchGraph(void *exec, void *stream, std::string &error) {
+  return check(api->graphLaunch(exec, stream), "cuGraphLaunch", error);
+}
+
+void CudaDriver::destroyGraph(void *graph) {
+  if (graph)
+    api->graphDestroy(graph);
+}
+
+void CudaDriver::destroyGraphExec(void *exec) {
+  if (exec)
+    api->graphExecDestroy(exec);
 }
 
 } // namespace itq3::rt

@@ -129,16 +129,21 @@ void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createITQ3BindDeviceBuffers());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createITQ3NameKernels());
   pm.addPass(createConvertITQ3ToNVVM());
 }
 
 void mlir::itq3::buildGpuEmulationPipeline(OpPassManager &pm,
-                                            bool reverseThreads) {
-  pm.addPass(createITQ3EmulateGPU(ITQ3EmulateGPUOptions{reverseThreads}));
+                                            bool reverseThreads,
+                                            bool exportKernels) {
+  pm.addPass(createITQ3EmulateGPU(
+      ITQ3EmulateGPUOptions{reverseThreads, exportKernels}));
   pm.addPass(createCanonicalizerPass());
   // Threads whose phase allocates run in an alloca_scope each.
   pm.addPass(createITQ3InlineAllocaScopes());
   addLLVMLowering(pm, /*openmp=*/false);
+  if (exportKernels)
+    pm.addPass(createITQ3ExportKernelLaunchers());
 }
 
 void mlir::itq3::buildGpuBinaryPipeline(OpPassManager &pm,
@@ -174,7 +179,8 @@ void mlir::itq3::registerITQ3Pipelines() {
       "Run the GPU kernels of --itq3-to-gpu-kernels' output on the CPU "
       "(--itq3-emulate-gpu), then lower the module to the LLVM dialect",
       [](OpPassManager &pm, const GpuEmulationPipelineOptions &options) {
-        buildGpuEmulationPipeline(pm, options.reverseThreads);
+        buildGpuEmulationPipeline(pm, options.reverseThreads,
+                                  options.exportKernels);
       });
   PassPipelineRegistration<CpuPipelineOptions>(
       "itq3-to-cpu-llvm",

@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <unistd.h>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 namespace itq3::graph {
@@ -410,6 +411,32 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
   return Status::success();
 }
 
+/// The GPU kernels, emulated, with launchers: see
+/// CompileOptions::emulatedKernelsPath.
+Status writeEmulatedKernels(const GraphPlan &plan, const CompileOptions &o) {
+  Lowering lowering;
+  mlir::itq3::PtxPipelineOptions pipeline;
+  if (Status s = lowering.run(plan, "", "", "for the GPU emulation",
+                              [&](mlir::OpPassManager &pm) {
+                                mlir::itq3::buildGpuKernelPipeline(pm,
+                                                                   pipeline);
+                                mlir::itq3::buildGpuEmulationPipeline(
+                                    pm, /*reverseThreads=*/false,
+                                    /*exportKernels=*/true);
+                              });
+      !s)
+    return s;
+  rt::CodeObject code;
+  if (Status s = link({&lowering}, o, /*openmp=*/false, code); !s)
+    return s;
+  std::ofstream out(o.emulatedKernelsPath, std::ios::binary);
+  out.write(reinterpret_cast<const char *>(code.bytes.data()),
+            std::streamsize(code.bytes.size()));
+  if (!out.flush())
+    return Status::error(o.emulatedKernelsPath + ": cannot write");
+  return Status::success();
+}
+
 std::string number(double v) {
   std::ostringstream os;
   os.precision(9);
@@ -507,6 +534,11 @@ Status compileModel(model::Model &m, const CompileOptions &o,
       return s;
     writer.addCode(std::move(code));
     lap(ptx ? "compile (ptx)" : "compile (" + chips[i] + ")");
+  }
+  if (!o.emulatedKernelsPath.empty() && !chips.empty()) {
+    if (Status s = writeEmulatedKernels(plan, o); !s)
+      return s;
+    lap("compile (emulated kernels)");
   }
   // Every target's code has the same entry points with the same bindings;
   // the function table names the CPU's (or the first GPU's) target.

@@ -57,13 +57,18 @@ const char *usage =
     "                     GPU mapping run by --itq3-emulate-gpu (slow; checks\n"
     "                     the GPU kernels on a machine without a GPU)\n"
     "  --emit-graph FILE  also write the model graph (itq3 IR) to FILE\n"
+    "  --emit-emulated-kernels FILE\n"
+    "                     with a GPU target: also write the GPU kernels\n"
+    "                     emulated on the CPU (a shared object that the test\n"
+    "                     driver test/Unit/Runtime/FakeCuda runs in place of\n"
+    "                     libcuda, to check the CUDA backend without a GPU)\n"
     "calibrated quantization of the layers' linears (the statistics of\n"
     "itq3-run --calibrate TEXT --calib-stats FILE can be reused here):\n";
 
 struct Options {
   std::string model, tokenizer, output, format, rotation = "activation";
   std::string headFormat = "q8", embeddingFormat = "q8", targets = "cpu";
-  std::string cpu = "native", cpuMapping = "cpu", graph;
+  std::string cpu = "native", cpuMapping = "cpu", graph, emulatedKernels;
   uint64_t signSeed = 0;
   int64_t ctx = 0, prefillChunk = 512;
   unsigned threads = 0;
@@ -111,6 +116,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--cpu") o.cpu = v;
     else if (a == "--cpu-mapping") o.cpuMapping = v;
     else if (a == "--emit-graph") o.graph = v;
+    else if (a == "--emit-emulated-kernels") o.emulatedKernels = v;
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
     else if (a == "-o") o.output = v;
     else if (parseCalibrationFlag(a, v, o.calib)) continue;
@@ -205,6 +211,7 @@ int main(int argc, char **argv) {
   co.cpu = o.cpu;
   co.cpuMapping = o.cpuMapping;
   co.graphPath = o.graph;
+  co.emulatedKernelsPath = o.emulatedKernels;
 
   auto start = std::chrono::steady_clock::now();
   model::Model m;

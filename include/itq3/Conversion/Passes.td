@@ -102,6 +102,18 @@ def ITQ3BindDeviceBuffers
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def ITQ3NameKernels : Pass<"itq3-name-kernels", "::mlir::ModuleOp"> {
+  let summary = "Name every outlined kernel after its gpu.module";
+  let description = [{
+    After `--gpu-kernel-outlining`, which names each kernel after the host
+    function that launched it (every kernel of `layer` is `layer_kernel`,
+    in modules `layer_kernel`, `layer_kernel_0`, ...): each kernel takes
+    its module's name (`<module>_<kernel>` where a module holds several),
+    and the launches follow, so kernel names are unique in the program, as
+    profilers and the runtime's tests see them.
+  }];
+}
+
 def ConvertITQ3ModelToSCF
     : Pass<"convert-itq3-model-to-scf", "::mlir::ModuleOp"> {
   let summary = "Lower the model-level itq3 ops to loops (the CPU mapping)";
@@ -181,7 +193,30 @@ def ITQ3EmulateGPU : Pass<"itq3-emulate-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"reverseThreads", "reverse-threads", "bool", /*default=*/"false",
            "Run the threads of every phase in descending order">,
+    Option<"exportKernels", "export-kernels", "bool", /*default=*/"false",
+           "Keep each kernel's emulation public, marked `itq3.kernel = "
+           "\"name\"`, for --itq3-export-kernel-launchers">,
   ];
+}
+
+def ITQ3ExportKernelLaunchers
+    : Pass<"itq3-export-kernel-launchers", "::mlir::ModuleOp"> {
+  let summary = "Give each emulated kernel the entry point a driver calls";
+  let description = [{
+    On the LLVM dialect, after `--itq3-emulate-gpu{export-kernels}` and the
+    lowering to LLVM: for each function marked `itq3.kernel = "K"` (an
+    emulated kernel, whose parameters are the kernel's, as the host's
+    `mgpuLaunchKernel` passes them, then the grid and block sizes), emits
+
+      void __itq3_launch_K(void **params, i64 gx, gy, gz, bx, by, bz)
+
+    which loads each parameter from `params[i]` (the `kernelParams` array
+    of `cuLaunchKernel`) and calls the emulation, and a string constant
+    `__itq3_launch_K_signature` with one letter per parameter (`p` pointer,
+    `i` i64, `w` i32, `f` f32, `d` f64). A stand-in CUDA driver runs a
+    bundle's GPU host code on the CPU through these (test/Unit/Runtime).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // ITQ3_CONVERSION_PASSES_TD

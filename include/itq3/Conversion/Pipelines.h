@@ -98,6 +98,11 @@ struct GpuEmulationPipelineOptions
       *this, "reverse-threads",
       llvm::cl::desc("Run the threads of every phase in descending order"),
       llvm::cl::init(false)};
+  Option<bool> exportKernels{
+      *this, "export-kernels",
+      llvm::cl::desc("Give each kernel's emulation a cuLaunchKernel-style "
+                     "entry point (--itq3-export-kernel-launchers)"),
+      llvm::cl::init(false)};
 };
 
 /// [tensor-level itq3.matmul -> rotation placed -> buffers ->]
@@ -114,8 +119,11 @@ void buildGpuBinaryPipeline(OpPassManager &pm,
 /// The output of buildGpuKernelPipeline executed on the CPU: the kernels
 /// emulated by --itq3-emulate-gpu, then the host code to the LLVM dialect,
 /// ready for the JIT. Threads run in descending order with
-/// `reverseThreads`, for the race check.
-void buildGpuEmulationPipeline(OpPassManager &pm, bool reverseThreads);
+/// `reverseThreads`, for the race check. With `exportKernels`, each kernel's
+/// emulation also gets a cuLaunchKernel-style entry point
+/// (--itq3-export-kernel-launchers), for a stand-in CUDA driver.
+void buildGpuEmulationPipeline(OpPassManager &pm, bool reverseThreads,
+                               bool exportKernels = false);
 
 /// [tensor-level itq3.matmul -> rotation placed -> buffers ->]
 /// itq3.matmul_into kernels -> tiles -> staged loops -> LLVM dialect, ready

@@ -49,6 +49,12 @@ struct CompileOptions {
   /// When set, the model graph (buffer-level itq3 IR, before lowering) is
   /// also written to this file.
   std::string graphPath;
+  /// When set (with a GPU target), the GPU kernels emulated on the CPU, as
+  /// a shared object with an entry point per kernel that takes
+  /// cuLaunchKernel's parameters (--itq3-export-kernel-launchers), are
+  /// written to this file: what a stand-in CUDA driver runs to test the
+  /// runtime's CUDA backend on a machine without a GPU.
+  std::string emulatedKernelsPath;
   /// progress(stage, done, total): quantization reports weights done.
   std::function<void(const std::string &, int64_t, int64_t)> progress;
 };

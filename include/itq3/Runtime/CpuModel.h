@@ -11,7 +11,7 @@
 #ifndef ITQ3_RUNTIME_CPUMODEL_H
 #define ITQ3_RUNTIME_CPUMODEL_H
 
-#include "itq3/Runtime/Bundle.h"
+#include "itq3/Runtime/BundleModel.h"
 #include "itq3/Runtime/SharedObject.h"
 
 #include <memory>
@@ -19,7 +19,7 @@
 
 namespace itq3::rt {
 
-class CpuModel {
+class CpuModel : public BundleModel {
 public:
   /// `bundle` must outlive the model. Loads and checks the CPU code and
   /// every binding of the plan. The code runs its tiles on `threads`
@@ -32,12 +32,14 @@ public:
   /// cache (positions before pos must be there already). Writes n rows of
   /// logits when allLogits, else the last row only.
   Status run(const int32_t *tokens, int64_t n, int64_t pos,
-             std::vector<float> &logits, bool allLogits);
+             std::vector<float> &logits, bool allLogits) override;
 
-  int64_t context() const { return context_; }
-  int64_t vocabSize() const { return vocab_; }
+  int64_t context() const override { return context_; }
+  int64_t vocabSize() const override { return vocab_; }
+  std::string backend() const override { return "cpu"; }
   /// Seconds spent in each function of the plan since creation.
-  const std::vector<std::pair<std::string, double>> &profile() const {
+  const std::vector<std::pair<std::string, double>> &
+  profile() const override {
     return profile_;
   }
   /// Seconds spent inside the functions in the products (matmuls and the
@@ -53,9 +55,6 @@ private:
   struct Call;
   CpuModel(const Bundle &bundle) : bundle_(bundle) {}
   Status prepare();
-  /// Error unless every buffer `f` binds is one the runtime allocates, with
-  /// that buffer's shape and element type.
-  Status checkBuffers(const FunctionInfo &f) const;
   /// The function to call for `name` with `rows` rows: NAME_prefill (tiles
   /// for many rows) from the bundle's prefill_rows on, when it has one.
   const FunctionInfo &variant(const std::string &name, int64_t rows) const;

@@ -21,7 +21,9 @@ using CUdeviceptr = unsigned long long;
 class CudaDriver {
 public:
   /// The driver with a context on device 0, or null with `why` saying what
-  /// is missing (no libcuda.so.1, no device, a failing call).
+  /// is missing (no libcuda.so.1, no device, a failing call). The
+  /// environment variable ITQ3_CUDA_DRIVER names another library to open
+  /// instead of libcuda.so.1 (the tests' stand-in driver).
   static std::unique_ptr<CudaDriver> open(std::string &why);
   ~CudaDriver();
 
@@ -46,6 +48,40 @@ public:
   /// (cuBLAS) enqueues on the default stream of the current context.
   bool timeOnDefaultStream(const std::function<bool(std::string &)> &work,
                            float &milliseconds, std::string &error);
+
+  /// For the CUDA backend of whole models (GpuModel). Streams, modules,
+  /// functions and graphs are the driver's opaque handles.
+  bool computeCapability(int &major, int &minor, std::string &error);
+  /// A cubin or NUL-terminated PTX (which the driver compiles).
+  bool loadImage(const void *image, void *&module, std::string &error);
+  void unloadModule(void *module);
+  bool function(void *module, const char *name, void *&fn,
+                std::string &error);
+  bool createStream(void *&stream, std::string &error);
+  void destroyStream(void *stream);
+  bool synchronize(void *stream, std::string &error);
+  bool copyToDeviceAsync(CUdeviceptr dst, const void *src, size_t bytes,
+                         void *stream, std::string &error);
+  bool copyToHostAsync(void *dst, CUdeviceptr src, size_t bytes, void *stream,
+                       std::string &error);
+  bool launchOn(void *stream, void *fn, const unsigned grid[3],
+                const unsigned block[3], unsigned sharedBytes, void **params,
+                std::string &error);
+  /// `work` between two events on `stream`, then waits for the second.
+  bool timeOnStream(void *stream,
+                    const std::function<bool(std::string &)> &work,
+                    float &milliseconds, std::string &error);
+  /// CUDA graphs: whether the driver has them, then capture of a stream's
+  /// work, instantiation, an in-place update of an instantiated graph with
+  /// a new capture of the same topology (false when it cannot be), replay.
+  bool hasGraphs() const;
+  bool beginCapture(void *stream, std::string &error);
+  bool endCapture(void *stream, void *&graph, std::string &error);
+  bool instantiate(void *graph, void *&exec, std::string &error);
+  bool update(void *exec, void *graph);
+  bool launchGraph(void *exec, void *stream, std::string &error);
+  void destroyGraph(void *graph);
+  void destroyGraphExec(void *exec);
 
   struct Api;
 

@@ -102,6 +102,10 @@ struct ITQ3EmulateGPUPass
             emulation::emulateKernel(b, kernel, name, reverseThreads);
         if (failed(emulated))
           return signalPassFailure();
+        if (exportKernels) {
+          emulated->setPublic();
+          (*emulated)->setAttr("itq3.kernel", kernel.getNameAttr());
+        }
         emulations[(gpuModule.getName() + "::" + kernel.getName()).str()] =
             *emulated;
       }

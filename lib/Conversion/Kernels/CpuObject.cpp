@@ -72,8 +72,13 @@ createMachine(const mlir::itq3::CpuObjectOptions &options, std::string &error) {
     return nullptr;
   std::string cpu, features;
   mlir::itq3::resolveCpu(options, cpu, features);
+  // Constructors (the GPU host code's module loads) go to .init_array,
+  // which the dynamic loader runs; LLVM's default, .ctors, needs the C
+  // runtime's crtbegin, which these objects are not linked with.
+  llvm::TargetOptions targetOptions;
+  targetOptions.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     error = "cannot create a target machine for " + triple.str() + " " + cpu;

@@ -31,6 +31,9 @@ if config.itq3_ptxas:
     )
     config.environment["CUDA_HOME"] = os.path.dirname(
         os.path.dirname(config.itq3_ptxas))
+if os.path.isfile(config.itq3_fake_cuda):
+    config.available_features.add("fake-cuda")
+    config.substitutions.append(("%fake_cuda", config.itq3_fake_cuda))
 if os.path.isfile(os.path.join(config.itq3_shared_dir, "models", "stories260K.bin")):
     config.available_features.add("shared-models")
 # test/Fuzz: only in a build configured with ITQ3_BUILD_FUZZERS=ON.

@@ -1,9 +1,10 @@
 //===- ModelCommand.cpp - itq3-bench model: a compiled bundle end to end --===//
 //
-// Prefill and decode tokens per second of a bundle's CPU code, where the
-// time goes (per function of the plan), the bytes of weights a decode step
-// reads and the bandwidth that achieves, against the streaming-read bound
-// measured in the same run.
+// Prefill and decode tokens per second of a bundle on the CPU or the GPU
+// (--device), where the time goes (per function of the plan on the CPU),
+// the bytes of weights a decode step reads and the bandwidth that
+// achieves, against a bound measured in the same run: the CPU's streaming
+// read, or the GPU's device-to-device copy.
 //
 //===----------------------------------------------------------------------===//
 #include "Commands.h"
@@ -11,6 +12,7 @@
 
 #include "itq3/Runtime/Bundle.h"
 #include "itq3/Runtime/CpuModel.h"
+#include "itq3/Runtime/GpuModel.h"
 
 #include <algorithm>
 #include <chrono>
@@ -28,9 +30,10 @@ using format::Status;
 namespace {
 
 struct Options {
-  std::string bundle, json;
+  std::string bundle, json, device = "auto";
   int64_t prompt = 128, decode = 32;
   unsigned threads = 0;
+  bool cudaGraphs = true;
 };
 
 bool parse(int argc, char **argv, Options &o) {
@@ -41,6 +44,8 @@ bool parse(int argc, char **argv, Options &o) {
     else if (a == "--prompt-tokens") o.prompt = std::atoll(v.c_str());
     else if (a == "--decode-tokens") o.decode = std::atoll(v.c_str());
     else if (a == "--threads") o.threads = unsigned(std::atoi(v.c_str()));
+    else if (a == "--device") o.device = v;
+    else if (a == "--cuda-graph") o.cudaGraphs = v != "0";
     else
       return false;
   }
@@ -77,19 +82,28 @@ int runModel(int argc, char **argv) {
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr, "usage: itq3-bench model --bundle FILE "
                          "[--prompt-tokens P] [--decode-tokens D] "
-                         "[--threads T] [--json FILE]\n");
+                         "[--threads T] [--device auto|cpu|cuda] "
+                         "[--cuda-graph 0|1] [--json FILE]\n");
     return 2;
   }
   std::unique_ptr<rt::Bundle> bundle;
-  std::unique_ptr<rt::CpuModel> model;
+  std::unique_ptr<rt::BundleModel> model;
   if (Status s = rt::Bundle::open(o.bundle, bundle); !s) {
     std::fprintf(stderr, "itq3-bench: %s\n", s.message().c_str());
     return 1;
   }
-  if (Status s = rt::CpuModel::create(*bundle, o.threads, model); !s) {
+  rt::OpenOptions open;
+  open.device = o.device;
+  open.threads = o.threads;
+  open.cudaGraphs = o.cudaGraphs;
+  std::string notice;
+  if (Status s = rt::openBundleModel(*bundle, open, model, notice); !s) {
     std::fprintf(stderr, "itq3-bench: %s\n", s.message().c_str());
     return 1;
   }
+  if (!notice.empty())
+    std::fprintf(stderr, "itq3-bench: %s\n", notice.c_str());
+  auto *cpu = dynamic_cast<rt::CpuModel *>(model.get());
   if (o.prompt + o.decode > model->context()) {
     std::fprintf(stderr, "itq3-bench: %lld + %lld tokens exceed the bundle's "
                          "context of %lld\n",
@@ -113,7 +127,7 @@ int runModel(int argc, char **argv) {
   double prefill = seconds(start);
   auto before = model->profile();
   rt::CpuModel::OpSeconds opsBefore, opsAfter;
-  bool timed = model->opSeconds(opsBefore);
+  bool timed = cpu && cpu->opSeconds(opsBefore);
   std::vector<double> steps;
   for (int64_t t = 0; t < o.decode; ++t) {
     auto step = std::chrono::steady_clock::now();
@@ -126,16 +140,34 @@ int runModel(int argc, char **argv) {
   double decodeTotal = 0;
   for (double s : steps)
     decodeTotal += s;
-  model->opSeconds(opsAfter);
+  if (timed)
+    cpu->opSeconds(opsAfter);
   double products = opsAfter.products - opsBefore.products;
   double attention = opsAfter.attention - opsBefore.attention;
   std::sort(steps.begin(), steps.end());
   double decode = steps[steps.size() / 2];
   double bytes = weightBytesPerToken(*bundle);
-  double peak = streamingReadGBs(threads);
-
-  std::printf("bundle: %s; CPU, %u threads, batch 1\n", o.bundle.c_str(),
-              threads);
+  double peak = 0;
+  std::string bound = "streaming read";
+  if (cpu) {
+    peak = streamingReadGBs(threads);
+    std::printf("bundle: %s; CPU, %u threads, batch 1\n", o.bundle.c_str(),
+                threads);
+  } else {
+    // The GPU's bound: a device-to-device copy of 1 GiB, read + write.
+    std::string why;
+    std::unique_ptr<rt::CudaDriver> driver = rt::CudaDriver::open(why);
+    if (!driver || !driver->copyBandwidth(size_t(1) << 30, peak, why))
+      std::fprintf(stderr, "itq3-bench: no GPU copy bound: %s\n",
+                   why.c_str());
+    bound = "device copy";
+    rt::GpuModel::Stats st = static_cast<rt::GpuModel &>(*model).stats();
+    std::printf("bundle: %s; %s, batch 1, decode steps %s; %llu kernel "
+                "launches so far\n",
+                o.bundle.c_str(), model->backend().c_str(),
+                st.graphSteps ? "as CUDA graphs" : "launched kernel by kernel",
+                (unsigned long long)st.launches);
+  }
   std::printf("prefill: %lld tokens in %.3f s, %.1f tok/s\n",
               (long long)o.prompt, prefill, double(o.prompt) / prefill);
   std::printf("decode: median %.2f ms/token, %.2f tok/s (positions %lld.."
@@ -143,36 +175,43 @@ int runModel(int argc, char **argv) {
               decode * 1e3, 1.0 / decode, (long long)o.prompt,
               (long long)(o.prompt + o.decode - 1));
   std::printf("weights read per decode step: %.1f MB; achieved %.2f GB/s "
-              "of a %.2f GB/s streaming read (%.0f%%); bound %.1f tok/s\n",
-              bytes / 1e6, bytes / decode / 1e9, peak,
+              "of a %.2f GB/s %s (%.0f%%); bound %.1f tok/s\n",
+              bytes / 1e6, bytes / decode / 1e9, peak, bound.c_str(),
               100 * bytes / decode / 1e9 / peak, peak * 1e9 / bytes);
-  std::printf("decode time by function:");
-  for (size_t i = 0; i < model->profile().size(); ++i) {
-    double spent = model->profile()[i].second -
-                   (i < before.size() ? before[i].second : 0);
-    std::printf(" %s %.0f%%", model->profile()[i].first.c_str(),
-                100 * spent / decodeTotal);
+  if (cpu) {
+    std::printf("decode time by function:");
+    for (size_t i = 0; i < model->profile().size(); ++i) {
+      double spent = model->profile()[i].second -
+                     (i < before.size() ? before[i].second : 0);
+      std::printf(" %s %.0f%%", model->profile()[i].first.c_str(),
+                  100 * spent / decodeTotal);
+    }
+    std::printf("\n");
   }
-  std::printf("\n");
   if (timed)
     std::printf("decode time by work: matmuls %.0f%%, attention %.0f%%, the "
                 "rest %.0f%% (norms, rotary, residuals, embedding, the "
                 "runtime)\n",
                 100 * products / decodeTotal, 100 * attention / decodeTotal,
                 100 * (decodeTotal - products - attention) / decodeTotal);
-  else
+  else if (cpu)
     std::printf("decode time by work: not measured (the bundle's code has no "
                 "timers; recompile it)\n");
+  else
+    std::printf("decode time by work: not measured on the GPU (no "
+                "per-kernel events are taken)\n");
   if (!o.json.empty()) {
     FILE *f = std::fopen(o.json.c_str(), "w");
     if (!f)
       return 1;
     std::fprintf(f,
-                 "{\"bundle\": \"%s\", \"threads\": %u, \"prompt_tokens\": "
+                 "{\"bundle\": \"%s\", \"backend\": \"%s\", \"threads\": %u, "
+                 "\"prompt_tokens\": "
                  "%lld, \"prefill_tok_s\": %.3f, \"decode_ms\": %.4f, "
                  "\"decode_tok_s\": %.3f, \"weight_bytes_per_token\": %.0f, "
                  "\"achieved_gbs\": %.3f, \"stream_peak_gbs\": %.3f",
-                 o.bundle.c_str(), threads, (long long)o.prompt,
+                 o.bundle.c_str(), model->backend().c_str(), threads,
+                 (long long)o.prompt,
                  double(o.prompt) / prefill, decode * 1e3, 1.0 / decode,
                  bytes, bytes / decode / 1e9, peak);
     if (timed)

@@ -50,8 +50,12 @@ const char *usage =
     "                 [--format F] [--sign-seed S] [--act-quant]) [--threads N]\n"
     "                (--prompt TEXT -n N [--temp T] [--top-p P] [--seed S]\n"
     "                 | --perplexity TEXT_FILE --ctx C [--max-tokens T])\n"
-    "  --bundle      a model compiled by itq3-compile: runs its CPU code\n"
+    "  --bundle      a model compiled by itq3-compile: runs its GPU code on\n"
+    "                the GPU when the machine has one, else its CPU code\n"
     "                (--info alone: what the bundle holds)\n"
+    "  --device      with --bundle: auto (default), cpu or cuda\n"
+    "  --no-cuda-graph  with --bundle on the GPU: launch every kernel of a\n"
+    "                decode step instead of replaying the step as a graph\n"
     "  --ctx         positions of the KV cache (generation: at most 4096 by\n"
     "                default, a bundle's compiled context; perplexity: the\n"
     "                window length)\n"
@@ -108,6 +112,8 @@ struct Options {
   uint64_t seed = 1, signSeed = 0;
   float temp = 0.0f, topP = 1.0f;
   unsigned threads = 0;
+  std::string device = "auto";
+  bool cudaGraphs = true;
   bool actQuant = false, info = false;
 };
 
@@ -121,6 +127,10 @@ Options parseArgs(int argc, char **argv) {
     }
     if (a == "--act-quant" || a == "--info") { // the flags without a value
       (a == "--info" ? o.info : o.actQuant) = true;
+      continue;
+    }
+    if (a == "--no-cuda-graph") {
+      o.cudaGraphs = false;
       continue;
     }
     if (i + 1 >= argc)
@@ -140,6 +150,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--seed") o.seed = uint64_t(parseInt(a, v));
     else if (a == "--sign-seed") o.signSeed = uint64_t(parseInt(a, v));
     else if (a == "--threads") o.threads = unsigned(parseInt(a, v));
+    else if (a == "--device") o.device = v;
     else if (parseCalibrationFlag(a, v, o.calib)) continue;
     else if (a == "--save-reference") o.saveReference = v;
     else if (a == "--reference") o.reference = v;
@@ -595,22 +606,6 @@ void describeBundle(const rt::Bundle &b) {
 }
 
 /// A bundle's GPU code is not run yet: says so, and why the CPU runs it.
-void reportGpuCode(const rt::Bundle &b) {
-  bool gpu = std::any_of(b.code().begin(), b.code().end(),
-                         [](const auto &c) { return c.target != "cpu"; });
-  if (!gpu)
-    return;
-  std::string why;
-  std::unique_ptr<rt::CudaDriver> driver = rt::CudaDriver::open(why);
-  std::fprintf(stderr,
-               "itq3-run: the bundle holds GPU code, but %s: running its CPU "
-               "code\n",
-               driver ? ("the CUDA backend that would run it on " +
-                         driver->deviceName() + " is not written yet")
-                            .c_str()
-                      : ("no GPU is usable (" + why + ")").c_str());
-}
-
 /// Runs a compiled bundle: its tokenizer, its CPU code, its context.
 int runBundle(const Options &o) {
   std::unique_ptr<rt::Bundle> bundle;
@@ -640,13 +635,16 @@ int runBundle(const Options &o) {
     describeBundle(*bundle);
     return 0;
   }
-  reportGpuCode(*bundle);
-  if (!bundle->findCode("cpu"))
-    fail(o.bundle + " holds no CPU code, and no GPU backend runs bundles "
-                    "yet: recompile with --target cpu");
-  std::unique_ptr<rt::CpuModel> model;
-  if (Status s = rt::CpuModel::create(*bundle, o.threads, model); !s)
+  rt::OpenOptions open;
+  open.device = o.device;
+  open.threads = o.threads;
+  open.cudaGraphs = o.cudaGraphs;
+  std::unique_ptr<rt::BundleModel> model;
+  std::string notice;
+  if (Status s = rt::openBundleModel(*bundle, open, model, notice); !s)
     fail(o.bundle + ": " + s.message());
+  if (!notice.empty())
+    std::fprintf(stderr, "itq3-run: %s\n", notice.c_str());
   LanguageModel lm;
   lm.run = [&](const int32_t *t, int64_t n, int64_t pos,
                std::vector<float> &logits, bool all) {
@@ -658,7 +656,8 @@ int runBundle(const Options &o) {
     const char *env = std::getenv("OMP_NUM_THREADS");
     // Emulated GPU code runs its blocks one after another on one thread.
     std::string what =
-        config("cpu_mapping") == "gpu-emulation"
+        model->backend() != "cpu" ? model->backend()
+        : config("cpu_mapping") == "gpu-emulation"
             ? "GPU mapping emulated on the CPU, 1 thread"
             : "compiled CPU code, " +
                   (o.threads ? std::to_string(o.threads)

@@ -128,9 +128,25 @@ bool havePtxas() {
   return access((dir + "/bin/ptxas").c_str(), X_OK) == 0;
 }
 
+/// ITQ3_REAL_CUDA=1 (scripts/gpu-check): the CUDA cases run on the
+/// machine's GPU and driver, with code for ITQ3_GPU_CHIP (default sm_90).
+bool realCuda() {
+  const char *v = std::getenv("ITQ3_REAL_CUDA");
+  return v && std::string(v) == "1";
+}
+
+std::string gpuChip() {
+  const char *v = std::getenv("ITQ3_GPU_CHIP");
+  return v && *v ? v : "sm_90";
+}
+
 /// Points the CUDA backend at the stand-in driver running `kernels`, for a
-/// GPU of `arch` (e.g. "90").
+/// GPU of `arch` (e.g. "90"), unless the tests run on a real GPU.
 void useFakeCuda(const std::string &kernels, const char *arch = "90") {
+  if (realCuda()) {
+    unsetenv("ITQ3_CUDA_DRIVER");
+    return;
+  }
   setenv("ITQ3_CUDA_DRIVER", ITQ3_FAKE_CUDA_DRIVER, 1);
   setenv("ITQ3_FAKE_CUDA_KERNELS", kernels.c_str(), 1);
   setenv("ITQ3_FAKE_CUDA_ARCH", arch, 1);
@@ -157,7 +173,7 @@ protected:
     kernels = path + ".kernels.so";
     path += ".itq3";
     if (c.fakeCuda) {
-      o.targets = {"cpu", "sm_90"};
+      o.targets = {"cpu", gpuChip()};
       o.emulatedKernelsPath = kernels;
     }
     graph::CompileReport report;
@@ -261,6 +277,108 @@ TEST_P(BundleModel, PrefillAndDecodeMatchTheReferenceAndRefuseOverflow) {
   s = compiled->run(&bad, 1, 0, logits, false);
   ASSERT_FALSE(s);
   EXPECT_NE(s.message().find("outside the vocabulary"), std::string::npos);
+}
+
+/// Which code the CUDA backend takes, and what it says when it takes none.
+TEST(BundleDevice, PicksTheGpusCodeOrPtxAndFallsBackToTheCpu) {
+  if (!havePtxas())
+    GTEST_SKIP() << "no ptxas (CUDA toolkit): the GPU code of a bundle "
+                    "cannot be compiled here";
+  if (realCuda())
+    GTEST_SKIP() << "the stand-in driver's architectures are not the GPU's";
+  // Float activations (no int8 rounding flips between the mappings) and
+  // prefill chunks of 8 rows: a prompt of 16 runs in two.
+  Case c{"q8_device", FormatKind::Q8, "weight", 0, false};
+  Model m = testModel(c);
+  graph::CompileOptions o;
+  o.format = c.format;
+  o.rotation = c.rotation;
+  o.prefillChunk = 8;
+  o.context = kContext;
+  o.threads = 1;
+  o.targets = {"cpu", "sm_90"};
+  std::string base = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR")
+                                                       : "/tmp") +
+                     "/itq3-device-test-" + std::to_string(getpid());
+  std::string path = base + ".itq3";
+  o.emulatedKernelsPath = base + ".kernels.so";
+  graph::CompileReport report;
+  Status s = graph::compileModel(m, o, path, report);
+  ASSERT_TRUE(s) << s.message();
+  std::unique_ptr<rt::Bundle> bundle;
+  ASSERT_TRUE(s = rt::Bundle::open(path, bundle)) << s.message();
+  auto open = [&](const char *device, const char *arch, std::string &notice,
+                  std::unique_ptr<rt::BundleModel> &out) {
+    useFakeCuda(o.emulatedKernelsPath, arch);
+    rt::OpenOptions options;
+    options.device = device;
+    options.threads = 1;
+    return rt::openBundleModel(*bundle, options, out, notice);
+  };
+  std::vector<int32_t> ids = promptTokens(m.config.vocabSize);
+  std::string notice;
+
+  // sm_90: its cubin. A newer GPU: the PTX, the same kernels.
+  std::unique_ptr<rt::BundleModel> cubin, ptx;
+  ASSERT_TRUE(s = open("cuda", "90", notice, cubin)) << s.message();
+  EXPECT_NE(cubin->backend().find("sm_90, cubin"), std::string::npos)
+      << cubin->backend();
+  ASSERT_TRUE(s = open("auto", "100", notice, ptx)) << s.message();
+  EXPECT_TRUE(notice.empty()) << notice;
+  EXPECT_NE(ptx->backend().find("PTX of sm_90"), std::string::npos)
+      << ptx->backend();
+  std::vector<float> a, b;
+  ASSERT_TRUE(s = cubin->run(ids.data(), kPrompt, 0, a, true)) << s.message();
+  ASSERT_TRUE(s = ptx->run(ids.data(), kPrompt, 0, b, true)) << s.message();
+  EXPECT_EQ(a, b);
+  // Every row of both chunks as the CPU code computes it, within the f16
+  // rounding of the GPU's prefill tiles.
+  std::unique_ptr<rt::BundleModel> cpu;
+  ASSERT_TRUE(s = open("cpu", "90", notice, cpu)) << s.message();
+  std::vector<float> want;
+  ASSERT_TRUE(s = cpu->run(ids.data(), kPrompt, 0, want, true)) << s.message();
+  std::vector<double> rows;
+  rowDifferences(a, want, m.config.vocabSize, rows);
+  ASSERT_EQ(rows.size(), size_t(kPrompt));
+  EXPECT_LE(*std::max_element(rows.begin(), rows.end()), kF16Bound);
+  // Without every row's logits: the head runs on the last chunk's last row.
+  std::unique_ptr<rt::BundleModel> fresh;
+  ASSERT_TRUE(s = open("cuda", "90", notice, fresh)) << s.message();
+  ASSERT_TRUE(s = fresh->run(ids.data(), kPrompt, 0, b, false)) << s.message();
+  EXPECT_EQ(b, std::vector<float>(a.end() - m.config.vocabSize, a.end()));
+  cubin.reset();
+  ptx.reset();
+
+  // An older GPU: no code for it; auto runs the CPU code and says why.
+  std::unique_ptr<rt::BundleModel> model;
+  s = open("cuda", "80", notice, model);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("no code for this GPU (sm_80"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("it holds cpu, sm_90, ptx (sm_90)"),
+            std::string::npos)
+      << s.message();
+  ASSERT_TRUE(s = open("auto", "80", notice, model)) << s.message();
+  EXPECT_EQ(model->backend(), "cpu");
+  EXPECT_NE(notice.find("not running on the GPU"), std::string::npos)
+      << notice;
+
+  // No driver at all.
+  setenv("ITQ3_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
+  rt::OpenOptions options;
+  ASSERT_TRUE(s = rt::openBundleModel(*bundle, options, model, notice))
+      << s.message();
+  EXPECT_EQ(model->backend(), "cpu");
+  EXPECT_NE(notice.find("no CUDA driver"), std::string::npos) << notice;
+  options.device = "cuda";
+  ASSERT_FALSE(rt::openBundleModel(*bundle, options, model, notice));
+  options.device = "tpu";
+  s = rt::openBundleModel(*bundle, options, model, notice);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("auto, cpu or cuda"), std::string::npos);
+  std::remove(path.c_str());
+  std::remove(o.emulatedKernelsPath.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -5,7 +5,6 @@
 #include "PlanCalls.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace itq3::rt {
 
@@ -30,12 +29,6 @@ std::string codeList(const Bundle &bundle) {
     list += (list.empty() ? "" : ", ") + c.target +
             (c.target == "ptx" ? " (" + c.arch + ")" : "");
   return list.empty() ? "nothing" : list;
-}
-
-double since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
 }
 
 } // namespace
@@ -227,33 +220,39 @@ Status GpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
   if (Status s = checkRun(tokens, n, pos, context_, vocab_); !s)
     return s;
   GpuShim::Activation active(*shim_);
-  auto start = std::chrono::steady_clock::now();
   logits.assign(size_t((allLogits ? n : 1) * vocab_), 0.0f);
-  std::string why;
   // The device buffers hold one chunk (prefill_chunk rows); the head runs
   // for the last chunk only unless every row's logits are wanted.
-  for (int64_t first = 0; first < n; first += chunkRows_) {
-    int64_t rows = std::min(chunkRows_, n - first);
-    bool head = allLogits || first + rows == n;
-    if (!driver_->copyToDeviceAsync(tokens_, tokens + first,
-                                    size_t(rows) * sizeof(int32_t), stream_,
-                                    why))
-      return Status::error(why);
-    bool graph = options_.graphs && rows == 1 && driver_->hasGraphs();
-    Status s = graph ? decodeGraph(pos + first, head)
-                     : callPlan(rows, pos + first, allLogits, head);
-    if (!s)
-      return s;
-    if (head &&
-        !driver_->copyToHostAsync(
-            logits.data() + (allLogits ? first * vocab_ : 0), logits_,
-            size_t((allLogits ? rows : 1) * vocab_) * sizeof(float), stream_,
-            why))
-      return Status::error(why);
-  }
-  if (!driver_->synchronize(stream_, why))
+  auto work = [&](std::string &why) {
+    for (int64_t first = 0; first < n; first += chunkRows_) {
+      int64_t rows = std::min(chunkRows_, n - first);
+      bool head = allLogits || first + rows == n;
+      if (!driver_->copyToDeviceAsync(tokens_, tokens + first,
+                                      size_t(rows) * sizeof(int32_t), stream_,
+                                      why))
+        return false;
+      bool graph = options_.graphs && rows == 1 && driver_->hasGraphs();
+      Status status = graph ? decodeGraph(pos + first, head)
+                            : callPlan(rows, pos + first, allLogits, head);
+      if (!status) {
+        why = status.message();
+        return false;
+      }
+      if (head &&
+          !driver_->copyToHostAsync(
+              logits.data() + (allLogits ? first * vocab_ : 0), logits_,
+              size_t((allLogits ? rows : 1) * vocab_) * sizeof(float), stream_,
+              why))
+        return false;
+    }
+    return true;
+  };
+  float ms = 0;
+  std::string why;
+  if (!driver_->timeOnStream(stream_, work, ms, why))
     return Status::error(why);
-  addSeconds(profile_, n == 1 ? "decode steps" : "prefill", since(start));
+  addSeconds(profile_, n == 1 ? "decode steps (events)" : "prefill (events)",
+             ms * 1e-3);
   return Status::success();
 }
 

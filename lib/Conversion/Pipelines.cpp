@@ -118,7 +118,9 @@ void mlir::itq3::buildCpuLLVMPipeline(OpPassManager &pm,
 void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
                                         const PtxPipelineOptions &options) {
   addBufferization(pm, options.rotation);
-  pm.addPass(createConvertITQ3ModelToSCF());
+  ConvertITQ3ModelToSCFOptions modelOps;
+  modelOps.splitPositions = options.attentionSplit;
+  pm.addPass(createConvertITQ3ModelToSCF(modelOps));
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
                  /*vectorDecode=*/false);
   pm.addNestedPass<func::FuncOp>(

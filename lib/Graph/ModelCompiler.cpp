@@ -300,6 +300,13 @@ struct Lowering {
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 
+/// Sets the GPU pipeline's options that the compile options choose.
+void setGpuOptions(const CompileOptions &o,
+                   mlir::itq3::PtxPipelineOptions &pipeline) {
+  if (o.gpuAttentionSplit > 0)
+    pipeline.attentionSplit = o.gpuAttentionSplit;
+}
+
 /// Links the lowered modules' host code into `code`.
 Status link(std::initializer_list<Lowering *> lowerings,
             const CompileOptions &o, bool openmp, rt::CodeObject &code) {
@@ -330,6 +337,8 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
   bool emulated = o.cpuMapping == "gpu-emulation";
   mlir::itq3::CpuPipelineOptions decodeTiles, prefillTiles;
   mlir::itq3::PtxPipelineOptions decodeBlocks, prefillBlocks;
+  setGpuOptions(o, decodeBlocks);
+  setGpuOptions(o, prefillBlocks);
   if (emulated) {
     // The GPU's tiles: dp4a decode tiles, mma.sync prefill tiles.
     prefillBlocks.tileM = prefillBlocks.tileN = 16;
@@ -396,6 +405,7 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
     setenv("CUDA_HOME", kCudaHome, 0);
   Lowering lowering;
   mlir::itq3::PtxPipelineOptions pipeline;
+  setGpuOptions(o, pipeline);
   pipeline.chip = chip;
   pipeline.format = ptx ? "isa" : "bin";
   if (Status s = lowering.run(plan, "", "", "for " + chip,
@@ -416,6 +426,7 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
 Status writeEmulatedKernels(const GraphPlan &plan, const CompileOptions &o) {
   Lowering lowering;
   mlir::itq3::PtxPipelineOptions pipeline;
+  setGpuOptions(o, pipeline);
   if (Status s = lowering.run(plan, "", "", "for the GPU emulation",
                               [&](mlir::OpPassManager &pm) {
                                 mlir::itq3::buildGpuKernelPipeline(pm,

@@ -28,6 +28,11 @@ public:
   static std::unique_ptr<CpuFunction>
   compile(const std::string &source, const std::string &name,
           const CpuPipelineOptions &options, std::string &error);
+  /// The same through the GPU mapping (--itq3-to-gpu-kernels with
+  /// `options`), its kernels executed by --itq3-emulate-gpu.
+  static std::unique_ptr<CpuFunction>
+  compileGpuEmulated(const std::string &source, const std::string &name,
+                     const PtxPipelineOptions &options, std::string &error);
   ~CpuFunction();
 
   /// `_mlir_ciface_<name>`: takes a pointer to a StridedMemRefType per

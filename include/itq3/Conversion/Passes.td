@@ -136,6 +136,16 @@ def ConvertITQ3ModelToSCF
     every column summed over positions in order. The results are those of
     the reference forward pass, bit for bit. With `threads` the (token,
     head) pairs are an `scf.forall`, for the CPU pipeline's OpenMP threads.
+
+    With `split-positions=S` (the GPU mapping) the attention is split over
+    parts of S positions, flash-decoding style: one parallel iteration per
+    (token, head, part) keeps its part's max score, the f64 sum of
+    exp(score - max) and the weighted sum of its values; a second parallel
+    loop per (token, head, column) rescales the parts to their common max
+    and divides by the rescaled sum. A decode step at position p then has
+    heads x ceil((p + 1) / S) independent iterations instead of heads.
+    The sums run in another order than the reference's (within float
+    rounding of it).
   }];
   let options = [
     Option<"vectorize", "vectorize", "bool", /*default=*/"false",
@@ -145,6 +155,10 @@ def ConvertITQ3ModelToSCF
            "The attention's (token, head) pairs as scf.forall iterations, "
            "which the CPU pipeline runs on its OpenMP threads (false: "
            "scf.parallel, which it runs in order)">,
+    Option<"splitPositions", "split-positions", "int64_t", /*default=*/"0",
+           "Split the attention over parts of this many positions, "
+           "combined by a second loop (0: one iteration per token and "
+           "head)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

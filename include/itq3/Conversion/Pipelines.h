@@ -90,6 +90,13 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
                    llvm::cl::desc("Products on mma.sync tensor cores where "
                                   "the tile's M is a multiple of 16"),
                    llvm::cl::init(true)};
+  Option<int64_t> attentionSplit{
+      *this, "attention-split",
+      llvm::cl::desc("Positions per part of the attention, which is split "
+                     "over parts and combined (flash-decoding), so a decode "
+                     "token spreads over heads x parts blocks; 0: one block "
+                     "per token and head"),
+      llvm::cl::init(16)};
 };
 
 struct GpuEmulationPipelineOptions

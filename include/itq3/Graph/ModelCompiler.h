@@ -41,6 +41,9 @@ struct CompileOptions {
   /// (the GPU mapping run by --itq3-emulate-gpu: slow, it checks the GPU
   /// kernels where no GPU is).
   std::string cpuMapping = "cpu";
+  /// Positions per part of the GPU mapping's split attention (0: the
+  /// pipeline's default); small values let tests reach several parts.
+  int64_t gpuAttentionSplit = 0;
   std::vector<uint8_t> tokenizer; // serialized (lib/Model)
   /// When set, every layer linear is encoded with the statistic of its input
   /// (format::encodeRowsCalibrated) instead of round-to-nearest; the

@@ -247,11 +247,12 @@ Value minusInfinity(LoopBuilder &l) {
   return l.f32(-std::numeric_limits<float>::infinity());
 }
 
-/// The scores of positions 0 .. count - 1, one sequential dot each; returns
-/// their max.
-Value scalarScores(LoopBuilder &l, const Head &a, Value scores) {
+/// The scores of positions begin .. end - 1, one sequential dot each;
+/// returns their max.
+Value scalarScores(LoopBuilder &l, const Head &a, Value scores, Value begin,
+                   Value end) {
   Value zero = l.index(0);
-  return l.reduce(zero, a.count, minusInfinity(l), [&](Value p, Value max) {
+  return l.reduce(begin, end, minusInfinity(l), [&](Value p, Value max) {
     Value dot =
         l.reduce(zero, l.index(a.headDim), l.f32(0), [&](Value d, Value s) {
           Value q = l.load(a.queries, {a.m, l.add(a.qOffset, d)});
@@ -392,7 +393,7 @@ void vectorWeightedSum(LoopBuilder &l, const Head &a, Value scores,
 void attendOneHead(LoopBuilder &l, const Head &a, Value scores,
                    bool vectorize) {
   Value max = vectorize ? vectorScores(l, a, scores)
-                        : scalarScores(l, a, scores);
+                        : scalarScores(l, a, scores, l.index(0), a.count);
   Value inverse = exponentiate(l, a, scores, max);
   if (vectorize)
     vectorWeightedSum(l, a, scores, inverse);
@@ -400,21 +401,109 @@ void attendOneHead(LoopBuilder &l, const Head &a, Value scores,
     scalarWeightedSum(l, a, scores, inverse);
 }
 
-void lowerAttention(AttentionIntoOp op, bool vectorize, bool threads) {
+Value allocate(LoopBuilder &l, Type element, ValueRange sizes) {
+  SmallVector<int64_t> shape(sizes.size(), ShapedType::kDynamic);
+  return memref::AllocOp::create(l.b, l.loc, MemRefType::get(shape, element),
+                                 sizes);
+}
+
+/// What one part of a split attention leaves for the combining loop, per
+/// (token, head) row and part: the max of its scores, the f64 sum of
+/// exp(score - max) and the weighted sum of its values with those weights.
+struct Parts {
+  Value count, max, sum, out;
+};
+
+/// One (token, head) over positions [begin, min(begin + split, count)):
+/// an empty part (past the token's last position) leaves max -inf, sum 0
+/// and a zero weighted sum, which the combination weighs by 0.
+void attendOnePart(LoopBuilder &l, const Head &a, Value scores, Value part,
+                   int64_t split, const Parts &parts) {
+  Value begin = l.mul(part, l.index(split));
+  Value end = arith::MinUIOp::create(l.b, l.loc, l.add(begin, l.index(split)),
+                                     a.count);
+  Value max = scalarScores(l, a, scores, begin, end);
+  Value sum = l.reduce(begin, end, l.f64(0), [&](Value p, Value acc) {
+    Value e = math::ExpOp::create(l.b, l.loc,
+                                  l.sub(l.load(scores, {a.row, p}), max));
+    l.store(e, scores, {a.row, p});
+    return l.add(acc, l.toF64(e));
+  });
+  l.store(max, parts.max, {a.row, part});
+  l.store(sum, parts.sum, {a.row, part});
+  l.forLoop(l.index(a.headDim), [&](Value d) {
+    Value acc = l.reduce(begin, end, l.f32(0), [&](Value p, Value acc) {
+      Value v = l.load(a.valueCache, {p, l.add(a.kvOffset, d)});
+      return l.add(acc, l.mul(l.load(scores, {a.row, p}), v));
+    });
+    l.store(acc, parts.out, {a.row, part, d});
+  });
+}
+
+/// out[m, head column d]: the parts rescaled to their common max M,
+/// sum_s out_s[d] e^(max_s - M) / sum_s sum_s e^(max_s - M).
+void combineParts(LoopBuilder &l, const Head &a, Value d, const Parts &parts) {
+  Value zero = l.index(0);
+  Value max = l.reduce(zero, parts.count, minusInfinity(l),
+                       [&](Value s, Value acc) {
+                         return arith::MaximumFOp::create(
+                             l.b, l.loc, acc, l.load(parts.max, {a.row, s}));
+                       });
+  auto scale = [&](Value s) {
+    return math::ExpOp::create(l.b, l.loc,
+                               l.sub(l.load(parts.max, {a.row, s}), max));
+  };
+  Value total = l.reduce(zero, parts.count, l.f64(0), [&](Value s, Value acc) {
+    return l.add(acc, l.mul(l.load(parts.sum, {a.row, s}), l.toF64(scale(s))));
+  });
+  Value sum = l.reduce(zero, parts.count, l.f32(0), [&](Value s, Value acc) {
+    return l.add(acc, l.mul(l.load(parts.out, {a.row, s, d}), scale(s)));
+  });
+  l.store(l.mul(sum, l.toF32(l.div(l.f64(1.0), total))), a.out,
+          {a.m, l.add(a.qOffset, d)});
+}
+
+/// The attention split over parts of `split` positions (flash-decoding):
+/// each (token, head, part) is an iteration of its own, then each (token,
+/// head, column) combines its parts. One token of a long context spreads
+/// over heads x parts iterations instead of heads.
+void splitAttention(LoopBuilder &l, AttentionIntoOp op, Value scores,
+                    int64_t split) {
+  Value rows = l.dim(op.getQueries(), 0);
+  Value heads = l.index(op.getHeads());
+  Value pairs = l.mul(rows, heads);
+  Value count = arith::CeilDivUIOp::create(
+      l.b, l.loc, l.add(op.getPos(), rows), l.index(split));
+  Parts parts{count, allocate(l, l.b.getF32Type(), {pairs, count}),
+              allocate(l, l.b.getF64Type(), {pairs, count}),
+              allocate(l, l.b.getF32Type(),
+                       {pairs, count, l.index(op.getHeadDim())})};
+  l.parallel({rows, heads, count}, [&](ValueRange iv) {
+    attendOnePart(l, locateHead(l, op, iv[0], iv[1]), scores, iv[2], split,
+                  parts);
+  });
+  l.parallel({rows, heads, l.index(op.getHeadDim())}, [&](ValueRange iv) {
+    combineParts(l, locateHead(l, op, iv[0], iv[1]), iv[2], parts);
+  });
+  for (Value buffer : {parts.max, parts.sum, parts.out})
+    memref::DeallocOp::create(l.b, l.loc, buffer);
+}
+
+void lowerAttention(AttentionIntoOp op, bool vectorize, bool threads,
+                    int64_t split) {
   LoopBuilder l(op);
   appendToCache(l, op);
   Value rows = l.dim(op.getQueries(), 0);
   Value heads = l.index(op.getHeads());
   // A score row per (token, head), so that every pair can run at once.
   Value positions = l.add(op.getPos(), rows);
-  auto scoresType = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
-                                    l.b.getF32Type());
-  Value scores = memref::AllocOp::create(
-      l.b, l.loc, scoresType, ValueRange{l.mul(rows, heads), positions});
+  Value scores = allocate(l, l.b.getF32Type(), {l.mul(rows, heads), positions});
   auto attend = [&](ValueRange iv) {
     attendOneHead(l, locateHead(l, op, iv[0], iv[1]), scores, vectorize);
   };
-  if (threads)
+  if (split > 0)
+    splitAttention(l, op, scores, split);
+  else if (threads)
     l.forall({rows, heads}, attend);
   else
     l.parallel({rows, heads}, attend);
@@ -488,7 +577,7 @@ struct ConvertITQ3ModelToSCF
       else if (auto o = dyn_cast<RopeOp>(op))
         lowerRope(o);
       else if (auto o = dyn_cast<AttentionIntoOp>(op))
-        lowerAttention(o, vectorize, threads);
+        lowerAttention(o, vectorize, threads, splitPositions);
       else if (auto o = dyn_cast<AddIntoOp>(op))
         lowerAdd(o);
       else if (auto o = dyn_cast<SwiGLUIntoOp>(op))

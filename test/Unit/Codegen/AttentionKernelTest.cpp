@@ -15,6 +15,7 @@
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
+#include <functional>
 #include <sstream>
 
 using namespace mlir::itq3;
@@ -111,18 +112,18 @@ std::vector<float> reference(const AttentionCase &c, const std::vector<float> &q
 
 class AttentionKernelTest : public ::testing::TestWithParam<AttentionCase> {};
 
-TEST_P(AttentionKernelTest, EqualsTheReferenceOrder) {
-  const AttentionCase &c = GetParam();
-  CpuPipelineOptions options;
-  options.targetFeatures = cpuFeatures("native");
-  std::string error;
-  auto kernel = CpuFunction::compile(attentionSource(c), "attention", options,
-                                     error);
-  ASSERT_TRUE(kernel) << error;
+/// Runs `kernel` on the cases below: its output, the caches after it and
+/// the inputs, per case, to `check`.
+void runCases(const AttentionCase &c, const CpuFunction &kernel,
+              const std::function<void(const std::vector<float> &out,
+                                       const std::vector<float> &q,
+                                       const std::vector<float> &kc,
+                                       const std::vector<float> &vc,
+                                       int64_t m, int64_t pos)> &check) {
   using Memref = StridedMemRefType<float, 2>;
   using Fn = void (*)(Memref *, Memref *, Memref *, Memref *, Memref *,
                       int64_t, Memref *);
-  auto call = reinterpret_cast<Fn>(kernel->entry());
+  auto call = reinterpret_cast<Fn>(kernel.entry());
 
   int64_t qDim = c.heads * c.headDim, kvDim = c.kvHeads * c.headDim;
   // Decode at 37 positions (not a multiple of the 4 scored per step), and a
@@ -144,9 +145,44 @@ TEST_P(AttentionKernelTest, EqualsTheReferenceOrder) {
         ASSERT_EQ(kc[(pos + t) * kvDim + j], k[t * kvDim + j]);
         ASSERT_EQ(vc[(pos + t) * kvDim + j], v[t * kvDim + j]);
       }
+    check(out, q, kc, vc, m, pos);
+  }
+}
+
+TEST_P(AttentionKernelTest, EqualsTheReferenceOrder) {
+  const AttentionCase &c = GetParam();
+  CpuPipelineOptions options;
+  options.targetFeatures = cpuFeatures("native");
+  std::string error;
+  auto kernel = CpuFunction::compile(attentionSource(c), "attention", options,
+                                     error);
+  ASSERT_TRUE(kernel) << error;
+  runCases(c, *kernel, [&](const auto &out, const auto &q, const auto &kc,
+                           const auto &vc, int64_t m, int64_t pos) {
     EXPECT_EQ(out, reference<float>(c, q, kc, vc, m, pos));
     EXPECT_LT(relativeError(out, reference<double>(c, q, kc, vc, m, pos)),
               1e-5);
+  });
+}
+
+/// The GPU mapping's attention, emulated: in one block per (token, head),
+/// and split over parts of 4 and 16 positions (of which some are empty for
+/// the prefill's early rows) combined by a second kernel.
+TEST_P(AttentionKernelTest, GpuMappingSplitOverPositions) {
+  const AttentionCase &c = GetParam();
+  for (int64_t split : {0, 4, 16}) {
+    SCOPED_TRACE("split " + std::to_string(split));
+    PtxPipelineOptions options;
+    options.attentionSplit = split;
+    std::string error;
+    auto kernel = CpuFunction::compileGpuEmulated(attentionSource(c),
+                                                  "attention", options, error);
+    ASSERT_TRUE(kernel) << error;
+    runCases(c, *kernel, [&](const auto &out, const auto &q, const auto &kc,
+                             const auto &vc, int64_t m, int64_t pos) {
+      EXPECT_LT(relativeError(out, reference<double>(c, q, kc, vc, m, pos)),
+                1e-5);
+    });
   }
 }
 

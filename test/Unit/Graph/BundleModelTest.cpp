@@ -96,7 +96,10 @@ void rowDifferences(const std::vector<float> &a, const std::vector<float> &b,
   for (size_t row = 0; row * vocab < b.size(); ++row) {
     double diff = 0, scale = 0;
     for (size_t i = row * vocab; i < (row + 1) * vocab; ++i) {
-      diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+      // A NaN or infinite logit is as far off as can be (std::max would
+      // drop a NaN).
+      double d = std::fabs(double(a[i]) - double(b[i]));
+      diff = std::isfinite(d) ? std::max(diff, d) : HUGE_VAL;
       scale = std::max(scale, double(std::fabs(b[i])));
     }
     out.push_back(diff / scale);
@@ -168,6 +171,10 @@ protected:
     o.context = kContext;
     o.threads = 1;
     o.cpuMapping = c.cpuMapping;
+    // The GPU's attention in parts of 4 positions: the prompt's rows have
+    // 1 to 4 parts of which the later ones are empty for early rows, the
+    // decode steps 5 and 6.
+    o.gpuAttentionSplit = 4;
     path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
            "/itq3-bundle-test-" + std::to_string(getpid()) + "-" + c.name;
     kernels = path + ".kernels.so";

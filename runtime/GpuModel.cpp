@@ -70,7 +70,14 @@ Status GpuModel::selectCode() {
     return Status::error(why);
   int device = major * 10 + minor;
   arch_ = "sm_" + std::to_string(device);
-  code_ = bundle_.findCode(arch_);
+  // A cubin runs on GPUs of its major version and a minor at least its
+  // own: the closest one, else the PTX of a chip no newer than the GPU.
+  int best = -1;
+  for (const CodeObject &c : bundle_.code()) {
+    int chip = chipNumber(c.target);
+    if (chip / 10 == major && chip <= device && chip > best)
+      best = chip, code_ = &c;
+  }
   if (!code_) {
     const CodeObject *ptx = bundle_.findCode("ptx");
     int made = ptx ? chipNumber(ptx->arch) : -1;
@@ -161,7 +168,8 @@ std::string GpuModel::backend() const {
   return "cuda: " + driver_->deviceName() + " (" + arch_ + ", " +
          (code_->target == "ptx" ? "PTX of " + code_->arch + " compiled by "
                                    "the driver"
-                                 : "cubin") +
+          : code_->target == arch_ ? "cubin"
+                                   : code_->target + " cubin") +
          ")";
 }
 

@@ -356,6 +356,13 @@ TEST(BundleDevice, PicksTheGpusCodeOrPtxAndFallsBackToTheCpu) {
   cubin.reset();
   ptx.reset();
 
+  // A GPU of the same major version and a later minor takes the cubin.
+  std::unique_ptr<rt::BundleModel> minor;
+  ASSERT_TRUE(s = open("cuda", "93", notice, minor)) << s.message();
+  EXPECT_NE(minor->backend().find("(sm_93, sm_90 cubin)"), std::string::npos)
+      << minor->backend();
+  minor.reset();
+
   // An older GPU: no code for it; auto runs the CPU code and says why.
   std::unique_ptr<rt::BundleModel> model;
   s = open("cuda", "80", notice, model);

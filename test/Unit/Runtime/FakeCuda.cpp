@@ -16,7 +16,12 @@
 //   their parameters, into the graph, and copies or synchronizations are
 //   errors, as they are for real captures; an instantiated graph replays
 //   its launches, and an update must keep the kernels in the same order;
-// - the device is sm_<ITQ3_FAKE_CUDA_ARCH> (90 when unset).
+// - launches are checked against the hardware's limits (1024 threads per
+//   block, at most 64 in z, grids of at most 65535 in y and z);
+// - the device is sm_<ITQ3_FAKE_CUDA_ARCH> (90 when unset);
+// - with ITQ3_FAKE_CUDA_SKIP_KERNELS set, launches are checked but their
+//   kernels not run: the protocol of a large model, quickly (its logits
+//   are then meaningless).
 //
 // itq3FakeCudaStats() reports what happened, for the tests.
 //
@@ -112,12 +117,15 @@ size_t parameterBytes(char letter) {
 }
 
 CUresult run(const Launch &l) {
+  ++state().stats.launches;
+  static const bool skip = std::getenv("ITQ3_FAKE_CUDA_SKIP_KERNELS");
+  if (skip)
+    return kSuccess;
   std::vector<void *> pointers;
   for (const uint64_t &v : l.values)
     pointers.push_back(const_cast<uint64_t *>(&v));
   l.function->launcher(pointers.data(), l.grid[0], l.grid[1], l.grid[2],
                        l.block[0], l.block[1], l.block[2]);
-  ++state().stats.launches;
   return kSuccess;
 }
 
@@ -305,9 +313,15 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz,
   auto *function = static_cast<Function *>(f);
   if (!function || extra || sharedBytes > 0)
     return fail(kInvalidValue, "a launch with extra or dynamic shared memory");
-  if (!gx || !gy || !gz || !bx || !by || !bz || uint64_t(bx) * by * bz > 1024)
-    return fail(kInvalidValue, "launch dimensions out of range for " +
-                                   function->name);
+  // The limits of every GPU since sm_30.
+  if (!gx || !gy || !gz || !bx || !by || !bz || uint64_t(bx) * by * bz > 1024 ||
+      bx > 1024 || by > 1024 || bz > 64 || gy > 65535 || gz > 65535 ||
+      gx > 0x7fffffffu)
+    return fail(kInvalidValue,
+                "launch dimensions out of range for " + function->name + ": " +
+                    std::to_string(gx) + "x" + std::to_string(gy) + "x" +
+                    std::to_string(gz) + " blocks of " + std::to_string(bx) +
+                    "x" + std::to_string(by) + "x" + std::to_string(bz));
   Launch l{function, {gx, gy, gz}, {bx, by, bz}, {}};
   for (size_t i = 0; i < function->signature.size(); ++i) {
     uint64_t v = 0;

@@ -125,8 +125,9 @@ void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
                  /*vectorDecode=*/false);
   pm.addNestedPass<func::FuncOp>(
       createConvertITQ3ToGPU(ConvertITQ3ToGPUOptions{options.blockSize}));
-  // The model ops' loops: one parallel loop each, its iterations spread
-  // over blocks.
+  // The model ops' loops: one parallel loop each, tiled so that the
+  // iterations of its last dimension are the threads of blocks.
+  pm.addNestedPass<func::FuncOp>(createITQ3TileParallelLoops());
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createITQ3BindDeviceBuffers());

@@ -102,6 +102,27 @@ def ITQ3BindDeviceBuffers
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def ITQ3TileParallelLoops
+    : Pass<"itq3-tile-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Tile the host's parallel loops so their iterations become "
+                "the threads of blocks";
+  let description = [{
+    Before `--gpu-map-parallel-loops`: each outermost `scf.parallel` outside
+    a `gpu.launch` (the model ops' loops) is tiled by `threads` in its last
+    dimension (at most 64 when that is the third, CUDA's limit in z; at
+    most the trip count when it is a constant) and 1 in the others, with a
+    bounds check in the tile (`scf.if`) instead of min bounds, so the inner
+    loop of each tile maps to the threads of a block and the tiles to
+    blocks. Without it every iteration is a block of one thread.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Iterations of the last dimension per tile">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ITQ3NameKernels : Pass<"itq3-name-kernels", "::mlir::ModuleOp"> {
   let summary = "Name every outlined kernel after its gpu.module";
   let description = [{

@@ -94,8 +94,8 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
       *this, "attention-split",
       llvm::cl::desc("Positions per part of the attention, which is split "
                      "over parts and combined (flash-decoding), so a decode "
-                     "token spreads over heads x parts blocks; 0: one block "
-                     "per token and head"),
+                     "token spreads over heads x parts threads; 0: one "
+                     "thread per token and head"),
       llvm::cl::init(16)};
 };
 

@@ -336,6 +336,26 @@ bool CudaDriver::timeOnStream(void *stream,
   return ok;
 }
 
+bool CudaDriver::createEvent(void *&event, std::string &error) {
+  return check(api->eventCreate(&event, 0), "cuEventCreate", error);
+}
+
+bool CudaDriver::recordEvent(void *event, void *stream, std::string &error) {
+  return check(api->eventRecord(event, stream), "cuEventRecord", error);
+}
+
+bool CudaDriver::elapsed(void *start, void *stop, float &milliseconds,
+                         std::string &error) {
+  return check(api->eventSynchronize(stop), "cuEventSynchronize", error) &&
+         check(api->eventElapsedTime(&milliseconds, start, stop),
+               "cuEventElapsedTime", error);
+}
+
+void CudaDriver::destroyEvent(void *event) {
+  if (event)
+    api->eventDestroy(event);
+}
+
 bool CudaDriver::hasGraphs() const { return api->streamBeginCapture; }
 
 bool CudaDriver::beginCapture(void *stream, std::string &error) {

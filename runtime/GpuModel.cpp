@@ -180,6 +180,15 @@ GpuModel::Stats GpuModel::stats() const {
   return s;
 }
 
+void GpuModel::setKernelTiming(bool on) {
+  kernelTiming_ = on;
+  shim_->setTiming(on);
+}
+
+Status GpuModel::takeKernelSeconds(std::map<std::string, double> &seconds) {
+  return shim_->takeKernelSeconds(seconds);
+}
+
 Status GpuModel::call(const FunctionInfo &f, uint32_t layer, int64_t rows,
                       int64_t pos, CUdeviceptr tokens, CUdeviceptr x,
                       CUdeviceptr logits) {
@@ -239,7 +248,8 @@ Status GpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
                                       size_t(rows) * sizeof(int32_t), stream_,
                                       why))
         return false;
-      bool graph = options_.graphs && rows == 1 && driver_->hasGraphs();
+      bool graph = options_.graphs && !kernelTiming_ && rows == 1 &&
+                   driver_->hasGraphs();
       Status status = graph ? decodeGraph(pos + first, head)
                             : callPlan(rows, pos + first, allLogits, head);
       if (!status) {

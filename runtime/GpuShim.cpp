@@ -18,6 +18,10 @@ constexpr uint64_t kMinChunk = uint64_t(64) << 20;
 } // namespace
 
 GpuShim::~GpuShim() {
+  for (const Timed &t : timed) {
+    driver.destroyEvent(t.start);
+    driver.destroyEvent(t.stop);
+  }
   for (auto &[ptr, bytes] : chunks)
     driver.release(ptr);
 }
@@ -92,7 +96,23 @@ void *GpuShim::function(void *module, const char *name) {
     fail("kernel " + std::string(name) + ": " + why);
     return nullptr;
   }
+  names[fn] = name;
   return functions[key] = fn;
+}
+
+Status GpuShim::takeKernelSeconds(std::map<std::string, double> &seconds) {
+  std::string why;
+  for (const Timed &t : timed) {
+    float ms = 0;
+    if (error.empty() && driver.elapsed(t.start, t.stop, ms, why))
+      seconds[names[t.function]] += ms * 1e-3;
+    else
+      fail(why);
+    driver.destroyEvent(t.start);
+    driver.destroyEvent(t.stop);
+  }
+  timed.clear();
+  return takeError();
 }
 
 void GpuShim::launch(void *fn, const unsigned grid[3], const unsigned block[3],
@@ -100,7 +120,16 @@ void GpuShim::launch(void *fn, const unsigned grid[3], const unsigned block[3],
   if (failed())
     return;
   std::string why;
-  if (!driver.launchOn(stream, fn, grid, block, sharedBytes, params, why)) {
+  Timed t{fn, nullptr, nullptr};
+  bool ok = !timing || (driver.createEvent(t.start, why) &&
+                        driver.createEvent(t.stop, why) &&
+                        driver.recordEvent(t.start, stream, why));
+  ok = ok &&
+       driver.launchOn(stream, fn, grid, block, sharedBytes, params, why) &&
+       (!timing || driver.recordEvent(t.stop, stream, why));
+  if (timing)
+    timed.push_back(t);
+  if (!ok) {
     fail(why);
     return;
   }

@@ -31,6 +31,7 @@
 
 #include <map>
 #include <string>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,11 @@ public:
   /// The first error since the last take, or success.
   Status takeError();
   uint64_t launches() const { return launchCount; }
+  /// With timing on, every launch is bracketed by two events (not while a
+  /// graph is captured: the runtime launches kernel by kernel then), and
+  /// takeKernelSeconds() adds the kernels' times since, by kernel name.
+  void setTiming(bool on) { timing = on; }
+  Status takeKernelSeconds(std::map<std::string, double> &seconds);
   uint64_t arenaBytes() const;
 
   // What the mgpu* functions do.
@@ -80,6 +86,12 @@ private:
   uint64_t launchCount = 0;
   std::vector<void *> modules;
   std::map<std::pair<void *, std::string>, void *> functions;
+  std::map<void *, std::string> names; // function -> kernel name
+  bool timing = false;
+  struct Timed {
+    void *function, *start, *stop;
+  };
+  std::vector<Timed> timed;
   // Arena chunks (device address, bytes); allocation bumps within `chunk`.
   std::vector<std::pair<CUdeviceptr, uint64_t>> chunks;
   size_t chunk = 0;

@@ -172,21 +172,29 @@ public:
   /// out = in * W^T as the weight's plan says: int8 activations (quantized
   /// once per input buffer and rotation, so `in` must not be written after
   /// its first product) or float ones.
-  void linear(Value in, Value weight, const WeightPlan &plan, Value out) {
+  void linear(Value in, Value weight, const WeightPlan &plan, Value out,
+              const std::string &what) {
     FormatAttr format = formatAttr(b.getContext(), plan);
     bool rotated = format.isRotated();
     if (plan.int8Activations && plan.kind != FormatKind::F16) {
-      auto [values, scales] = quantized(in, format);
+      auto [values, scales] = quantized(in, format, what);
       MatmulIntoOp::create(
-          b, loc, values, weight, out, scales, format,
+          b, at(what), values, weight, out, scales, format,
           RotationAttr::get(b.getContext(), rotated ? Rotation::Activation
                                                     : Rotation::None));
       return;
     }
     MatmulIntoOp::create(
-        b, loc, in, weight, out, Value(), format,
+        b, at(what), in, weight, out, Value(), format,
         RotationAttr::get(b.getContext(),
                           rotated ? Rotation::Weight : Rotation::None));
+  }
+
+  /// The function's location, named `what`: the ops of one step of the
+  /// forward pass carry it through the lowering, so that the GPU kernels
+  /// made of them are named after it (--itq3-name-kernels).
+  Location at(const std::string &what) {
+    return NameLoc::get(b.getStringAttr(what), loc);
   }
 
   OpBuilder &b;
@@ -198,7 +206,8 @@ public:
 private:
   /// `in` quantized to int8 as `format`'s products take it (rotated like
   /// its weights, if they are).
-  std::pair<Value, Value> quantized(Value in, FormatAttr format) {
+  std::pair<Value, Value> quantized(Value in, FormatAttr format,
+                                    const std::string &what) {
     int64_t block = format.getRotationBlock();
     uint64_t seed = format.getSeed();
     auto key = std::make_tuple(in.getAsOpaquePointer(), block, seed);
@@ -208,7 +217,7 @@ private:
     int64_t k = cast<MemRefType>(in.getType()).getDimSize(1);
     Value values = rowsOf(k, b.getI8Type()), scales = rowsOf(k / 32);
     QuantizeActIntoOp::create(
-        b, loc, in, values, scales, /*kronC=*/Value(), /*kronB=*/Value(),
+        b, at("quantize_" + what), in, values, scales, /*kronC=*/Value(), /*kronB=*/Value(),
         block ? b.getUnitAttr() : UnitAttr(), format.getRotationBlockAttr(),
         block && seed ? b.getI64IntegerAttr(int64_t(seed)) : IntegerAttr(),
         /*bits=*/IntegerAttr(), /*clip=*/FloatAttr());
@@ -223,7 +232,8 @@ private:
 void emitEmbed(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
                const FunctionSignature &sig, const std::string &suffix) {
   FunctionEmitter f(b, module, sig, suffix);
-  EmbedIntoOp::create(b, f.loc, f.arg(plan.embeddingTensor), f.arg("tokens"),
+  EmbedIntoOp::create(b, f.at("embed"), f.arg(plan.embeddingTensor),
+                      f.arg("tokens"),
                       f.arg("x"), formatAttr(b.getContext(), plan.embedding));
   f.finish();
 }
@@ -233,46 +243,48 @@ void emitLayer(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
   const ModelConfig &c = plan.config;
   Widths w(c);
   FunctionEmitter f(b, module, sig, suffix);
-  Location loc = f.loc;
   auto weight = [&](const char *what, const char *kind = "weight") {
     return f.arg(layerTensor(what, kind));
   };
   auto project = [&](Value in, const char *what, int64_t cols) {
     Value out = f.rowsOf(cols);
-    f.linear(in, weight(what), plan.linears.at(what), out);
+    f.linear(in, weight(what), plan.linears.at(what), out, what);
     if (c.qkvBias && std::string(what).rfind("attn_", 0) == 0 &&
         std::string(what) != "attn_output")
-      AddIntoOp::create(b, loc, out, weight(what, "bias"), out);
+      AddIntoOp::create(b, f.at(std::string(what) + "_bias"), out,
+                        weight(what, "bias"), out);
     return out;
   };
   Value x = f.arg("x"), pos = f.arg("pos");
   FloatAttr eps = b.getF32FloatAttr(c.normEps);
 
   Value xb = f.rowsOf(w.dim);
-  RMSNormIntoOp::create(b, loc, x, weight("attn_norm"), xb, eps);
+  RMSNormIntoOp::create(b, f.at("attn_norm"), x, weight("attn_norm"), xb,
+                        eps);
   Value q = project(xb, "attn_q", w.q);
   Value k = project(xb, "attn_k", w.kv);
   Value v = project(xb, "attn_v", w.kv);
   FloatAttr base = b.getF32FloatAttr(c.ropeBase);
   IntegerAttr headDim = b.getI64IntegerAttr(c.headDim);
   UnitAttr halves = c.ropeHalves ? b.getUnitAttr() : UnitAttr();
-  RopeOp::create(b, loc, q, pos, headDim, base, halves);
-  RopeOp::create(b, loc, k, pos, headDim, base, halves);
+  RopeOp::create(b, f.at("rope_q"), q, pos, headDim, base, halves);
+  RopeOp::create(b, f.at("rope_k"), k, pos, headDim, base, halves);
   Value att = f.rowsOf(w.q);
-  AttentionIntoOp::create(b, loc, q, k, v, f.arg("kcache"), f.arg("vcache"),
-                          pos, att, c.nHeads, c.nKvHeads, c.headDim);
+  AttentionIntoOp::create(b, f.at("attention"), q, k, v, f.arg("kcache"),
+                          f.arg("vcache"), pos, att, c.nHeads, c.nKvHeads,
+                          c.headDim);
   Value h = project(att, "attn_output", w.dim);
-  AddIntoOp::create(b, loc, x, h, x);
+  AddIntoOp::create(b, f.at("attn_residual"), x, h, x);
 
   // A buffer of its own, not xb again: inputs are quantized once per
   // buffer, so every quantized buffer is written once.
   Value xf = f.rowsOf(w.dim);
-  RMSNormIntoOp::create(b, loc, x, weight("ffn_norm"), xf, eps);
+  RMSNormIntoOp::create(b, f.at("ffn_norm"), x, weight("ffn_norm"), xf, eps);
   Value gate = project(xf, "ffn_gate", w.hidden);
   Value up = project(xf, "ffn_up", w.hidden);
-  SwiGLUIntoOp::create(b, loc, gate, up, gate);
+  SwiGLUIntoOp::create(b, f.at("swiglu"), gate, up, gate);
   Value down = project(gate, "ffn_down", w.dim);
-  AddIntoOp::create(b, loc, x, down, x);
+  AddIntoOp::create(b, f.at("ffn_residual"), x, down, x);
   f.finish();
 }
 
@@ -280,9 +292,11 @@ void emitHead(OpBuilder &b, ModuleOp module, const GraphPlan &plan,
               const FunctionSignature &sig, const std::string &suffix) {
   FunctionEmitter f(b, module, sig, suffix);
   Value normed = f.rowsOf(plan.config.dim);
-  RMSNormIntoOp::create(b, f.loc, f.arg("x"), f.arg("output_norm.weight"),
+  RMSNormIntoOp::create(b, f.at("output_norm"), f.arg("x"),
+                        f.arg("output_norm.weight"),
                         normed, b.getF32FloatAttr(plan.config.normEps));
-  f.linear(normed, f.arg(plan.headTensor), plan.head, f.arg("logits"));
+  f.linear(normed, f.arg(plan.headTensor), plan.head, f.arg("logits"),
+           "output");
   f.finish();
 }
 

@@ -57,3 +57,40 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Launches from ops of a named step (lib/Graph names each step's ops):
+// <host function>_<step>, numbered when a step has several kernels.
+// CHECK-LABEL: func.func @layer
+// CHECK: gpu.launch_func @layer_kernel::@layer_attention blocks
+// CHECK: gpu.launch_func @layer_kernel_0::@layer_attention_1 blocks
+// CHECK: gpu.launch_func @layer_kernel_1::@layer_kernel_1 blocks
+// CHECK: gpu.func @layer_attention(
+// CHECK: gpu.func @layer_attention_1(
+// CHECK: gpu.func @layer_kernel_1(
+#step = loc("attention"("graph.mlir":3:4))
+module attributes {gpu.container_module} {
+  func.func @layer() {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @layer_kernel::@layer_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) loc(#step)
+    gpu.launch_func @layer_kernel_0::@layer_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) loc(fused[#step, "x.mlir":1:1])
+    gpu.launch_func @layer_kernel_1::@layer_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+    return
+  }
+  gpu.module @layer_kernel {
+    gpu.func @layer_kernel() kernel {
+      gpu.return
+    }
+  }
+  gpu.module @layer_kernel_0 {
+    gpu.func @layer_kernel() kernel {
+      gpu.return
+    }
+  }
+  gpu.module @layer_kernel_1 {
+    gpu.func @layer_kernel() kernel {
+      gpu.return
+    }
+  }
+}

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,40 @@ double weightBytesPerToken(const rt::Bundle &b) {
                                            : double(t.size);
   }
   return bytes;
+}
+
+/// What a GPU kernel computes, from its name (`<function>_<step>[_N]`,
+/// --itq3-name-kernels): "matmuls" (a linear or its activations'
+/// quantizer), "attention", or "rest".
+std::string kernelKind(std::string name) {
+  name = name.substr(name.find('_') + 1); // the step
+  size_t digits = name.find_last_not_of("0123456789");
+  if (digits + 1 < name.size() && name[digits] == '_')
+    name.resize(digits); // a numbered second kernel of the step
+  static const std::set<std::string> linears = {
+      "attn_q", "attn_k", "attn_v", "attn_output",
+      "ffn_gate", "ffn_up", "ffn_down", "output"};
+  if (linears.count(name) || name.rfind("quantize_", 0) == 0)
+    return "matmuls";
+  return name == "attention" ? "attention" : "rest";
+}
+
+/// The GPU's decode time by work, from the kernels' events of `steps`
+/// eager steps that took `wall` seconds.
+void printKernelSplit(const std::map<std::string, double> &kernels,
+                      double wall, int64_t steps) {
+  std::map<std::string, double> kinds;
+  double total = 0;
+  for (const auto &[name, s] : kernels) {
+    kinds[kernelKind(name)] += s;
+    total += s;
+  }
+  std::printf("decode time by work (GPU kernels, events, %lld steps launched "
+              "kernel by kernel): matmuls %.0f%%, attention %.0f%%, the rest "
+              "%.0f%%; kernels %.3f of %.3f ms per step\n",
+              (long long)steps, 100 * kinds["matmuls"] / total,
+              100 * kinds["attention"] / total, 100 * kinds["rest"] / total,
+              1e3 * total / double(steps), 1e3 * wall / double(steps));
 }
 
 double seconds(std::chrono::steady_clock::time_point since) {
@@ -142,6 +177,24 @@ int runModel(int argc, char **argv) {
     decodeTotal += s;
   if (timed)
     cpu->opSeconds(opsAfter);
+  // On the GPU: the same decode steps again, kernel by kernel with events.
+  std::map<std::string, double> kernels;
+  double eagerWall = 0;
+  if (auto *gpu = dynamic_cast<rt::GpuModel *>(model.get())) {
+    gpu->setKernelTiming(true);
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t t = 0; t < o.decode; ++t)
+      if (Status s = model->run(&ids[size_t(o.prompt + t)], 1, o.prompt + t,
+                                logits, false);
+          !s)
+        return 1;
+    eagerWall = seconds(start);
+    gpu->setKernelTiming(false);
+    if (Status s = gpu->takeKernelSeconds(kernels); !s) {
+      std::fprintf(stderr, "itq3-bench: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
   double products = opsAfter.products - opsBefore.products;
   double attention = opsAfter.attention - opsBefore.attention;
   std::sort(steps.begin(), steps.end());
@@ -197,9 +250,8 @@ int runModel(int argc, char **argv) {
   else if (cpu)
     std::printf("decode time by work: not measured (the bundle's code has no "
                 "timers; recompile it)\n");
-  else
-    std::printf("decode time by work: not measured on the GPU (no "
-                "per-kernel events are taken)\n");
+  else if (!kernels.empty())
+    printKernelSplit(kernels, eagerWall, o.decode);
   if (!o.json.empty()) {
     FILE *f = std::fopen(o.json.c_str(), "w");
     if (!f)

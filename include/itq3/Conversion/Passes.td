@@ -124,14 +124,19 @@ def ITQ3TileParallelLoops
 }
 
 def ITQ3NameKernels : Pass<"itq3-name-kernels", "::mlir::ModuleOp"> {
-  let summary = "Name every outlined kernel after its gpu.module";
+  let summary = "Name every outlined kernel after the model step it "
+                "computes, else its gpu.module";
   let description = [{
     After `--gpu-kernel-outlining`, which names each kernel after the host
     function that launched it (every kernel of `layer` is `layer_kernel`,
-    in modules `layer_kernel`, `layer_kernel_0`, ...): each kernel takes
-    its module's name (`<module>_<kernel>` where a module holds several),
-    and the launches follow, so kernel names are unique in the program, as
-    profilers and the runtime's tests see them.
+    in modules `layer_kernel`, `layer_kernel_0`, ...): a kernel launched
+    from an op whose location is named (`loc("attention"(...))`, as
+    lib/Graph names the ops of each step of the forward pass) becomes
+    `<host function>_<name>`, any other its module's name
+    (`<module>_<kernel>` where a module holds several); a name taken
+    already gets `_1`, `_2`, ...; the launches follow. Kernel names are then
+    unique in the program and say what they compute, as profilers, the
+    benchmark and the runtime's tests see them.
   }];
 }
 

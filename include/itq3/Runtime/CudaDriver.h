@@ -71,6 +71,13 @@ public:
   bool timeOnStream(void *stream,
                     const std::function<bool(std::string &)> &work,
                     float &milliseconds, std::string &error);
+  /// Events for timing kernels one by one: recorded on a stream, read after
+  /// the stream's work is done.
+  bool createEvent(void *&event, std::string &error);
+  bool recordEvent(void *event, void *stream, std::string &error);
+  bool elapsed(void *start, void *stop, float &milliseconds,
+               std::string &error);
+  void destroyEvent(void *event);
   /// CUDA graphs: whether the driver has them, then capture of a stream's
   /// work, instantiation, an in-place update of an instantiated graph with
   /// a new capture of the same topology (false when it cannot be), replay.

@@ -19,7 +19,9 @@
 #include "itq3/Runtime/CudaDriver.h"
 #include "itq3/Runtime/SharedObject.h"
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace itq3::rt {
@@ -54,6 +56,11 @@ public:
   }
   std::string backend() const override;
   Stats stats() const;
+  /// While on, steps launch kernel by kernel (no graphs) with an event pair
+  /// around each kernel; takeKernelSeconds adds their times since, by
+  /// kernel name (`layer_attn_q`, `layer_attention`, ...).
+  void setKernelTiming(bool on);
+  Status takeKernelSeconds(std::map<std::string, double> &seconds);
 
 private:
   GpuModel(const Bundle &bundle, std::unique_ptr<CudaDriver> driver,
@@ -88,6 +95,7 @@ private:
               tokens_ = 0, logits_ = 0;
   uint64_t tensorBytes_ = 0;
   void *graph_ = nullptr; // the decode step's instantiated graph
+  bool kernelTiming_ = false;
   Stats stats_;
   std::vector<std::pair<std::string, double>> profile_;
 };

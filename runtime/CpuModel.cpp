@@ -11,7 +11,6 @@
 
 namespace itq3::rt {
 
-
 Status CpuModel::create(const Bundle &bundle, unsigned threads,
                         std::unique_ptr<CpuModel> &out) {
   // libomp reads its thread count once, when the code first loads it.

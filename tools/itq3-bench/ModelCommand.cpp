@@ -216,10 +216,12 @@ int runModel(int argc, char **argv) {
     bound = "device copy";
     rt::GpuModel::Stats st = static_cast<rt::GpuModel &>(*model).stats();
     std::printf("bundle: %s; %s, batch 1, decode steps %s; %llu kernel "
-                "launches so far\n",
+                "launches so far; device memory: weights %.1f MB, KV cache "
+                "%.1f MB, host code's buffers %.1f MB\n",
                 o.bundle.c_str(), model->backend().c_str(),
                 st.graphSteps ? "as CUDA graphs" : "launched kernel by kernel",
-                (unsigned long long)st.launches);
+                (unsigned long long)st.launches, st.weightBytes / 1e6,
+                st.cacheBytes / 1e6, st.arenaBytes / 1e6);
   }
   std::printf("prefill: %lld tokens in %.3f s, %.1f tok/s\n",
               (long long)o.prompt, prefill, double(o.prompt) / prefill);

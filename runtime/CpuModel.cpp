@@ -94,24 +94,13 @@ Status CpuModel::call(const FunctionInfo &f, uint32_t layer, int64_t rows,
   return Status::success();
 }
 
-const FunctionInfo &CpuModel::variant(const std::string &name,
-                                      int64_t rows) const {
-  const FunctionInfo *prefill = bundle_.findFunction(name + "_prefill");
-  if (prefill && prefillRows_ > 0 && rows >= prefillRows_)
-    return *prefill;
-  return *bundle_.findFunction(name);
-}
-
 Status CpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
                      std::vector<float> &logits, bool allLogits) {
   if (Status s = checkRun(tokens, n, pos, context_, vocab_); !s)
     return s;
   logits.assign(size_t((allLogits ? n : 1) * vocab_), 0.0f);
   return forEachPlanCall(
-      bundle_, n, pos, allLogits,
-      [&](const std::string &name, int64_t rows) -> const FunctionInfo & {
-        return variant(name, rows);
-      },
+      bundle_, n, pos, allLogits, prefillRows_,
       [&](int64_t rows) {
         x_.assign(size_t(rows * dim_), 0.0f);
         return Status::success();

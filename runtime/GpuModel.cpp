@@ -115,13 +115,15 @@ Status GpuModel::prepare() {
       return s;
   }
   for (const FunctionInfo &f : bundle_.functions()) {
-    // The prefill variants are CPU code only; GPU code has the others.
     void *entry = object_->symbol(f.entry);
-    if (!entry && f.name.find("_prefill") == std::string::npos)
+    if (!entry)
       return Status::error("the bundle's " + code_->target +
                            " code has no entry point " + f.entry);
     entries_.push_back(entry);
   }
+  if (bundle_.meta().config.count("prefill_rows"))
+    if (Status s = bundle_.configInt("prefill_rows", prefillRows_); !s)
+      return s;
   return upload();
 }
 
@@ -206,9 +208,6 @@ Status GpuModel::call(const FunctionInfo &f, uint32_t layer, int64_t rows,
       !s)
     return s;
   void *entry = entries_[size_t(&f - bundle_.functions().data())];
-  if (!entry)
-    return Status::error("the bundle's GPU code has no entry point " +
-                         f.entry);
   shim_->rewindArena();
   reinterpret_cast<void (*)(void **)>(entry)(args.args.data());
   return shim_->takeError();
@@ -217,10 +216,7 @@ Status GpuModel::call(const FunctionInfo &f, uint32_t layer, int64_t rows,
 Status GpuModel::callPlan(int64_t rows, int64_t pos, bool allLogits,
                           bool withHead) {
   return forEachPlanCall(
-      bundle_, rows, pos, allLogits,
-      [&](const std::string &name, int64_t) -> const FunctionInfo & {
-        return *bundle_.findFunction(name);
-      },
+      bundle_, rows, pos, allLogits, prefillRows_,
       [&](int64_t) { return Status::success(); },
       [&](const PlanCall &c) {
         if (!withHead && hasBuffer(*c.function, "logits"))

@@ -30,6 +30,14 @@ bool hasBuffer(const FunctionInfo &f, const char *name) {
   });
 }
 
+const FunctionInfo &variant(const Bundle &bundle, const std::string &name,
+                            int64_t rows, int64_t prefillRows) {
+  const FunctionInfo *prefill = bundle.findFunction(name + "_prefill");
+  if (prefill && prefillRows > 0 && rows >= prefillRows)
+    return *prefill;
+  return *bundle.findFunction(name);
+}
+
 Status checkRun(const int32_t *tokens, int64_t n, int64_t pos,
                 int64_t context, int64_t vocab) {
   if (n <= 0 || pos < 0 || pos + n > context)
@@ -155,12 +163,10 @@ Status readPlanShape(const Bundle &bundle, PlanShape &shape) {
   return Status::success();
 }
 
-Status forEachPlanCall(
-    const Bundle &bundle, int64_t n, int64_t pos, bool allLogits,
-    const std::function<const FunctionInfo &(const std::string &, int64_t)>
-        &variant,
-    const std::function<Status(int64_t)> &startChunk,
-    const std::function<Status(const PlanCall &)> &call) {
+Status forEachPlanCall(const Bundle &bundle, int64_t n, int64_t pos,
+                       bool allLogits, int64_t prefillRows,
+                       const std::function<Status(int64_t)> &startChunk,
+                       const std::function<Status(const PlanCall &)> &call) {
   int64_t chunk = bundle.meta().prefillChunk > 0 ? bundle.meta().prefillChunk
                                                  : n;
   for (int64_t first = 0; first < n; first += chunk) {
@@ -174,7 +180,8 @@ Status forEachPlanCall(
         continue;
       // The head of a decode or generation step reads only the last row.
       int64_t callRows = head && !allLogits ? 1 : rows;
-      const FunctionInfo &f = variant(step.function, callRows);
+      const FunctionInfo &f =
+          variant(bundle, step.function, callRows, prefillRows);
       for (uint32_t l = 0; l < step.repeat; ++l)
         if (Status s = call({&f, l, callRows, pos + first, first,
                              rows - callRows, allLogits ? first : 0});

@@ -28,6 +28,11 @@ std::vector<int64_t> descriptor(uint64_t address,
 
 bool hasBuffer(const FunctionInfo &f, const char *name);
 
+/// The function to call for `name` with `rows` rows: NAME_prefill (tiles
+/// for many rows) from `prefillRows` rows on, when the bundle has one.
+const FunctionInfo &variant(const Bundle &bundle, const std::string &name,
+                            int64_t rows, int64_t prefillRows);
+
 /// Error unless tokens[0..n) at pos .. pos + n - 1 fit the context and the
 /// vocabulary.
 Status checkRun(const int32_t *tokens, int64_t n, int64_t pos,
@@ -83,13 +88,12 @@ struct PlanCall {
 /// Calls `startChunk(rows)` for each prefill chunk of a run of n tokens
 /// (the bundle's prefill_chunk), then `call` for every call of the plan in
 /// that chunk: the head only in the last chunk unless allLogits, and then
-/// on the last row only. `variant(name, rows)` picks the function.
-Status forEachPlanCall(
-    const Bundle &bundle, int64_t n, int64_t pos, bool allLogits,
-    const std::function<const FunctionInfo &(const std::string &, int64_t)>
-        &variant,
-    const std::function<Status(int64_t)> &startChunk,
-    const std::function<Status(const PlanCall &)> &call);
+/// on the last row only; each function's variant for its rows
+/// (`variant`).
+Status forEachPlanCall(const Bundle &bundle, int64_t n, int64_t pos,
+                       bool allLogits, int64_t prefillRows,
+                       const std::function<Status(int64_t)> &startChunk,
+                       const std::function<Status(const PlanCall &)> &call);
 
 } // namespace itq3::rt
 

@@ -259,6 +259,7 @@ mlir::DialectRegistry compilerRegistry() {
 /// rows it is compiled for, and the rows from which the runtime calls it.
 constexpr const char *kPrefillSuffix = "_prefill";
 constexpr int64_t kPrefillTileRows = 64, kPrefillRows = 16;
+constexpr int64_t kGpuPrefillTile = 16; // mma.sync's m16
 
 /// A context and diagnostics for one lowering of the model graph.
 struct Lowering {
@@ -300,11 +301,35 @@ struct Lowering {
   mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 
-/// Sets the GPU pipeline's options that the compile options choose.
-void setGpuOptions(const CompileOptions &o,
+/// Sets the GPU pipeline's options that the compile options choose, and
+/// its tiles: dp4a decode tiles, or for the NAME_prefill variant 16 x 16
+/// tiles that multiply on tensor cores (mma.sync).
+void setGpuOptions(const CompileOptions &o, bool prefill,
                    mlir::itq3::PtxPipelineOptions &pipeline) {
   if (o.gpuAttentionSplit > 0)
     pipeline.attentionSplit = o.gpuAttentionSplit;
+  if (prefill)
+    pipeline.tileM = pipeline.tileN = kGpuPrefillTile;
+}
+
+/// The model graph through the GPU's kernel pipeline then `finish`, twice:
+/// with decode tiles and, as NAME_prefill, with prefill tiles.
+Status lowerGpuVariants(
+    const GraphPlan &plan, const CompileOptions &o, const std::string &what,
+    const std::function<void(mlir::OpPassManager &,
+                             const mlir::itq3::PtxPipelineOptions &)> &finish,
+    Lowering &decode, Lowering &prefill) {
+  for (bool tiles : {false, true}) {
+    mlir::itq3::PtxPipelineOptions pipeline;
+    setGpuOptions(o, tiles, pipeline);
+    Lowering &l = tiles ? prefill : decode;
+    if (Status s = l.run(plan, tiles ? kPrefillSuffix : "", "",
+                         what + (tiles ? " (prefill tiles)" : ""),
+                         [&](mlir::OpPassManager &pm) { finish(pm, pipeline); });
+        !s)
+      return s;
+  }
+  return Status::success();
 }
 
 /// Links the lowered modules' host code into `code`.
@@ -337,11 +362,9 @@ Status compileCpu(const GraphPlan &plan, const CompileOptions &o,
   bool emulated = o.cpuMapping == "gpu-emulation";
   mlir::itq3::CpuPipelineOptions decodeTiles, prefillTiles;
   mlir::itq3::PtxPipelineOptions decodeBlocks, prefillBlocks;
-  setGpuOptions(o, decodeBlocks);
-  setGpuOptions(o, prefillBlocks);
+  setGpuOptions(o, /*prefill=*/false, decodeBlocks);
+  setGpuOptions(o, /*prefill=*/true, prefillBlocks);
   if (emulated) {
-    // The GPU's tiles: dp4a decode tiles, mma.sync prefill tiles.
-    prefillBlocks.tileM = prefillBlocks.tileN = 16;
     auto pipeline = [](const mlir::itq3::PtxPipelineOptions &options) {
       return [&options](mlir::OpPassManager &pm) {
         mlir::itq3::buildGpuKernelPipeline(pm, options);
@@ -403,18 +426,23 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
   // CUDA_HOME; the toolkit's usual place when that is unset.
   if (!std::getenv("CUDA_HOME") && !access(kCudaHome, R_OK))
     setenv("CUDA_HOME", kCudaHome, 0);
-  Lowering lowering;
-  mlir::itq3::PtxPipelineOptions pipeline;
-  setGpuOptions(o, pipeline);
-  pipeline.chip = chip;
-  pipeline.format = ptx ? "isa" : "bin";
-  if (Status s = lowering.run(plan, "", "", "for " + chip,
-                              [&](mlir::OpPassManager &pm) {
-                                mlir::itq3::buildPtxPipeline(pm, pipeline);
-                              });
+  Lowering decode, prefill;
+  if (Status s = lowerGpuVariants(
+          plan, o, "for " + chip,
+          [&](mlir::OpPassManager &pm,
+              const mlir::itq3::PtxPipelineOptions &tiles) {
+            mlir::itq3::PtxPipelineOptions pipeline;
+            pipeline.chip = chip;
+            pipeline.format = ptx ? "isa" : "bin";
+            pipeline.tileM = tiles.tileM.getValue();
+            pipeline.tileN = tiles.tileN.getValue();
+            pipeline.attentionSplit = tiles.attentionSplit.getValue();
+            mlir::itq3::buildPtxPipeline(pm, pipeline);
+          },
+          decode, prefill);
       !s)
     return s;
-  if (Status s = link({&lowering}, o, /*openmp=*/false, code); !s)
+  if (Status s = link({&decode, &prefill}, o, /*openmp=*/false, code); !s)
     return s;
   code.target = ptx ? "ptx" : chip;
   code.arch = chip;
@@ -424,21 +452,20 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
 /// The GPU kernels, emulated, with launchers: see
 /// CompileOptions::emulatedKernelsPath.
 Status writeEmulatedKernels(const GraphPlan &plan, const CompileOptions &o) {
-  Lowering lowering;
-  mlir::itq3::PtxPipelineOptions pipeline;
-  setGpuOptions(o, pipeline);
-  if (Status s = lowering.run(plan, "", "", "for the GPU emulation",
-                              [&](mlir::OpPassManager &pm) {
-                                mlir::itq3::buildGpuKernelPipeline(pm,
-                                                                   pipeline);
-                                mlir::itq3::buildGpuEmulationPipeline(
-                                    pm, /*reverseThreads=*/false,
-                                    /*exportKernels=*/true);
-                              });
+  Lowering decode, prefill;
+  if (Status s = lowerGpuVariants(
+          plan, o, "for the GPU emulation",
+          [](mlir::OpPassManager &pm,
+             const mlir::itq3::PtxPipelineOptions &pipeline) {
+            mlir::itq3::buildGpuKernelPipeline(pm, pipeline);
+            mlir::itq3::buildGpuEmulationPipeline(pm, /*reverseThreads=*/false,
+                                                  /*exportKernels=*/true);
+          },
+          decode, prefill);
       !s)
     return s;
   rt::CodeObject code;
-  if (Status s = link({&lowering}, o, /*openmp=*/false, code); !s)
+  if (Status s = link({&decode, &prefill}, o, /*openmp=*/false, code); !s)
     return s;
   std::ofstream out(o.emulatedKernelsPath, std::ios::binary);
   out.write(reinterpret_cast<const char *>(code.bytes.data()),
@@ -551,17 +578,16 @@ Status compileModel(model::Model &m, const CompileOptions &o,
       return s;
     lap("compile (emulated kernels)");
   }
-  // Every target's code has the same entry points with the same bindings;
-  // the function table names the CPU's (or the first GPU's) target.
+  // Every target's code has the same entry points with the same bindings,
+  // each with decode tiles and, as NAME_prefill, prefill tiles; the
+  // function table names the CPU's (or the first GPU's) target.
   for (FunctionSignature sig : modelSignatures(plan)) {
-    writer.addFunction(functionInfo(sig, cpu ? "cpu" : chips.front()));
-    if (cpu) {
-      sig.name += kPrefillSuffix;
-      writer.addFunction(functionInfo(sig, "cpu"));
-    }
+    std::string target = cpu ? "cpu" : chips.front();
+    writer.addFunction(functionInfo(sig, target));
+    sig.name += kPrefillSuffix;
+    writer.addFunction(functionInfo(sig, target));
   }
-  if (cpu)
-    writer.meta.config["prefill_rows"] = std::to_string(kPrefillRows);
+  writer.meta.config["prefill_rows"] = std::to_string(kPrefillRows);
   writer.addPlanStep({"embed", 1});
   writer.addPlanStep({"layer", uint32_t(m.config.nLayers)});
   writer.addPlanStep({"head", 1});

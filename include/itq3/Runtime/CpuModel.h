@@ -55,9 +55,6 @@ private:
   struct Call;
   CpuModel(const Bundle &bundle) : bundle_(bundle) {}
   Status prepare();
-  /// The function to call for `name` with `rows` rows: NAME_prefill (tiles
-  /// for many rows) from the bundle's prefill_rows on, when it has one.
-  const FunctionInfo &variant(const std::string &name, int64_t rows) const;
   Status call(const FunctionInfo &f, uint32_t layer, int64_t rows,
               int64_t pos, const int32_t *tokens, float *x, float *logits);
 

@@ -87,7 +87,7 @@ private:
   std::unique_ptr<SharedObject> object_;
   std::vector<void *> entries_; // per function of the bundle
   int64_t dim_ = 0, vocab_ = 0, context_ = 0, kvWidth_ = 0, layers_ = 0;
-  int64_t chunkRows_ = 0;
+  int64_t chunkRows_ = 0, prefillRows_ = 0;
   // Device memory: the bundle's tensor bytes (one copy of the file's span
   // of them), the caches, the activations, the token ids, the logits.
   const uint8_t *hostTensors_ = nullptr;

@@ -317,7 +317,7 @@ void setGpuOptions(const CompileOptions &o, bool prefill,
 Status lowerGpuVariants(
     const GraphPlan &plan, const CompileOptions &o, const std::string &what,
     const std::function<void(mlir::OpPassManager &,
-                             const mlir::itq3::PtxPipelineOptions &)> &finish,
+                             mlir::itq3::PtxPipelineOptions &)> &finish,
     Lowering &decode, Lowering &prefill) {
   for (bool tiles : {false, true}) {
     mlir::itq3::PtxPipelineOptions pipeline;
@@ -430,13 +430,9 @@ Status compileGpu(const GraphPlan &plan, const CompileOptions &o,
   if (Status s = lowerGpuVariants(
           plan, o, "for " + chip,
           [&](mlir::OpPassManager &pm,
-              const mlir::itq3::PtxPipelineOptions &tiles) {
-            mlir::itq3::PtxPipelineOptions pipeline;
+              mlir::itq3::PtxPipelineOptions &pipeline) {
             pipeline.chip = chip;
             pipeline.format = ptx ? "isa" : "bin";
-            pipeline.tileM = tiles.tileM.getValue();
-            pipeline.tileN = tiles.tileN.getValue();
-            pipeline.attentionSplit = tiles.attentionSplit.getValue();
             mlir::itq3::buildPtxPipeline(pm, pipeline);
           },
           decode, prefill);
@@ -456,7 +452,7 @@ Status writeEmulatedKernels(const GraphPlan &plan, const CompileOptions &o) {
   if (Status s = lowerGpuVariants(
           plan, o, "for the GPU emulation",
           [](mlir::OpPassManager &pm,
-             const mlir::itq3::PtxPipelineOptions &pipeline) {
+             mlir::itq3::PtxPipelineOptions &pipeline) {
             mlir::itq3::buildGpuKernelPipeline(pm, pipeline);
             mlir::itq3::buildGpuEmulationPipeline(pm, /*reverseThreads=*/false,
                                                   /*exportKernels=*/true);

@@ -1,18 +1,20 @@
 // RUN: itq3-opt %s --convert-itq3-model-to-scf=split-positions=16 --canonicalize | FileCheck %s
 
-// The GPU mapping's attention, split over parts of 16 positions: after the
-// cache append, ceil((pos + M) / 16) parts per (token, head), each over
-// positions [16 s, min(16 s + 16, pos + m + 1)) keeping its max, its f64
-// sum of exponentials and its weighted values; then per (token, head,
-// column) the parts rescaled to their common max, summed and divided.
+// The GPU mapping's attention, split over parts of 16 x M positions (M
+// rows): after the cache append, ceil((pos + M) / (16 M)) parts per (token,
+// head), each over positions [16 M s, min(16 M (s + 1), pos + m + 1))
+// keeping its max, its f64 sum of exponentials and its weighted values;
+// then per (token, head, column) the parts rescaled to their common max,
+// summed and divided.
 // CHECK-LABEL: func @attention
 // CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?xf32>
-// CHECK: %[[PARTS:.*]] = arith.ceildivui %{{.*}}, %c16 : index
+// CHECK: %[[SIZE:.*]] = arith.muli %{{.*}}, %c16 : index
+// CHECK: %[[PARTS:.*]] = arith.ceildivui %{{.*}}, %[[SIZE]] : index
 // CHECK: %[[MAX:.*]] = memref.alloc(%{{.*}}, %[[PARTS]]) : memref<?x?xf32>
 // CHECK: %[[SUM:.*]] = memref.alloc(%{{.*}}, %[[PARTS]]) : memref<?x?xf64>
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %[[PARTS]]) : memref<?x?x8xf32>
 // CHECK: scf.parallel (%{{.*}}, %{{.*}}, %[[PART:.*]]) = (%c0, %c0, %c0) to (%{{.*}}, %c8, %[[PARTS]])
-// CHECK: %[[BEGIN:.*]] = arith.muli %[[PART]], %c16 : index
+// CHECK: %[[BEGIN:.*]] = arith.muli %[[PART]], %[[SIZE]] : index
 // CHECK: %[[END:.*]] = arith.minui
 // CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[END]]
 // CHECK: arith.maximumf

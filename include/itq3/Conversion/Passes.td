@@ -164,12 +164,13 @@ def ConvertITQ3ModelToSCF
     head) pairs are an `scf.forall`, for the CPU pipeline's OpenMP threads.
 
     With `split-positions=S` (the GPU mapping) the attention is split over
-    parts of S positions, flash-decoding style: one parallel iteration per
-    (token, head, part) keeps its part's max score, the f64 sum of
-    exp(score - max) and the weighted sum of its values; a second parallel
-    loop per (token, head, column) rescales the parts to their common max
-    and divides by the rescaled sum. A decode step at position p then has
-    heads x ceil((p + 1) / S) independent iterations instead of heads.
+    parts of S x M positions (M the rows of the call), flash-decoding
+    style: one parallel iteration per (token, head, part) keeps its part's
+    max score, the f64 sum of exp(score - max) and the weighted sum of its
+    values; a second parallel loop per (token, head, column) rescales the
+    parts to their common max and divides by the rescaled sum. A decode
+    step at position p then has heads x ceil((p + 1) / S) independent
+    iterations instead of heads; a prompt of many rows keeps few parts.
     The sums run in another order than the reference's (within float
     rounding of it).
   }];

@@ -414,14 +414,13 @@ struct Parts {
   Value count, max, sum, out;
 };
 
-/// One (token, head) over positions [begin, min(begin + split, count)):
+/// One (token, head) over positions [begin, min(begin + size, count)):
 /// an empty part (past the token's last position) leaves max -inf, sum 0
 /// and a zero weighted sum, which the combination weighs by 0.
 void attendOnePart(LoopBuilder &l, const Head &a, Value scores, Value part,
-                   int64_t split, const Parts &parts) {
-  Value begin = l.mul(part, l.index(split));
-  Value end = arith::MinUIOp::create(l.b, l.loc, l.add(begin, l.index(split)),
-                                     a.count);
+                   Value size, const Parts &parts) {
+  Value begin = l.mul(part, size);
+  Value end = arith::MinUIOp::create(l.b, l.loc, l.add(begin, size), a.count);
   Value max = scalarScores(l, a, scores, begin, end);
   Value sum = l.reduce(begin, end, l.f64(0), [&](Value p, Value acc) {
     Value e = math::ExpOp::create(l.b, l.loc,
@@ -463,23 +462,26 @@ void combineParts(LoopBuilder &l, const Head &a, Value d, const Parts &parts) {
           {a.m, l.add(a.qOffset, d)});
 }
 
-/// The attention split over parts of `split` positions (flash-decoding):
-/// each (token, head, part) is an iteration of its own, then each (token,
-/// head, column) combines its parts. One token of a long context spreads
-/// over heads x parts iterations instead of heads.
+/// The attention split over parts of `split` x M positions (flash-decoding
+/// for M = 1): each (token, head, part) is an iteration of its own, then
+/// each (token, head, column) combines its parts. One token of a long
+/// context spreads over heads x parts iterations instead of heads; a
+/// prompt of many rows, parallel enough already, keeps few parts (and the
+/// parts' buffers stay small).
 void splitAttention(LoopBuilder &l, AttentionIntoOp op, Value scores,
                     int64_t split) {
   Value rows = l.dim(op.getQueries(), 0);
   Value heads = l.index(op.getHeads());
   Value pairs = l.mul(rows, heads);
+  Value size = l.mul(l.index(split), rows);
   Value count = arith::CeilDivUIOp::create(
-      l.b, l.loc, l.add(op.getPos(), rows), l.index(split));
+      l.b, l.loc, l.add(op.getPos(), rows), size);
   Parts parts{count, allocate(l, l.b.getF32Type(), {pairs, count}),
               allocate(l, l.b.getF64Type(), {pairs, count}),
               allocate(l, l.b.getF32Type(),
                        {pairs, count, l.index(op.getHeadDim())})};
   l.parallel({rows, heads, count}, [&](ValueRange iv) {
-    attendOnePart(l, locateHead(l, op, iv[0], iv[1]), scores, iv[2], split,
+    attendOnePart(l, locateHead(l, op, iv[0], iv[1]), scores, iv[2], size,
                   parts);
   });
   l.parallel({rows, heads, l.index(op.getHeadDim())}, [&](ValueRange iv) {

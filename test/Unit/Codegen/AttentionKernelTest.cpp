@@ -128,7 +128,10 @@ void runCases(const AttentionCase &c, const CpuFunction &kernel,
   int64_t qDim = c.heads * c.headDim, kvDim = c.kvHeads * c.headDim;
   // Decode at 37 positions (not a multiple of the 4 scored per step), and a
   // causal prefill of 6 rows after 3 cached positions.
-  for (auto [m, pos] : {std::pair<int64_t, int64_t>{1, 37}, {6, 3}, {16, 0}, {1, 16}}) {
+  // Two rows at 39: with parts of 4 x 2 positions, the first row's last
+  // part is empty.
+  for (auto [m, pos] : {std::pair<int64_t, int64_t>{1, 37}, {6, 3}, {16, 0},
+                        {1, 16}, {2, 39}}) {
     SCOPED_TRACE("M = " + std::to_string(m) + " at " + std::to_string(pos));
     std::vector<float> kc = gaussian(kContext * kvDim, 5);
     std::vector<float> vc = gaussian(kContext * kvDim, 6);
@@ -165,9 +168,9 @@ TEST_P(AttentionKernelTest, EqualsTheReferenceOrder) {
   });
 }
 
-/// The GPU mapping's attention, emulated: in one block per (token, head),
-/// and split over parts of 4 and 16 positions (of which some are empty for
-/// the prefill's early rows) combined by a second kernel.
+/// The GPU mapping's attention, emulated: one iteration per (token, head),
+/// and split over parts of 4 x M and 16 x M positions (of which some are
+/// empty for a call's early rows) combined by a second kernel.
 TEST_P(AttentionKernelTest, GpuMappingSplitOverPositions) {
   const AttentionCase &c = GetParam();
   for (int64_t split : {0, 4, 16}) {

@@ -171,9 +171,8 @@ protected:
     o.context = kContext;
     o.threads = 1;
     o.cpuMapping = c.cpuMapping;
-    // The GPU's attention in parts of 4 positions: the prompt's rows have
-    // 1 to 4 parts of which the later ones are empty for early rows, the
-    // decode steps 5 and 6.
+    // The GPU's attention in parts of 4 x M positions: the decode steps
+    // have 5 and 6 parts.
     o.gpuAttentionSplit = 4;
     path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
            "/itq3-bundle-test-" + std::to_string(getpid()) + "-" + c.name;

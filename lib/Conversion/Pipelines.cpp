@@ -120,6 +120,7 @@ void mlir::itq3::buildGpuKernelPipeline(OpPassManager &pm,
   addBufferization(pm, options.rotation);
   ConvertITQ3ModelToSCFOptions modelOps;
   modelOps.splitPositions = options.attentionSplit;
+  modelOps.tiledNorms = true;
   pm.addPass(createConvertITQ3ModelToSCF(modelOps));
   addStagedTiles(pm, options.tileM, options.tileN, options.mma,
                  /*vectorDecode=*/false);

@@ -171,6 +171,13 @@ def ConvertITQ3ModelToSCF
     parts to their common max and divides by the rescaled sum. A decode
     step at position p then has heads x ceil((p + 1) / S) independent
     iterations instead of heads; a prompt of many rows keeps few parts.
+
+    With `tiled-norms` (the GPU mapping) each row of an RMSNorm is an
+    `scf.forall` tile: a phase of 256 workers summing strided columns' squares
+    in f64 into a stage, a phase of one worker adding the stage into the
+    scale, a phase over the columns; `--convert-itq3-to-gpu` makes the tile
+    a block, the phases its threads between barriers, the stage shared
+    memory.
     The sums run in another order than the reference's (within float
     rounding of it).
   }];
@@ -182,6 +189,10 @@ def ConvertITQ3ModelToSCF
            "The attention's (token, head) pairs as scf.forall iterations, "
            "which the CPU pipeline runs on its OpenMP threads (false: "
            "scf.parallel, which it runs in order)">,
+    Option<"tiledNorms", "tiled-norms", "bool", /*default=*/"false",
+           "RMSNorm as one tile per row whose sum of squares is split over "
+           "256 workers in phases (the GPU mapping: a block per row) "
+           "instead of one sequential loop per row">,
     Option<"splitPositions", "split-positions", "int64_t", /*default=*/"0",
            "Split the attention over parts of this many positions, "
            "combined by a second loop (0: one iteration per token and "

@@ -168,6 +168,52 @@ void lowerRMSNorm(RMSNormIntoOp op) {
   });
 }
 
+/// Workers of a row in the tiled RMSNorm (the GPU's threads of a block).
+constexpr int64_t kNormWorkers = 256;
+
+/// RMSNorm as one tile per row (the GPU mapping's block), in three phases:
+/// each of kNormWorkers sums the squares of every kNormWorkers-th column in
+/// f64 into a stage, one worker adds the stage up into the row's scale,
+/// then every column is scaled. The f64 partial sums change the rounding of
+/// the reference's sequential sum only far below f32's precision.
+void lowerRMSNormInTiles(RMSNormIntoOp op) {
+  LoopBuilder l(op);
+  Value in = op.getInput(), w = op.getWeight(), out = op.getResult();
+  int64_t dim = cast<MemRefType>(in.getType()).getDimSize(1);
+  Value width = l.index(dim), workers = l.index(kNormWorkers);
+  double eps = op.getEps().convertToFloat();
+  l.forall({l.dim(in, 0)}, [&](ValueRange iv) {
+    Value m = iv[0];
+    Value partial = memref::AllocaOp::create(
+        l.b, l.loc, MemRefType::get({kNormWorkers}, l.b.getF64Type()));
+    Value scale = memref::AllocaOp::create(
+        l.b, l.loc, MemRefType::get({1}, l.b.getF32Type()));
+    l.parallel({workers}, [&](ValueRange t) {
+      Value ss = l.reduce(t[0], width, workers, ValueRange{l.f64(0)},
+                          [&](Value i, ValueRange acc) {
+                            Value x = l.toF64(l.load(in, {m, i}));
+                            return SmallVector<Value>{
+                                l.add(acc.front(), l.mul(x, x))};
+                          })
+                     .front();
+      l.store(ss, partial, {t[0]});
+    });
+    l.parallel({l.index(1)}, [&](ValueRange) {
+      Value ss = l.reduce(l.index(0), workers, l.f64(0), [&](Value t, Value acc) {
+        return l.add(acc, l.load(partial, {t}));
+      });
+      Value mean = l.add(l.div(ss, l.f64(double(dim))), l.f64(eps));
+      l.store(l.toF32(l.div(l.f64(1.0), math::SqrtOp::create(l.b, l.loc, mean))),
+              scale, {l.index(0)});
+    });
+    l.parallel({width}, [&](ValueRange i) {
+      Value x = l.load(in, {m, i[0]});
+      l.store(l.mul(l.load(w, {i[0]}), l.mul(x, l.load(scale, {l.index(0)}))),
+              out, {m, i[0]});
+    });
+  });
+}
+
 void lowerRope(RopeOp op) {
   LoopBuilder l(op);
   Value x = op.getX();
@@ -575,7 +621,7 @@ struct ConvertITQ3ModelToSCF
     module.walk([&](Operation *op) {
       bool known = true;
       if (auto o = dyn_cast<RMSNormIntoOp>(op))
-        lowerRMSNorm(o);
+        tiledNorms ? lowerRMSNormInTiles(o) : lowerRMSNorm(o);
       else if (auto o = dyn_cast<RopeOp>(op))
         lowerRope(o);
       else if (auto o = dyn_cast<AttentionIntoOp>(op))

@@ -99,17 +99,16 @@ Status CpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
   if (Status s = checkRun(tokens, n, pos, context_, vocab_); !s)
     return s;
   logits.assign(size_t((allLogits ? n : 1) * vocab_), 0.0f);
-  return forEachPlanCall(
-      bundle_, n, pos, allLogits, prefillRows_,
-      [&](int64_t rows) {
-        x_.assign(size_t(rows * dim_), 0.0f);
-        return Status::success();
-      },
-      [&](const PlanCall &c) {
-        return call(*c.function, c.layer, c.rows, c.pos, tokens + c.first,
-                    x_.data() + c.xRow * dim_,
-                    logits.data() + c.logitsRow * vocab_);
-      });
+  return forEachChunk(bundle_, n, allLogits, [&](int64_t first, int64_t rows,
+                                                 bool head) {
+    x_.assign(size_t(rows * dim_), 0.0f);
+    float *out = logits.data() + (allLogits ? first * vocab_ : 0);
+    return forEachPlanCall(
+        bundle_, rows, allLogits, head, prefillRows_, [&](const PlanCall &c) {
+          return call(*c.function, c.layer, c.rows, pos + first,
+                      tokens + first, x_.data() + c.xRow * dim_, out);
+        });
+  });
 }
 
 bool CpuModel::opSeconds(OpSeconds &out) const {

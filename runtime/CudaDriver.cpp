@@ -188,12 +188,10 @@ bool CudaDriver::check(int result, const char *call, std::string &error) const {
 }
 
 bool CudaDriver::loadModule(const std::string &image, const std::string &entry,
-                            void *&function, std::string &error) {
-  CUmodule module = nullptr;
-  return check(api->moduleLoadData(&module, image.c_str()), "cuModuleLoadData",
-               error) &&
-         check(api->moduleGetFunction(&function, module, entry.c_str()),
-               "cuModuleGetFunction", error);
+                            void *&fn, std::string &error) {
+  void *module = nullptr;
+  return loadImage(image.c_str(), module, error) &&
+         function(module, entry.c_str(), fn, error);
 }
 
 bool CudaDriver::allocate(size_t bytes, CUdeviceptr &ptr, std::string &error) {
@@ -321,18 +319,13 @@ bool CudaDriver::launchOn(void *stream, void *fn, const unsigned grid[3],
 bool CudaDriver::timeOnStream(void *stream,
                               const std::function<bool(std::string &)> &work,
                               float &milliseconds, std::string &error) {
-  CUevent start = nullptr, stop = nullptr;
-  bool ok = check(api->eventCreate(&start, 0), "cuEventCreate", error) &&
-            check(api->eventCreate(&stop, 0), "cuEventCreate", error) &&
-            check(api->eventRecord(start, stream), "cuEventRecord", error) &&
-            work(error) &&
-            check(api->eventRecord(stop, stream), "cuEventRecord", error) &&
-            check(api->eventSynchronize(stop), "cuEventSynchronize", error) &&
-            check(api->eventElapsedTime(&milliseconds, start, stop),
-                  "cuEventElapsedTime", error);
-  for (CUevent e : {start, stop})
-    if (e)
-      api->eventDestroy(e);
+  void *start = nullptr, *stop = nullptr;
+  bool ok = createEvent(start, error) && createEvent(stop, error) &&
+            recordEvent(start, stream, error) && work(error) &&
+            recordEvent(stop, stream, error) &&
+            elapsed(start, stop, milliseconds, error);
+  destroyEvent(start);
+  destroyEvent(stop);
   return ok;
 }
 

@@ -214,17 +214,11 @@ Status GpuModel::call(const FunctionInfo &f, uint32_t layer, int64_t rows,
 }
 
 Status GpuModel::callPlan(int64_t rows, int64_t pos, bool allLogits,
-                          bool withHead) {
+                          bool head) {
   return forEachPlanCall(
-      bundle_, rows, pos, allLogits, prefillRows_,
-      [&](int64_t) { return Status::success(); },
-      [&](const PlanCall &c) {
-        if (!withHead && hasBuffer(*c.function, "logits"))
-          return Status::success();
-        return call(*c.function, c.layer, c.rows, c.pos,
-                    tokens_ + uint64_t(c.first) * sizeof(int32_t),
-                    x_ + uint64_t(c.xRow * dim_) * sizeof(float),
-                    logits_ + uint64_t(c.logitsRow * vocab_) * sizeof(float));
+      bundle_, rows, allLogits, head, prefillRows_, [&](const PlanCall &c) {
+        return call(*c.function, c.layer, c.rows, pos, tokens_,
+                    x_ + uint64_t(c.xRow * dim_) * sizeof(float), logits_);
       });
 }
 
@@ -234,47 +228,50 @@ Status GpuModel::run(const int32_t *tokens, int64_t n, int64_t pos,
     return s;
   GpuShim::Activation active(*shim_);
   logits.assign(size_t((allLogits ? n : 1) * vocab_), 0.0f);
-  // The device buffers hold one chunk (prefill_chunk rows); the head runs
-  // for the last chunk only unless every row's logits are wanted.
-  auto work = [&](std::string &why) {
-    for (int64_t first = 0; first < n; first += chunkRows_) {
-      int64_t rows = std::min(chunkRows_, n - first);
-      bool head = allLogits || first + rows == n;
-      if (!driver_->copyToDeviceAsync(tokens_, tokens + first,
-                                      size_t(rows) * sizeof(int32_t), stream_,
-                                      why))
-        return false;
-      bool graph = options_.graphs && !kernelTiming_ && rows == 1 &&
-                   driver_->hasGraphs();
-      Status status = graph ? decodeGraph(pos + first, head)
-                            : callPlan(rows, pos + first, allLogits, head);
-      if (!status) {
-        why = status.message();
-        return false;
-      }
-      if (head &&
-          !driver_->copyToHostAsync(
-              logits.data() + (allLogits ? first * vocab_ : 0), logits_,
-              size_t((allLogits ? rows : 1) * vocab_) * sizeof(float), stream_,
-              why))
-        return false;
-    }
-    return true;
+  // The device buffers hold one chunk: its tokens go up, its logits (when
+  // it runs the head) come back.
+  auto chunk = [&](int64_t first, int64_t rows, bool head) {
+    std::string why;
+    if (!driver_->copyToDeviceAsync(tokens_, tokens + first,
+                                    size_t(rows) * sizeof(int32_t), stream_,
+                                    why))
+      return Status::error(why);
+    bool graph = options_.graphs && !kernelTiming_ && rows == 1 &&
+                 driver_->hasGraphs();
+    if (Status s = graph ? decodeGraph(pos + first, head)
+                         : callPlan(rows, pos + first, allLogits, head);
+        !s)
+      return s;
+    if (head &&
+        !driver_->copyToHostAsync(
+            logits.data() + (allLogits ? first * vocab_ : 0), logits_,
+            size_t((allLogits ? rows : 1) * vocab_) * sizeof(float), stream_,
+            why))
+      return Status::error(why);
+    return Status::success();
   };
+  Status status = Status::success();
   float ms = 0;
   std::string why;
-  if (!driver_->timeOnStream(stream_, work, ms, why))
-    return Status::error(why);
+  if (!driver_->timeOnStream(
+          stream_,
+          [&](std::string &error) {
+            status = forEachChunk(bundle_, n, allLogits, chunk);
+            error = status ? "" : status.message();
+            return bool(status);
+          },
+          ms, why))
+    return status ? Status::error(why) : status;
   addSeconds(profile_, n == 1 ? "decode steps (events)" : "prefill (events)",
              ms * 1e-3);
   return Status::success();
 }
 
-Status GpuModel::decodeGraph(int64_t pos, bool withHead) {
+Status GpuModel::decodeGraph(int64_t pos, bool head) {
   std::string why;
   if (!driver_->beginCapture(stream_, why))
     return Status::error(why);
-  Status captured = callPlan(1, pos, /*allLogits=*/false, withHead);
+  Status captured = callPlan(1, pos, /*allLogits=*/false, head);
   void *graph = nullptr;
   bool ended = driver_->endCapture(stream_, graph, why);
   if (!captured || !ended) {

@@ -163,31 +163,33 @@ Status readPlanShape(const Bundle &bundle, PlanShape &shape) {
   return Status::success();
 }
 
-Status forEachPlanCall(const Bundle &bundle, int64_t n, int64_t pos,
-                       bool allLogits, int64_t prefillRows,
-                       const std::function<Status(int64_t)> &startChunk,
-                       const std::function<Status(const PlanCall &)> &call) {
-  int64_t chunk = bundle.meta().prefillChunk > 0 ? bundle.meta().prefillChunk
-                                                 : n;
-  for (int64_t first = 0; first < n; first += chunk) {
-    int64_t rows = std::min(chunk, n - first);
-    bool last = first + rows == n;
-    if (Status s = startChunk(rows); !s)
+Status forEachChunk(const Bundle &bundle, int64_t n, bool allLogits,
+                    const std::function<Status(int64_t first, int64_t rows,
+                                               bool head)> &chunk) {
+  int64_t size = bundle.meta().prefillChunk > 0 ? bundle.meta().prefillChunk
+                                                : n;
+  for (int64_t first = 0; first < n; first += size) {
+    int64_t rows = std::min(size, n - first);
+    if (Status s = chunk(first, rows, allLogits || first + rows == n); !s)
       return s;
-    for (const PlanStep &step : bundle.plan()) {
-      bool head = hasBuffer(*bundle.findFunction(step.function), "logits");
-      if (head && !allLogits && !last)
-        continue;
-      // The head of a decode or generation step reads only the last row.
-      int64_t callRows = head && !allLogits ? 1 : rows;
-      const FunctionInfo &f =
-          variant(bundle, step.function, callRows, prefillRows);
-      for (uint32_t l = 0; l < step.repeat; ++l)
-        if (Status s = call({&f, l, callRows, pos + first, first,
-                             rows - callRows, allLogits ? first : 0});
-            !s)
-          return s;
-    }
+  }
+  return Status::success();
+}
+
+Status forEachPlanCall(const Bundle &bundle, int64_t rows, bool allLogits,
+                       bool head, int64_t prefillRows,
+                       const std::function<Status(const PlanCall &)> &call) {
+  for (const PlanStep &step : bundle.plan()) {
+    bool isHead = hasBuffer(*bundle.findFunction(step.function), "logits");
+    if (isHead && !head)
+      continue;
+    // The head of a decode or generation step reads only the last row.
+    int64_t callRows = isHead && !allLogits ? 1 : rows;
+    const FunctionInfo &f =
+        variant(bundle, step.function, callRows, prefillRows);
+    for (uint32_t l = 0; l < step.repeat; ++l)
+      if (Status s = call({&f, l, callRows, rows - callRows}); !s)
+        return s;
   }
   return Status::success();
 }

@@ -74,25 +74,26 @@ struct PlanShape {
 /// element type (the compiled code trusts these shapes).
 Status readPlanShape(const Bundle &bundle, PlanShape &shape);
 
-/// One call of a plan's function.
+/// Calls `chunk(first, rows, head)` for each chunk of a run of n tokens
+/// (the bundle's prefill_chunk rows each, from token `first` on); `head`:
+/// whether the chunk runs the head (the last one, or all with allLogits).
+Status forEachChunk(const Bundle &bundle, int64_t n, bool allLogits,
+                    const std::function<Status(int64_t first, int64_t rows,
+                                               bool head)> &chunk);
+
+/// One call of a plan's function within a chunk.
 struct PlanCall {
   const FunctionInfo *function;
   uint32_t layer;
-  int64_t rows;  // rows of x the call reads (the head of a step reads 1)
-  int64_t pos;   // position of the chunk's first token
-  int64_t first; // index of the chunk's first token in the run
-  int64_t xRow;  // first row of the chunk's x that the call reads
-  int64_t logitsRow; // first row of the run's logits that it writes
+  int64_t rows; // rows of x the call reads (the head of a step reads 1)
+  int64_t xRow; // first row of the chunk's x that the call reads
 };
 
-/// Calls `startChunk(rows)` for each prefill chunk of a run of n tokens
-/// (the bundle's prefill_chunk), then `call` for every call of the plan in
-/// that chunk: the head only in the last chunk unless allLogits, and then
-/// on the last row only; each function's variant for its rows
-/// (`variant`).
-Status forEachPlanCall(const Bundle &bundle, int64_t n, int64_t pos,
-                       bool allLogits, int64_t prefillRows,
-                       const std::function<Status(int64_t)> &startChunk,
+/// Calls `call` for every call of the plan for a chunk of `rows` tokens:
+/// the head only with `head`, and then on the last row unless allLogits;
+/// each function's variant for its rows (`variant`).
+Status forEachPlanCall(const Bundle &bundle, int64_t rows, bool allLogits,
+                       bool head, int64_t prefillRows,
                        const std::function<Status(const PlanCall &)> &call);
 
 } // namespace itq3::rt

@@ -68,14 +68,14 @@ private:
   Status selectCode();
   Status prepare();
   Status upload();
-  /// The plan for `rows` tokens already in the device's token buffer;
-  /// without the head unless `withHead`.
-  Status callPlan(int64_t rows, int64_t pos, bool allLogits, bool withHead);
+  /// The plan for a chunk of `rows` tokens already in the device's token
+  /// buffer; the head only with `head`.
+  Status callPlan(int64_t rows, int64_t pos, bool allLogits, bool head);
   Status call(const FunctionInfo &f, uint32_t layer, int64_t rows,
               int64_t pos, CUdeviceptr tokens, CUdeviceptr x,
               CUdeviceptr logits);
   /// One decode step captured and replayed as a CUDA graph.
-  Status decodeGraph(int64_t pos, bool withHead);
+  Status decodeGraph(int64_t pos, bool head);
 
   const Bundle &bundle_;
   std::unique_ptr<CudaDriver> driver_;

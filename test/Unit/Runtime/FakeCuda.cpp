@@ -26,6 +26,7 @@
 // itq3FakeCudaStats() reports what happened, for the tests.
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -157,15 +158,25 @@ CUresult copy(void *dst, const void *src, size_t bytes, bool toDevice,
   std::memcpy(dst, src, bytes);
   return kSuccess;
 }
-CUresult destroyGraph(void *graph) {
-  auto &gs = state().graphs;
-  for (auto it = gs.begin(); it != gs.end(); ++it)
-    if (it->get() == graph) {
-      gs.erase(it);
-      return kSuccess;
-    }
-  return fail(kInvalidHandle, "destroying an unknown graph");
+
+/// The entry of `owned` whose object is `handle`, or its end.
+template <typename T>
+auto findOwned(std::vector<std::unique_ptr<T>> &owned, const void *handle) {
+  return std::find_if(owned.begin(), owned.end(),
+                      [&](const auto &p) { return p.get() == handle; });
 }
+
+/// Frees the object behind `handle`; an error unless `owned` holds it.
+template <typename T>
+CUresult release(std::vector<std::unique_ptr<T>> &owned, void *handle,
+                 const char *what) {
+  auto it = findOwned(owned, handle);
+  if (it == owned.end())
+    return fail(kInvalidHandle, std::string("an unknown ") + what);
+  owned.erase(it);
+  return kSuccess;
+}
+
 } // namespace
 
 extern "C" {
@@ -263,22 +274,14 @@ CUresult cuModuleLoadData(void **module, const void *image) {
   return kSuccess;
 }
 CUresult cuModuleUnload(void *module) {
-  auto &ms = state().modules;
-  for (auto it = ms.begin(); it != ms.end(); ++it)
-    if (it->get() == module) {
-      ms.erase(it);
-      return kSuccess;
-    }
-  return fail(kInvalidHandle, "cuModuleUnload of an unknown module");
+  return release(state().modules, module, "module");
 }
 CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   State &s = state();
-  const Module *m = nullptr;
-  for (auto &owned : s.modules)
-    if (owned.get() == module)
-      m = owned.get();
-  if (!m)
+  auto found = findOwned(s.modules, module);
+  if (found == s.modules.end())
     return fail(kInvalidHandle, "cuModuleGetFunction in an unknown module");
+  const Module *m = found->get();
   if (!names(*m, name))
     return fail(kNotFound, std::string("the module has no kernel ") + name);
   // The kernels of the bundle being run: a new path is another bundle's.
@@ -413,7 +416,11 @@ CUresult cuGraphLaunch(void *exec, void *) {
   ++state().stats.graphLaunches;
   return kSuccess;
 }
-CUresult cuGraphDestroy(void *graph) { return destroyGraph(graph); }
-CUresult cuGraphExecDestroy(void *exec) { return destroyGraph(exec); }
+CUresult cuGraphDestroy(void *graph) {
+  return release(state().graphs, graph, "graph");
+}
+CUresult cuGraphExecDestroy(void *exec) {
+  return release(state().graphs, exec, "graph");
+}
 
 } // extern "C"
